@@ -1,0 +1,28 @@
+#include "storage/status.h"
+
+namespace rustlog {
+
+const char* error_code_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: return "Ok";
+    case ErrorCode::kInvalidRequest: return "InvalidRequest";
+    case ErrorCode::kTopicNotFound: return "TopicNotFound";
+    case ErrorCode::kPartitionNotFound: return "PartitionNotFound";
+    case ErrorCode::kTopicExists: return "TopicExists";
+    case ErrorCode::kTooLarge: return "TooLarge";
+    case ErrorCode::kOffsetOutOfRange: return "OffsetOutOfRange";
+    case ErrorCode::kInternal: return "Internal";
+    case ErrorCode::kCorruptRecord: return "CorruptRecord";
+    case ErrorCode::kStorageError: return "StorageError";
+    case ErrorCode::kInsufficientSpace: return "InsufficientSpace";
+  }
+  return "Unknown";
+}
+
+std::string Status::to_string() const {
+  if (is_ok()) return "OK";
+  return std::string(error_code_name(code_)) + " (" + std::to_string(static_cast<int>(code_)) +
+         "): " + message_;
+}
+
+}  // namespace rustlog
