@@ -1,0 +1,51 @@
+#pragma once
+// Thin RAII wrapper over a POSIX file descriptor. Every call returns a Status
+// naming the path and errno; ENOSPC maps to kInsufficientSpace, other I/O
+// failures to kStorageError. Writes and syncs pass through fault injection.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "storage/status.h"
+
+namespace rustlog {
+
+class File {
+ public:
+  File() = default;
+  File(File&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)) { o.fd_ = -1; }
+  File& operator=(File&& o) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File();
+
+  // flags as for open(2); O_CLOEXEC is always added.
+  static Result<File> open(const std::string& path, int flags, int mode = 0644);
+
+  bool is_open() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+
+  Status write_all(std::string_view data);  // at the current position
+  Status pwrite_all(std::string_view data, uint64_t offset);
+  Status pread_exact(void* dst, size_t n, uint64_t offset) const;
+  Status datasync();
+  Status sync();
+  Status truncate(uint64_t size);
+  Status seek_end(uint64_t* size_out = nullptr);
+  Result<uint64_t> size() const;
+  void close();
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+};
+
+Status io_error(const std::string& what, const std::string& path, int err);
+
+// Directory helpers.
+Status fsync_dir(const std::string& dir);
+Result<std::string> read_file(const std::string& path);
+bool path_exists(const std::string& path);
+
+}  // namespace rustlog

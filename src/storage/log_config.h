@@ -1,0 +1,36 @@
+#pragma once
+// Per-partition storage configuration and the flush policy.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "storage/status.h"
+
+namespace rustlog {
+
+// When appended bytes are fdatasync'ed. `always`: before anything is
+// acknowledged (the broker groups the appends of one loop turn into one
+// flush); `interval:<ms>`: at most that long after the first unflushed
+// append; `never`: only on roll... never by policy, on shutdown.
+struct FlushPolicy {
+  enum class Kind { kAlways, kInterval, kNever };
+  Kind kind = Kind::kAlways;
+  uint32_t interval_ms = 0;
+
+  static Result<FlushPolicy> parse(std::string_view text);
+  std::string to_string() const;
+  bool operator==(const FlushPolicy&) const = default;
+};
+
+struct LogConfig {
+  uint64_t segment_bytes = 1ull << 30;          // roll when the next batch would exceed it
+  int64_t segment_ms = 7ll * 24 * 3600 * 1000;  // roll when the first batch is older
+  uint32_t index_interval_bytes = 4096;         // one index entry per this many bytes
+  FlushPolicy flush;
+
+  // Checks ranges (segment_bytes in [1 KiB, 2 GiB - 1], ...); the message
+  // names the bad field.
+  Status validate() const;
+};
+
+}  // namespace rustlog

@@ -1,0 +1,273 @@
+#include "storage/partition_log.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "storage/atomic_file.h"
+#include "storage/roll_policy.h"
+
+namespace rustlog {
+
+namespace fs = std::filesystem;
+
+PartitionLog::PartitionLog(std::string dir, LogConfig config, MmapCache* cache)
+    : dir_(std::move(dir)), config_(config), cache_(cache) {
+  if (!cache_) {
+    own_cache_ = std::make_unique<MmapCache>();
+    cache_ = own_cache_.get();
+  }
+}
+
+PartitionLog::~PartitionLog() { segments_.clear(); }
+
+Result<std::unique_ptr<PartitionLog>> PartitionLog::open(const std::string& dir,
+                                                         const LogConfig& config,
+                                                         uint64_t recovery_point,
+                                                         MmapCache* cache) {
+  RUSTLOG_RETURN_IF_ERROR(config.validate());
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status(ErrorCode::kStorageError, "cannot create " + dir + ": " + ec.message());
+  std::unique_ptr<PartitionLog> log(new PartitionLog(dir, config, cache));
+  const auto t0 = std::chrono::steady_clock::now();
+  RUSTLOG_RETURN_IF_ERROR(log->recover(recovery_point));
+  log->report_.duration_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return log;
+}
+
+Status PartitionLog::recover(uint64_t recovery_point) {
+  // Step 3 first: temp files of interrupted atomic writes are garbage.
+  auto removed = remove_temp_files(dir_);
+  if (!removed) return removed.status();
+  report_.temp_files_removed = static_cast<uint64_t>(*removed);
+
+  std::vector<uint64_t> bases;
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    if (auto b = Segment::parse_log_file_name(e.path().filename().string())) bases.push_back(*b);
+  }
+  std::sort(bases.begin(), bases.end());
+  if (bases.empty()) {
+    auto s = Segment::create(dir_, 0, config_.index_interval_bytes, cache_);
+    if (!s) return s.status();
+    segments_.push_back(std::move(*s));
+    report_.segments = 1;
+    return Status::ok();
+  }
+
+  // Every segment's indexes are sanity-checked on open (cheap: the index
+  // files plus a few headers after the last entry).
+  SegmentScanReport sr;
+  for (uint64_t b : bases) {
+    auto s = Segment::open(dir_, b, config_.index_interval_bytes, cache_, &sr);
+    if (!s) return s.status();
+    segments_.push_back(std::move(*s));
+  }
+  // The segment holding the recovery point, and all after it, are rescanned.
+  size_t first_dirty = 0;
+  for (size_t i = 0; i < segments_.size(); ++i)
+    if (segments_[i]->base_offset() <= recovery_point) first_dirty = i;
+  for (size_t i = 0; i < first_dirty; ++i) {
+    RUSTLOG_RETURN_IF_ERROR(segments_[i]->rebuild_indexes_if_needed(&sr));
+    if (sr.index_rebuilt) ++report_.indexes_rebuilt;
+    sr.index_rebuilt = false;
+  }
+  for (size_t i = first_dirty; i < segments_.size(); ++i) {
+    Segment& s = *segments_[i];
+    const uint64_t before = sr.bytes_truncated;
+    RUSTLOG_RETURN_IF_ERROR(s.recover_from(std::max(recovery_point, s.base_offset()), &sr));
+    if (sr.index_rebuilt) ++report_.indexes_rebuilt;
+    sr.index_rebuilt = false;
+    // A torn batch ends the log: later segments hold nothing acknowledged.
+    const bool truncated = sr.bytes_truncated > before;
+    bool later_nonempty = false;
+    for (size_t j = i + 1; j < segments_.size(); ++j) later_nonempty |= !segments_[j]->empty();
+    if (truncated && i + 1 < segments_.size()) {
+      for (size_t j = i + 1; j < segments_.size(); ++j) {
+        sr.bytes_truncated += segments_[j]->size_bytes();
+        RUSTLOG_RETURN_IF_ERROR(segments_[j]->remove_files());
+        ++report_.segments_deleted;
+      }
+      segments_.resize(i + 1);
+      RUSTLOG_RETURN_IF_ERROR(fsync_dir(dir_));
+      break;
+    }
+    (void)later_nonempty;
+  }
+  // An empty segment in the middle (a roll interrupted before its first
+  // append, then another roll) carries nothing; drop all but the last.
+  for (size_t i = 0; i + 1 < segments_.size();) {
+    if (segments_[i]->empty() && segments_[i]->base_offset() >= segments_[i + 1]->base_offset()) {
+      RUSTLOG_RETURN_IF_ERROR(segments_[i]->remove_files());
+      segments_.erase(segments_.begin() + static_cast<long>(i));
+    } else {
+      ++i;
+    }
+  }
+  Segment& active = *segments_.back();
+  RUSTLOG_RETURN_IF_ERROR(active.activate());
+  next_offset_ = active.next_offset();
+  // What recovery validated is made durable before it counts as recovered.
+  for (size_t i = first_dirty; i < segments_.size(); ++i) {
+    Status st = segments_[i]->flush();
+    (void)st;
+  }
+  recovery_point_ = next_offset_;
+  report_.segments = segments_.size();
+  report_.bytes_scanned = sr.bytes_scanned;
+  report_.bytes_truncated = sr.bytes_truncated;
+  report_.corruptions = std::move(sr.corruptions);
+  if (report_.bytes_truncated > 0)
+    spdlog::warn("{}: recovery truncated {} bytes of torn or invalid tail", dir_,
+                 report_.bytes_truncated);
+  for (const auto& c : report_.corruptions) spdlog::error("{}", c);
+  return Status::ok();
+}
+
+Status PartitionLog::fail(Status st) {
+  fatal_ = Status(ErrorCode::kStorageError,
+                  "partition " + dir_ + " is read-only after a failed write or fsync (" +
+                      st.message() + "); fix the disk and restart the broker to recover");
+  spdlog::error("{}", fatal_.message());
+  return fatal_;
+}
+
+Status PartitionLog::roll(int64_t now_us) {
+  (void)now_us;
+  Segment& old = *segments_.back();
+  RUSTLOG_RETURN_IF_ERROR(old.seal());
+  auto s = Segment::create(dir_, next_offset_, config_.index_interval_bytes, cache_);
+  if (!s) return s.status();
+  segments_.push_back(std::move(*s));
+  return Status::ok();
+}
+
+Result<AppendInfo> PartitionLog::append(std::string& batch, int64_t now_us) {
+  if (!fatal_.is_ok()) return fatal_;
+  auto* p = reinterpret_cast<uint8_t*>(batch.data());
+  BatchHeader h;
+  if (parse_batch_header(p, batch.size(), &h) != HeaderCheck::kOk || h.total_size() != batch.size())
+    return Status(ErrorCode::kInvalidRequest, "append: not one whole record batch");
+  if (batch.size() > config_.segment_bytes)
+    return Status(ErrorCode::kTooLarge, "batch of " + std::to_string(batch.size()) +
+                                            " bytes exceeds segment.bytes " +
+                                            std::to_string(config_.segment_bytes));
+  h.base_offset = next_offset_;
+  set_batch_base_offset(p, h.base_offset);
+  Segment* active = segments_.back().get();
+  if (should_roll({active->base_offset(), active->size_bytes(), active->first_timestamp()},
+                  batch.size(), h.last_offset(), now_us, config_)) {
+    Status st = roll(now_us);
+    if (!st) {
+      if (st.code() == ErrorCode::kInsufficientSpace) return st;
+      return fail(st);
+    }
+    active = segments_.back().get();
+  }
+  Status st = active->append(batch, h);
+  if (!st) {
+    if (st.code() == ErrorCode::kInsufficientSpace) return st;
+    return fail(st);
+  }
+  if (!has_unflushed()) first_unflushed_ms_ = now_us / 1000;
+  next_offset_ = h.next_offset();
+  return AppendInfo{h.base_offset, h.last_offset(), h.max_timestamp};
+}
+
+Status PartitionLog::flush() {
+  if (!fatal_.is_ok()) return fatal_;
+  if (!has_unflushed()) return Status::ok();
+  for (auto& s : segments_) {
+    if (!s->dirty()) continue;
+    Status st = s->flush();
+    if (!st) return fail(st);  // never retried: the page cache may have dropped the data
+  }
+  recovery_point_ = next_offset_;
+  first_unflushed_ms_ = -1;
+  return Status::ok();
+}
+
+bool PartitionLog::flush_due(int64_t now_ms) const {
+  if (!has_unflushed() || !fatal_.is_ok()) return false;
+  switch (config_.flush.kind) {
+    case FlushPolicy::Kind::kAlways: return true;
+    case FlushPolicy::Kind::kNever: return false;
+    case FlushPolicy::Kind::kInterval:
+      return now_ms - first_unflushed_ms_ >= static_cast<int64_t>(config_.flush.interval_ms);
+  }
+  return true;
+}
+
+uint64_t PartitionLog::log_start_offset() const { return segments_.front()->base_offset(); }
+
+uint64_t PartitionLog::size_bytes() const {
+  uint64_t n = 0;
+  for (const auto& s : segments_) n += s->size_bytes();
+  return n;
+}
+
+size_t PartitionLog::segment_index_for(uint64_t offset) const {
+  // Last segment whose base offset <= offset.
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
+                             [](uint64_t o, const auto& s) { return o < s->base_offset(); });
+  return it == segments_.begin() ? 0 : static_cast<size_t>(it - segments_.begin()) - 1;
+}
+
+Result<ReadResult> PartitionLog::read(uint64_t offset, size_t max_bytes) {
+  ReadResult r;
+  r.high_watermark = next_offset_;
+  r.log_start_offset = log_start_offset();
+  r.next_offset = offset;
+  if (offset < r.log_start_offset || offset > next_offset_)
+    return Status(ErrorCode::kOffsetOutOfRange,
+                  "offset " + std::to_string(offset) + " is out of range: valid offsets are " +
+                      std::to_string(r.log_start_offset) + ".." + std::to_string(next_offset_));
+  if (offset == next_offset_) return r;
+  size_t i = segment_index_for(offset);
+  uint64_t want = offset;
+  for (; i < segments_.size(); ++i) {
+    Segment& s = *segments_[i];
+    if (want >= s.next_offset()) continue;  // offsets missing at the segment's end (compaction)
+    auto loc = s.locate(std::max(want, s.base_offset()));
+    if (!loc) {
+      if (loc.status().code() == ErrorCode::kOffsetOutOfRange) continue;
+      if (!r.data.empty()) break;  // return what was good; the next read reports it
+      return loc.status();
+    }
+    const size_t before = r.data.size();
+    const size_t budget = before == 0 ? max_bytes : (max_bytes > before ? max_bytes - before : 0);
+    if (before > 0 && budget == 0) break;
+    uint64_t next = r.next_offset;
+    Status st = s.read_batches(*loc, budget, /*at_least_one=*/before == 0, r.data, &next);
+    if (!st) {
+      if (!r.data.empty()) break;
+      return st;
+    }
+    if (r.data.size() == before) break;  // the next batch does not fit
+    r.next_offset = next;
+    want = next;
+    if (r.data.size() >= max_bytes) break;
+  }
+  return r;
+}
+
+Result<uint64_t> PartitionLog::offset_for_time(int64_t ts) {
+  for (auto& s : segments_) {
+    auto r = s->offset_for_time(ts);
+    if (!r) return r.status();
+    if (r->has_value()) return **r;
+  }
+  return next_offset_;
+}
+
+Status PartitionLog::close() {
+  Status st = flush();
+  if (!st) return st;
+  return segments_.back()->seal();
+}
+
+}  // namespace rustlog

@@ -1,0 +1,109 @@
+#pragma once
+// A partition's log: an ordered list of segments in one directory, the last
+// one active. Single-threaded: the broker's event loop owns it.
+//
+// Durability contract: append() writes the batch to the file (visible to
+// readers at once) and returns its offsets; flush() makes everything
+// appended so far durable (fdatasync). The broker acknowledges only after
+// flush() when the policy is `always`, so one flush covers many appends.
+// A failed fdatasync is never retried: the log turns read-only until the
+// process restarts and recovers from what is really on disk.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/log_config.h"
+#include "storage/mmap_cache.h"
+#include "storage/segment.h"
+#include "storage/status.h"
+
+namespace rustlog {
+
+struct RecoveryReport {
+  uint64_t segments = 0;
+  uint64_t bytes_scanned = 0;
+  uint64_t bytes_truncated = 0;
+  uint64_t segments_deleted = 0;
+  uint64_t indexes_rebuilt = 0;  // segments whose index files were rewritten
+  uint64_t temp_files_removed = 0;
+  std::vector<std::string> corruptions;
+  double duration_ms = 0;
+};
+
+struct AppendInfo {
+  uint64_t base_offset = 0;
+  uint64_t last_offset = 0;
+  int64_t max_timestamp = 0;
+};
+
+struct ReadResult {
+  std::string data;          // whole batches, the first one holds (or follows) the offset
+  uint64_t next_offset = 0;  // offset after the last batch returned (= request offset if none)
+  uint64_t high_watermark = 0;
+  uint64_t log_start_offset = 0;
+};
+
+class PartitionLog {
+ public:
+  // Opens (creating if absent) the log in `dir`, recovering everything at or
+  // above `recovery_point` (pass 0 when unknown: everything is rescanned).
+  static Result<std::unique_ptr<PartitionLog>> open(const std::string& dir, const LogConfig& config,
+                                                    uint64_t recovery_point,
+                                                    MmapCache* cache = nullptr);
+  ~PartitionLog();
+
+  // Appends one batch built with BatchBuilder (any base offset: it is
+  // rewritten). `now_us` drives time-based rolling.
+  Result<AppendInfo> append(std::string& batch, int64_t now_us);
+  Status flush();
+  // True when the flush policy wants a flush now.
+  bool flush_due(int64_t now_ms) const;
+  bool has_unflushed() const { return recovery_point_ < next_offset_; }
+
+  // Whole batches from the one holding `offset` (at least one when any
+  // exists at or after it, then more while they fit in max_bytes).
+  // kOffsetOutOfRange (message names the valid range) outside
+  // [log_start_offset, high_watermark].
+  Result<ReadResult> read(uint64_t offset, size_t max_bytes);
+  // First offset whose timestamp >= ts; high_watermark() when none.
+  Result<uint64_t> offset_for_time(int64_t ts);
+
+  uint64_t high_watermark() const { return next_offset_; }
+  uint64_t log_start_offset() const;
+  uint64_t recovery_point() const { return recovery_point_; }
+  uint64_t size_bytes() const;
+  size_t segment_count() const { return segments_.size(); }
+  const std::vector<std::unique_ptr<Segment>>& segments() const { return segments_; }
+  const std::string& dir() const { return dir_; }
+  const LogConfig& config() const { return config_; }
+  const RecoveryReport& recovery_report() const { return report_; }
+  // Non-ok after a fatal I/O error: the log refuses writes until restart.
+  const Status& fatal_error() const { return fatal_; }
+  bool read_only() const { return !fatal_.is_ok(); }
+
+  // Flushes and seals (used on shutdown); the object stays readable.
+  Status close();
+
+ private:
+  PartitionLog(std::string dir, LogConfig config, MmapCache* cache);
+  Status recover(uint64_t recovery_point);
+  Status roll(int64_t now_us);
+  Status fail(Status st);
+  Segment* segment_for(uint64_t offset);
+  size_t segment_index_for(uint64_t offset) const;
+
+  std::string dir_;
+  LogConfig config_;
+  MmapCache* cache_;
+  std::unique_ptr<MmapCache> own_cache_;
+  std::vector<std::unique_ptr<Segment>> segments_;
+  uint64_t next_offset_ = 0;
+  uint64_t recovery_point_ = 0;
+  int64_t first_unflushed_ms_ = -1;
+  Status fatal_;
+  RecoveryReport report_;
+};
+
+}  // namespace rustlog

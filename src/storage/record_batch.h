@@ -1,0 +1,99 @@
+#pragma once
+// The on-disk (and in-memory) record batch format — byte layout only, no I/O.
+// Table in docs/STORAGE.md "Record batch". All fixed fields are big-endian.
+//
+//   off size field
+//    0   8   base_offset          (not covered by the CRC: assigned at append)
+//    8   4   batch_length         (bytes after this field = total size - 12)
+//   12   1   magic                (format version, kBatchMagic)
+//   13   4   crc                  (CRC-32C of bytes [17, end))
+//   17   2   attributes           (bits 0-2: compression codec, 0 = none)
+//   19   4   last_offset_delta
+//   23   8   first_timestamp      (µs since epoch)
+//   31   8   max_timestamp        (µs since epoch)
+//   39   4   record_count
+//   43   ... records (see encode_record in record_batch.cpp)
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/record.h"
+#include "storage/status.h"
+
+namespace rustlog {
+
+inline constexpr size_t kBatchHeaderSize = 43;
+inline constexpr size_t kBatchLengthOffset = 8;
+inline constexpr size_t kBatchCrcOffset = 13;
+inline constexpr size_t kBatchCrcStart = 17;
+inline constexpr size_t kBatchLogOverhead = 12;  // base_offset + batch_length
+inline constexpr uint8_t kBatchMagic = 1;
+inline constexpr uint32_t kMaxBatchBytes = 256u << 20;  // sanity bound for parsing
+
+struct BatchHeader {
+  uint64_t base_offset = 0;
+  uint32_t batch_length = 0;
+  uint8_t magic = kBatchMagic;
+  uint32_t crc = 0;
+  uint16_t attributes = 0;
+  uint32_t last_offset_delta = 0;
+  int64_t first_timestamp = 0;
+  int64_t max_timestamp = 0;
+  uint32_t record_count = 0;
+
+  uint64_t last_offset() const { return base_offset + last_offset_delta; }
+  uint64_t next_offset() const { return last_offset() + 1; }
+  size_t total_size() const { return kBatchLogOverhead + batch_length; }
+};
+
+enum class HeaderCheck { kOk, kIncomplete, kInvalid };
+
+// Parses the fixed header from `n` available bytes. kIncomplete when fewer
+// than kBatchHeaderSize bytes or fewer than the declared total are available
+// (a torn tail); kInvalid when a field is impossible (bad magic, length
+// shorter than the header, count larger than the bytes could hold).
+HeaderCheck parse_batch_header(const uint8_t* p, size_t n, BatchHeader* out);
+
+// True when the stored CRC matches the bytes. `p` points at a whole batch.
+bool batch_crc_ok(const uint8_t* p, const BatchHeader& h);
+
+// Rewrites base_offset in place (the CRC does not cover it).
+void set_batch_base_offset(uint8_t* p, uint64_t base_offset);
+
+// Builds one batch. Offsets are assigned as base_offset + index unless
+// add() is given an explicit offset delta (compaction keeps original offsets).
+class BatchBuilder {
+ public:
+  explicit BatchBuilder(uint64_t base_offset = 0);
+  void add(int64_t timestamp_us, const std::optional<std::string>& key,
+           const std::optional<std::string>& value, const std::vector<RecordHeader>& headers);
+  void add(const Record& r) { add_with_offset(r); }
+  void add_with_offset(const Record& r);  // uses r.offset - base_offset as the delta
+  size_t record_count() const { return count_; }
+  size_t size_bytes() const { return buf_.size(); }
+  // Finishes the batch (fills header and CRC) and returns its bytes.
+  std::string finish();
+
+ private:
+  void add_impl(uint32_t offset_delta, int64_t ts, const std::optional<std::string>& key,
+                const std::optional<std::string>& value, const std::vector<RecordHeader>& headers);
+  uint64_t base_offset_;
+  std::string buf_;
+  uint32_t count_ = 0;
+  uint32_t last_delta_ = 0;
+  int64_t first_ts_ = 0;
+  int64_t max_ts_ = 0;
+};
+
+// Fully decodes a whole batch (header, CRC, every record). Any truncation,
+// trailing byte or inconsistent field is an error (kCorruptRecord).
+Status decode_batch(const uint8_t* p, size_t n, BatchHeader* header, std::vector<Record>* records);
+
+// Iterates the batches in a buffer of whole batches (as PartitionLog::read
+// returns) and decodes records with offset >= min_offset into `out`.
+Status decode_batches(std::string_view data, uint64_t min_offset, std::vector<Record>* out);
+
+}  // namespace rustlog

@@ -1,0 +1,57 @@
+#pragma once
+// Unsigned LEB128 varints and zig-zag signed varints, as in Kafka's v2
+// record format. Decoders are bounds-checked and reject over-long encodings.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace rustlog {
+
+inline void put_uvarint(std::string& out, uint64_t v) {
+  char buf[10];
+  size_t n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out.append(buf, n);
+}
+
+inline uint64_t zigzag_encode(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t zigzag_decode(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+inline void put_varint(std::string& out, int64_t v) { put_uvarint(out, zigzag_encode(v)); }
+
+inline size_t uvarint_size(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) { v >>= 7; ++n; }
+  return n;
+}
+inline size_t varint_size(int64_t v) { return uvarint_size(zigzag_encode(v)); }
+
+// Reads from [*p, end); advances *p. Returns false on truncation/overlong.
+inline bool get_uvarint(const uint8_t** p, const uint8_t* end, uint64_t* out) {
+  uint64_t result = 0;
+  for (int shift = 0; shift <= 63; shift += 7) {
+    if (*p >= end) return false;
+    uint8_t b = *(*p)++;
+    result |= static_cast<uint64_t>(b & 0x7F) << shift;
+    if (!(b & 0x80)) {
+      *out = result;
+      return true;
+    }
+  }
+  return false;
+}
+inline bool get_varint(const uint8_t** p, const uint8_t* end, int64_t* out) {
+  uint64_t u;
+  if (!get_uvarint(p, end, &u)) return false;
+  *out = zigzag_decode(u);
+  return true;
+}
+
+}  // namespace rustlog
