@@ -335,8 +335,17 @@ TEST(ProtocolCodecTest, EncodeErrorNeverFailsAndSanitizesTheMessage) {
 }
 
 TEST(ProtocolCodecTest, ErrorCodesKeepTheirWireNumbers) {
-  const std::string frame = encode_error(ErrorCode::kInsufficientSpace, "");
-  EXPECT_EQ(frame, bytes({0, 0, 0, 5, 0xFE, 0x01, 0xFB, 0, 0}));  // 507
+  const std::pair<ErrorCode, int> table[] = {
+      {ErrorCode::kInvalidRequest, 400}, {ErrorCode::kTopicNotFound, 404},
+      {ErrorCode::kPartitionNotFound, 405}, {ErrorCode::kTopicExists, 409},
+      {ErrorCode::kTooLarge, 413}, {ErrorCode::kOffsetOutOfRange, 416},
+      {ErrorCode::kInternal, 500}, {ErrorCode::kCorruptRecord, 502},
+      {ErrorCode::kStorageError, 503}, {ErrorCode::kInsufficientSpace, 507},
+  };
+  for (const auto& [code, number] : table) {
+    EXPECT_EQ(encode_error(code, ""), bytes({0, 0, 0, 5, 0xFE, number >> 8, number & 0xFF, 0, 0}))
+        << number;
+  }
 }
 
 }  // namespace
