@@ -1,0 +1,141 @@
+// kafka-lite: the RustLog broker process.
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "broker/broker.h"
+#include "broker/broker_config.h"
+#include "broker/event_loop.h"
+#include "storage/atomic_file.h"
+
+using namespace rustlog;
+
+namespace {
+
+std::string flag_name(const std::string& key) {
+  std::string f = key;
+  for (char& ch : f)
+    if (ch == '_') ch = '-';
+  return "--" + f;
+}
+
+void raise_fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "kafka-lite: the RustLog broker. A single-node, log-structured message broker: append-only\n"
+      "partition logs with checksummed batches, consumer-group offsets, and crash recovery.\n"
+      "Configuration is fixed at startup: flags, or a TOML file (--config) whose keys are the\n"
+      "flag names with '_' for '-'. Flags override the file."};
+  app.footer(
+      "Examples:\n"
+      "  kafka-lite                                   # data in ./data, listen on 127.0.0.1:9092\n"
+      "  kafka-lite --listen 127.0.0.1:0 --port-file /tmp/port   # ephemeral port, written to a file\n"
+      "  kafka-lite --config broker.toml --flush interval:50\n");
+  app.get_formatter()->column_width(40);
+  std::string config_file, port_file;
+  app.add_option("--config", config_file, "TOML file with any of the options below")->check(CLI::ExistingFile);
+  app.add_option("--port-file", port_file, "Write the bound port to this file once listening (for tests and scripts)");
+  BrokerConfig defaults;
+  std::map<std::string, std::string> values;
+  std::map<std::string, CLI::Option*> opts;
+  for (const auto& o : config_options()) {
+    opts[o.name] = app.add_option(flag_name(o.name), values[o.name], o.help)
+                       ->default_str(o.get(defaults))
+                       ->option_text("[" + o.get(defaults) + "]");
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "kafka-lite: %s (see kafka-lite --help)\n", e.what());
+    return 2;
+  }
+
+  BrokerConfig cfg;
+  if (!config_file.empty()) {
+    Status st = apply_toml_file(cfg, config_file);
+    if (!st) {
+      std::fprintf(stderr, "kafka-lite: %s\n", st.message().c_str());
+      return 2;
+    }
+  }
+  for (const auto& o : config_options()) {
+    if (opts[o.name]->count() == 0) continue;
+    Status st = o.set(cfg, values[o.name]);
+    if (!st) {
+      std::fprintf(stderr, "kafka-lite: %s: %s\n", flag_name(o.name).c_str(), st.message().c_str());
+      return 2;
+    }
+  }
+  if (Status st = validate_config(cfg); !st) {
+    std::fprintf(stderr, "kafka-lite: %s\n", st.message().c_str());
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  raise_fd_limit();
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "kafka-lite: cannot create data dir %s: %s\n", cfg.data_dir.c_str(), ec.message().c_str());
+    return 1;
+  }
+  // One broker per data directory.
+  const std::string lock_path = cfg.data_dir + "/.lock";
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    std::fprintf(stderr, "kafka-lite: data dir %s is in use by another kafka-lite process\n", cfg.data_dir.c_str());
+    return 1;
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  Broker broker(cfg);
+  RegistryOpenReport report;
+  if (Status st = broker.open(&report); !st) {
+    spdlog::error("cannot open data dir {}: {}", cfg.data_dir, st.message());
+    return 1;
+  }
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  broker.metrics().recovery_duration_us.set(static_cast<uint64_t>(ms * 1000));
+  spdlog::info(
+      "recovered {} partitions in {:.1f} ms: {} bytes rescanned, {} bytes truncated, {} indexes rebuilt, "
+      "{} corrupt ranges, {} leftover directories removed",
+      report.partitions, ms, report.bytes_scanned, report.bytes_truncated, report.indexes_rebuilt,
+      report.corruptions, report.orphans_removed);
+
+  EventLoop loop(broker);
+  if (Status st = loop.start(); !st) {
+    spdlog::error("{}", st.message());
+    return 1;
+  }
+  if (!port_file.empty()) {
+    if (Status st = write_file_atomic(port_file, std::to_string(loop.port()) + "\n"); !st) {
+      spdlog::error("cannot write port file: {}", st.message());
+      return 1;
+    }
+  }
+  spdlog::info("kafka-lite listening on {} (data dir {}, flush {})", loop.bound_address(), cfg.data_dir,
+               cfg.flush.to_string());
+  return loop.run();
+}

@@ -1,0 +1,395 @@
+#include "broker/broker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "protocol/codec.h"
+#include "storage/record_batch.h"
+#include "topics/topic_name.h"
+
+namespace rustlog {
+
+using namespace protocol;
+
+namespace {
+constexpr const char* kServerVersion = "kafka-lite 0.1.0 (RustLog)";
+
+Status out_of_range(uint64_t offset, uint64_t start, uint64_t end) {
+  return Status(ErrorCode::kOffsetOutOfRange,
+                "offset " + std::to_string(offset) + " is out of range: valid offsets are " +
+                    std::to_string(start) + ".." + std::to_string(end));
+}
+}  // namespace
+
+Broker::Broker(BrokerConfig cfg) : cfg_(std::move(cfg)) {}
+Broker::~Broker() = default;
+
+Status Broker::open(RegistryOpenReport* report) {
+  registry_ = std::make_unique<TopicRegistry>(cfg_.data_dir, cfg_.max_mapped_segments);
+  RUSTLOG_RETURN_IF_ERROR(registry_->open(report));
+  Topic* t = registry_->find(kOffsetsTopic);
+  if (!t) {
+    TopicConfig c = cfg_.topic_defaults;
+    c.partitions = 1;
+    c.cleanup = CleanupPolicy::kCompact;
+    c.retention_ms = -1;
+    c.segment_bytes = 100ull << 20;
+    c.flush = FlushPolicy{};  // commits are always fsynced before they are acknowledged
+    auto created = registry_->create(kOffsetsTopic, c);
+    if (!created) return created.status();
+    t = *created;
+  }
+  offsets_ = std::make_unique<OffsetStore>(t->partitions[0].get());
+  RUSTLOG_RETURN_IF_ERROR(offsets_->load());
+  if (report) {
+    metrics_.recovery_bytes_truncated.set(report->bytes_truncated);
+    metrics_.recovery_indexes_rebuilt.set(report->indexes_rebuilt);
+    metrics_.recovery_corruptions.set(report->corruptions);
+  }
+  return Status::ok();
+}
+
+Status Broker::shutdown() {
+  if (!registry_) return Status::ok();
+  Status st = registry_->flush_all();
+  Status cp = registry_->checkpoint();
+  return st.is_ok() ? cp : st;
+}
+
+uint64_t Broker::visible_end(const PartitionLog& log) {
+  return log.config().flush.kind == FlushPolicy::Kind::kAlways ? log.recovery_point()
+                                                               : log.high_watermark();
+}
+
+void Broker::note_offsets_append() {
+  PartitionLog* l = offsets_->log();
+  if (std::find(appended_.begin(), appended_.end(), l) == appended_.end()) appended_.push_back(l);
+}
+
+std::vector<PartitionLog*> Broker::take_appended() {
+  std::vector<PartitionLog*> out;
+  out.swap(appended_);
+  return out;
+}
+
+PartitionLog* Broker::log_for(const std::string& topic, uint32_t partition) {
+  auto p = registry_->partition(topic, partition);
+  return p ? *p : nullptr;
+}
+
+Reply Broker::handle(std::string_view payload, int64_t now_us) {
+  Reply reply;
+  const uint8_t type = payload.empty() ? 0 : static_cast<uint8_t>(payload[0]);
+  metrics_.requests[type].inc();
+  auto req = decode_request(payload);
+  Out out = Status(ErrorCode::kInternal, "unhandled");
+  if (!req) {
+    out = req.status();
+  } else {
+    out = std::visit(
+        [&](const auto& r) -> Out {
+          using T = std::decay_t<decltype(r)>;
+          if constexpr (std::is_same_v<T, ProduceRequest>) return produce(r, now_us, reply);
+          else if constexpr (std::is_same_v<T, ProduceExRequest>) return produce_ex(r, now_us, reply);
+          else if constexpr (std::is_same_v<T, FetchRequest>) return fetch(r);
+          else if constexpr (std::is_same_v<T, FetchExRequest>) return fetch_ex(r, &reply, false);
+          else if constexpr (std::is_same_v<T, OffsetCommitRequest>) return offset_commit(r, now_us, reply);
+          else if constexpr (std::is_same_v<T, OffsetFetchRequest>) return offset_fetch(r);
+          else if constexpr (std::is_same_v<T, CreateTopicRequest>) return create_topic(r.topic, r.partition_count, {});
+          else if constexpr (std::is_same_v<T, CreateTopicExRequest>) return create_topic(r.topic, r.partition_count, r.configs);
+          else if constexpr (std::is_same_v<T, ListTopicsRequest>) return list_topics();
+          else if constexpr (std::is_same_v<T, DescribeTopicRequest>) return describe_topic(r);
+          else if constexpr (std::is_same_v<T, DescribePartitionRequest>) return describe_partition(r);
+          else if constexpr (std::is_same_v<T, DescribeTopicConfigRequest>) return describe_topic_config(r);
+          else if constexpr (std::is_same_v<T, DeleteTopicRequest>) return delete_topic(r, now_us, reply);
+          else if constexpr (std::is_same_v<T, ListOffsetsRequest>) return list_offsets(r);
+          else if constexpr (std::is_same_v<T, MetricsFetchRequest>) return Response(MetricsResponse{metrics_.render()});
+          else if constexpr (std::is_same_v<T, PingRequest>) return Response(PongResponse{});
+          else if constexpr (std::is_same_v<T, HandshakeRequest>) {
+            HandshakeResponse h;
+            h.server_version = kServerVersion;
+            h.max_frame_bytes = cfg_.max_frame_bytes;
+            auto types = supported_request_types();
+            h.supported_types.assign(types.begin(), types.end());
+            return Response(std::move(h));
+          } else if constexpr (std::is_same_v<T, ListGroupsRequest>) return Response(ListGroupsResponse{offsets_->groups()});
+          else if constexpr (std::is_same_v<T, DescribeGroupRequest>) return describe_group(r);
+          else if constexpr (std::is_same_v<T, DeleteGroupRequest>) return delete_group(r, now_us, reply);
+          else return Status(ErrorCode::kInvalidRequest, "unsupported request");
+        },
+        *req);
+  }
+  if (reply.park) return reply;  // answered later by retry_fetch
+  if (out) {
+    Status st = encode_response(*out, reply.frame, cfg_.max_frame_bytes);
+    if (st) return reply;
+    out = st;
+  }
+  metrics_.request_errors[type].inc();
+  reply.wait_flush = nullptr;
+  reply.frame = encode_error(out.status());
+  return reply;
+}
+
+Result<PartitionLog*> Broker::writable_partition(const std::string& topic, uint32_t partition) {
+  if (is_internal_topic(topic) && registry_->find(topic))
+    return Status(ErrorCode::kInvalidRequest, "topic '" + topic + "' is internal and cannot be written by clients");
+  auto p = registry_->partition(topic, partition);
+  if (!p) return p.status();
+  if ((*p)->read_only()) return (*p)->fatal_error();
+  return *p;
+}
+
+Broker::Out Broker::append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us,
+                           Reply& reply, AppendInfo* info) {
+  const size_t bytes = batch.size();
+  auto r = log.append(batch, now_us);
+  if (!r) return r.status();
+  *info = *r;
+  if (std::find(appended_.begin(), appended_.end(), &log) == appended_.end()) appended_.push_back(&log);
+  metrics_.records_in.inc(count);
+  metrics_.bytes_in.inc(bytes);
+  if (log.config().flush.kind == FlushPolicy::Kind::kAlways) reply.wait_flush = &log;
+  return Response(PongResponse{});  // replaced by the caller
+}
+
+Broker::Out Broker::produce(const ProduceRequest& r, int64_t now_us, Reply& reply) {
+  auto p = writable_partition(r.topic, r.partition);
+  if (!p) return p.status();
+  if (r.records.empty()) return Status(ErrorCode::kInvalidRequest, "produce carries no records");
+  BatchBuilder b;
+  static const std::vector<RecordHeader> kNoHeaders;
+  for (const auto& v : r.records) b.add(now_us, std::nullopt, v, kNoHeaders);
+  std::string batch = b.finish();
+  AppendInfo info;
+  auto st = append(**p, batch, static_cast<uint32_t>(r.records.size()), now_us, reply, &info);
+  if (!st) return st;
+  return Response(ProduceResponse{info.base_offset, static_cast<uint32_t>(r.records.size())});
+}
+
+Broker::Out Broker::produce_ex(const ProduceExRequest& r, int64_t now_us, Reply& reply) {
+  auto p = writable_partition(r.topic, r.partition);
+  if (!p) return p.status();
+  if (r.records.empty()) return Status(ErrorCode::kInvalidRequest, "produce carries no records");
+  BatchBuilder b;
+  for (const auto& rec : r.records) b.add(effective_timestamp(r, rec, now_us), rec.key, rec.value, rec.headers);
+  std::string batch = b.finish();
+  AppendInfo info;
+  auto st = append(**p, batch, static_cast<uint32_t>(r.records.size()), now_us, reply, &info);
+  if (!st) return st;
+  return Response(ProduceExResponse{info.base_offset, static_cast<uint32_t>(r.records.size()), now_us});
+}
+
+Result<ReadResult> Broker::read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes) {
+  const uint64_t end = visible_end(log);
+  if (offset < log.log_start_offset() || offset > log.high_watermark())
+    return out_of_range(offset, log.log_start_offset(), end);
+  if (offset >= end) {
+    ReadResult r;
+    r.next_offset = offset;
+    r.high_watermark = end;
+    r.log_start_offset = log.log_start_offset();
+    return r;
+  }
+  auto r = log.read(offset, max_bytes == 0 ? 1 : max_bytes);
+  if (!r) return r;
+  r->high_watermark = end;
+  if (log.high_watermark() == end) return r;
+  // Drop batches past what is durable (appended this turn, flush pending).
+  size_t keep = 0;
+  uint64_t next = offset;
+  const auto* p = reinterpret_cast<const uint8_t*>(r->data.data());
+  while (keep < r->data.size()) {
+    BatchHeader h;
+    if (parse_batch_header(p + keep, r->data.size() - keep, &h) != HeaderCheck::kOk || h.base_offset >= end) break;
+    keep += h.total_size();
+    next = h.next_offset();
+  }
+  r->data.resize(keep);
+  r->next_offset = next;
+  return r;
+}
+
+Broker::Out Broker::fetch(const FetchRequest& r) {
+  auto p = registry_->partition(r.topic, r.partition);
+  if (!p) return p.status();
+  uint64_t offset = r.offset;
+  if (!r.group_id.empty())
+    if (auto c = offsets_->committed({r.group_id, r.topic, r.partition})) offset = *c;
+  auto rr = read_visible(**p, offset, r.max_bytes);
+  if (!rr) return rr.status();
+  std::vector<Record> recs;
+  RUSTLOG_RETURN_IF_ERROR(decode_batches(rr->data, offset, &recs));
+  FetchResponse resp;
+  resp.records.reserve(recs.size());
+  size_t bytes = 0;
+  for (auto& rec : recs) {
+    // max_bytes is soft (whole batches), but never answer far past it.
+    if (!resp.records.empty() && bytes + (rec.value ? rec.value->size() : 0) + 4 > r.max_bytes) break;
+    bytes += (rec.value ? rec.value->size() : 0) + 4;
+    resp.records.push_back(rec.value ? std::move(*rec.value) : std::string());  // tombstone: empty in v0
+    resp.next_offset = rec.offset + 1;
+  }
+  if (resp.records.empty()) resp.next_offset = offset;
+  metrics_.records_out.inc(resp.records.size());
+  return Response(std::move(resp));
+}
+
+Broker::Out Broker::fetch_ex(const FetchExRequest& r, Reply* reply, bool final) {
+  auto p = registry_->partition(r.topic, r.partition);
+  if (!p) return p.status();
+  auto rr = read_visible(**p, r.offset, r.max_bytes);
+  if (!rr) return rr.status();
+  if (!final && reply && r.max_wait_ms > 0 && rr->data.size() < std::max<uint32_t>(r.min_bytes, 1)) {
+    reply->park = r;
+    metrics_.fetch_waits.inc();
+    return Response(PongResponse{});
+  }
+  FetchExResponse resp;
+  resp.high_watermark = rr->high_watermark;
+  resp.log_start_offset = rr->log_start_offset;
+  RUSTLOG_RETURN_IF_ERROR(decode_batches(rr->data, r.offset, &resp.records));
+  resp.next_offset = resp.records.empty() ? r.offset : resp.records.back().offset + 1;
+  if (!resp.records.empty()) resp.next_offset = std::max(resp.next_offset, rr->next_offset);
+  metrics_.records_out.inc(resp.records.size());
+  return Response(std::move(resp));
+}
+
+std::optional<std::string> Broker::retry_fetch(const FetchExRequest& req, bool final) {
+  Reply reply;
+  Out out = fetch_ex(req, &reply, final);
+  if (reply.park) return std::nullopt;
+  std::string frame;
+  if (out) {
+    Status st = encode_response(*out, frame, cfg_.max_frame_bytes);
+    if (st) return frame;
+    out = st;
+  }
+  metrics_.request_errors[static_cast<uint8_t>(MessageType::kFetchEx)].inc();
+  return encode_error(out.status());
+}
+
+Broker::Out Broker::offset_commit(const OffsetCommitRequest& r, int64_t now_us, Reply& reply) {
+  auto p = registry_->partition(r.topic, r.partition);
+  if (!p) return p.status();
+  if (r.offset > (*p)->high_watermark())
+    return Status(ErrorCode::kOffsetOutOfRange,
+                  "cannot commit offset " + std::to_string(r.offset) + " for " + r.topic + "/" +
+                      std::to_string(r.partition) + ": valid offsets are " +
+                      std::to_string((*p)->log_start_offset()) + ".." + std::to_string((*p)->high_watermark()));
+  RUSTLOG_RETURN_IF_ERROR(offsets_->commit({r.group, r.topic, r.partition}, r.offset, now_us));
+  reply.wait_flush = offsets_->log();
+  note_offsets_append();
+  return Response(OffsetCommitResponse{true});
+}
+
+Broker::Out Broker::offset_fetch(const OffsetFetchRequest& r) {
+  auto p = registry_->partition(r.topic, r.partition);
+  if (!p) return p.status();
+  return Response(OffsetFetchResponse{offsets_->committed({r.group, r.topic, r.partition})});
+}
+
+Broker::Out Broker::create_topic(const std::string& name, uint32_t partitions,
+                                 const std::vector<ConfigEntry>& configs) {
+  RUSTLOG_RETURN_IF_ERROR(validate_topic_name(name));
+  if (is_internal_topic(name))
+    return Status(ErrorCode::kInvalidRequest, "topic names beginning with '__' are reserved for internal topics");
+  TopicConfig c = cfg_.topic_defaults;
+  c.partitions = partitions;
+  for (const auto& e : configs) RUSTLOG_RETURN_IF_ERROR(c.set(e.key, e.value));
+  RUSTLOG_RETURN_IF_ERROR(c.validate(cfg_.max_partitions));
+  auto t = registry_->create(name, c);
+  if (!t) return t.status();
+  spdlog::info("created topic {} with {} partitions", name, partitions);
+  if (configs.empty()) return Response(CreateTopicResponse{true});
+  return Response(CreateTopicExResponse{});
+}
+
+Broker::Out Broker::list_topics() {
+  ListTopicsResponse resp;
+  for (const auto& [name, t] : registry_->topics())
+    if (!is_internal_topic(name)) resp.topics.push_back({name, t->config.partitions});
+  return Response(std::move(resp));
+}
+
+Broker::Out Broker::describe_topic(const DescribeTopicRequest& r) {
+  Topic* t = registry_->find(r.topic);
+  if (!t) return Status(ErrorCode::kTopicNotFound, "topic '" + r.topic + "' does not exist");
+  DescribeTopicResponse resp;
+  resp.topic = t->name;
+  resp.partition_count = t->config.partitions;
+  for (uint32_t i = 0; i < t->partitions.size(); ++i)
+    resp.partitions.push_back({i, visible_end(*t->partitions[i])});
+  return Response(std::move(resp));
+}
+
+Broker::Out Broker::describe_partition(const DescribePartitionRequest& r) {
+  auto p = registry_->partition(r.topic, r.partition);
+  if (!p) return p.status();
+  return Response(DescribePartitionResponse{r.topic, r.partition, visible_end(**p)});
+}
+
+Broker::Out Broker::describe_topic_config(const DescribeTopicConfigRequest& r) {
+  Topic* t = registry_->find(r.topic);
+  if (!t) return Status(ErrorCode::kTopicNotFound, "topic '" + r.topic + "' does not exist");
+  DescribeTopicConfigResponse resp;
+  resp.partition_count = t->config.partitions;
+  for (const auto& [k, v] : t->config.to_pairs()) resp.configs.push_back({k, v});
+  for (uint32_t i = 0; i < t->partitions.size(); ++i) {
+    const PartitionLog& l = *t->partitions[i];
+    resp.partitions.push_back({i, l.log_start_offset(), visible_end(l),
+                               static_cast<uint32_t>(l.segment_count()), l.size_bytes()});
+  }
+  return Response(std::move(resp));
+}
+
+Broker::Out Broker::delete_topic(const DeleteTopicRequest& r, int64_t now_us, Reply& reply) {
+  if (is_internal_topic(r.topic) && registry_->find(r.topic))
+    return Status(ErrorCode::kInvalidRequest, "internal topic '" + r.topic + "' cannot be deleted");
+  RUSTLOG_RETURN_IF_ERROR(registry_->remove(r.topic));
+  auto n = offsets_->delete_topic(r.topic, now_us);
+  if (!n) return n.status();
+  if (*n > 0) {
+    reply.wait_flush = offsets_->log();
+    note_offsets_append();
+  }
+  spdlog::info("deleted topic {} ({} committed offsets removed)", r.topic, *n);
+  return Response(DeleteTopicResponse{});
+}
+
+Broker::Out Broker::list_offsets(const ListOffsetsRequest& r) {
+  auto p = registry_->partition(r.topic, r.partition);
+  if (!p) return p.status();
+  PartitionLog& l = **p;
+  if (r.spec == kListOffsetsEarliest) return Response(ListOffsetsResponse{l.log_start_offset(), true});
+  if (r.spec == kListOffsetsLatest) return Response(ListOffsetsResponse{visible_end(l), true});
+  auto o = l.offset_for_time(r.spec);
+  if (!o) return o.status();
+  const uint64_t end = visible_end(l);
+  if (*o >= end) return Response(ListOffsetsResponse{end, false});
+  return Response(ListOffsetsResponse{*o, true});
+}
+
+Broker::Out Broker::describe_group(const DescribeGroupRequest& r) {
+  auto entries = offsets_->group_offsets(r.group);
+  if (entries.empty()) return Status(ErrorCode::kTopicNotFound, "group '" + r.group + "' has no committed offsets");
+  DescribeGroupResponse resp;
+  for (const auto& [k, off] : entries) {
+    PartitionLog* l = log_for(k.topic, k.partition);
+    const uint64_t hw = l ? visible_end(*l) : 0;
+    resp.partitions.push_back({k.topic, k.partition, off, hw, hw > off ? hw - off : 0});
+  }
+  return Response(std::move(resp));
+}
+
+Broker::Out Broker::delete_group(const DeleteGroupRequest& r, int64_t now_us, Reply& reply) {
+  auto n = offsets_->delete_group(r.group, now_us);
+  if (!n) return n.status();
+  if (*n == 0) return Status(ErrorCode::kTopicNotFound, "group '" + r.group + "' has no committed offsets");
+  reply.wait_flush = offsets_->log();
+  note_offsets_append();
+  return Response(DeleteGroupResponse{});
+}
+
+}  // namespace rustlog

@@ -1,0 +1,89 @@
+#pragma once
+// The broker's request logic: topics, partitions and offsets, one request
+// at a time. Owned and called only by the event-loop thread, so nothing here
+// locks. Handlers never block on the network; a request that must wait (for
+// the group-commit fsync, or a long-poll fetch) says so in its Reply and the
+// loop completes it later.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/broker_config.h"
+#include "metrics/broker_metrics.h"
+#include "offsets/offset_store.h"
+#include "protocol/messages.h"
+#include "storage/status.h"
+#include "topics/topic_registry.h"
+
+namespace rustlog {
+
+struct Reply {
+  std::string frame;                  // the encoded response (or Error) frame
+  PartitionLog* wait_flush = nullptr;  // acknowledge only after this log's flush
+  std::optional<protocol::FetchExRequest> park;  // long-poll: retry until data or deadline
+  bool close_after = false;
+};
+
+class Broker {
+ public:
+  explicit Broker(BrokerConfig cfg);
+  ~Broker();
+
+  // Recovers every partition and the committed offsets.
+  Status open(RegistryOpenReport* report);
+
+  // Handles one request payload (the frame without its length).
+  Reply handle(std::string_view payload, int64_t now_us);
+  // Re-evaluates a parked long-poll fetch; `final` when its deadline passed.
+  std::optional<std::string> retry_fetch(const protocol::FetchExRequest& req, bool final);
+
+  // The partition log a parked fetch waits on (nullptr if gone).
+  PartitionLog* log_for(const std::string& topic, uint32_t partition);
+  // Offset up to which a log's records may be served: with flush `always`
+  // only what is fsynced (so nothing read can vanish in a crash).
+  static uint64_t visible_end(const PartitionLog& log);
+
+  // Logs that took appends since the last call (each once), for the loop's
+  // group commit.
+  std::vector<PartitionLog*> take_appended();
+
+  TopicRegistry& registry() { return *registry_; }
+  BrokerMetrics& metrics() { return metrics_; }
+  const BrokerConfig& config() const { return cfg_; }
+  Status shutdown();
+
+ private:
+  using Out = Result<protocol::Response>;
+  Out produce(const protocol::ProduceRequest& r, int64_t now_us, Reply& reply);
+  Out produce_ex(const protocol::ProduceExRequest& r, int64_t now_us, Reply& reply);
+  Out fetch(const protocol::FetchRequest& r);
+  Out fetch_ex(const protocol::FetchExRequest& r, Reply* reply, bool final);
+  Out offset_commit(const protocol::OffsetCommitRequest& r, int64_t now_us, Reply& reply);
+  Out offset_fetch(const protocol::OffsetFetchRequest& r);
+  Out create_topic(const std::string& name, uint32_t partitions,
+                   const std::vector<protocol::ConfigEntry>& configs);
+  Out list_topics();
+  Out describe_topic(const protocol::DescribeTopicRequest& r);
+  Out describe_partition(const protocol::DescribePartitionRequest& r);
+  Out describe_topic_config(const protocol::DescribeTopicConfigRequest& r);
+  Out delete_topic(const protocol::DeleteTopicRequest& r, int64_t now_us, Reply& reply);
+  Out list_offsets(const protocol::ListOffsetsRequest& r);
+  Out describe_group(const protocol::DescribeGroupRequest& r);
+  Out delete_group(const protocol::DeleteGroupRequest& r, int64_t now_us, Reply& reply);
+  void note_offsets_append();
+  Result<PartitionLog*> writable_partition(const std::string& topic, uint32_t partition);
+  Result<ReadResult> read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes);
+  Out append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us, Reply& reply,
+             AppendInfo* info);
+
+  BrokerConfig cfg_;
+  std::unique_ptr<TopicRegistry> registry_;
+  std::unique_ptr<OffsetStore> offsets_;
+  BrokerMetrics metrics_;
+  std::vector<PartitionLog*> appended_;
+};
+
+}  // namespace rustlog

@@ -1,0 +1,170 @@
+#include "broker/broker_config.h"
+
+#include <charconv>
+#include <toml++/toml.h>
+
+namespace rustlog {
+
+namespace {
+template <typename T>
+Status parse_num(const std::string& name, const std::string& v, T* out, T min, T max) {
+  T x{};
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty() || x < min || x > max)
+    return Status(ErrorCode::kInvalidRequest, "bad value '" + v + "' for " + name + ": expected a number in " +
+                                                  std::to_string(min) + ".." + std::to_string(max));
+  *out = x;
+  return Status::ok();
+}
+
+#define NUM_OPTION(key, field, lo, hi, helptext)                                   \
+  ConfigOption{key, helptext, [](const BrokerConfig& c) { return std::to_string(c.field); }, \
+               [](BrokerConfig& c, const std::string& v) {                        \
+                 return parse_num<decltype(c.field)>(key, v, &c.field, lo, hi);   \
+               }}
+#define TOPIC_OPTION(key, tkey, field, helptext)                                              \
+  ConfigOption{key, helptext,                                                                 \
+               [](const BrokerConfig& c) { return std::to_string(c.topic_defaults.field); },  \
+               [](BrokerConfig& c, const std::string& v) { return c.topic_defaults.set(tkey, v); }}
+
+std::vector<ConfigOption> make_options() {
+  return {
+      {"data_dir", "Directory holding all topic data, offsets and checkpoints.",
+       [](const BrokerConfig& c) { return c.data_dir; },
+       [](BrokerConfig& c, const std::string& v) {
+         if (v.empty()) return Status(ErrorCode::kInvalidRequest, "data_dir must not be empty");
+         c.data_dir = v;
+         return Status::ok();
+       }},
+      {"listen", "HOST:PORT for the binary protocol (use port 0 for an ephemeral port).",
+       [](const BrokerConfig& c) { return c.listen; },
+       [](BrokerConfig& c, const std::string& v) {
+         std::string h;
+         uint16_t p;
+         RUSTLOG_RETURN_IF_ERROR(BrokerConfig::split_host_port("listen", v, &h, &p));
+         c.listen = v;
+         return Status::ok();
+       }},
+      {"metrics_listen", "HOST:PORT for the HTTP metrics endpoint (/metrics, /health).",
+       [](const BrokerConfig& c) { return c.metrics_listen; },
+       [](BrokerConfig& c, const std::string& v) {
+         std::string h;
+         uint16_t p;
+         RUSTLOG_RETURN_IF_ERROR(BrokerConfig::split_host_port("metrics_listen", v, &h, &p));
+         c.metrics_listen = v;
+         return Status::ok();
+       }},
+      {"flush",
+       "When appends are fdatasync'ed: always (before acknowledging; one fsync per loop turn "
+       "covers all requests of the turn), interval:<ms>, or never.",
+       [](const BrokerConfig& c) { return c.flush.to_string(); },
+       [](BrokerConfig& c, const std::string& v) {
+         auto p = FlushPolicy::parse(v);
+         if (!p) return p.status();
+         c.flush = *p;
+         c.topic_defaults.flush = *p;
+         return Status::ok();
+       }},
+      NUM_OPTION("max_frame_bytes", max_frame_bytes, 1024u, 256u << 20,
+                 "Largest request frame accepted; larger frames are answered with 413 and the "
+                 "connection is closed."),
+      NUM_OPTION("max_connections", max_connections, 1u, 1000000u,
+                 "Connections above this are accepted and closed at once (counted)."),
+      NUM_OPTION("max_partitions", max_partitions, 1u, 100000u, "Most partitions one topic may have."),
+      NUM_OPTION("max_mapped_segments", max_mapped_segments, uint64_t{1}, uint64_t{1} << 20,
+                 "Most sealed segments kept memory-mapped at once (least recently read are unmapped)."),
+      NUM_OPTION("checkpoint_interval_ms", checkpoint_interval_ms, uint64_t{100}, uint64_t{86400000},
+                 "How often the recovery-point checkpoint is written (also on shutdown)."),
+      NUM_OPTION("max_connection_output_bytes", max_connection_output_bytes, uint64_t{1} << 16,
+                 uint64_t{1} << 34,
+                 "Unsent response bytes after which a connection's requests are not read until it "
+                 "catches up."),
+      TOPIC_OPTION("segment_bytes", "segment.bytes", segment_bytes,
+                   "Default segment size for new topics: the active segment rolls past it."),
+      TOPIC_OPTION("segment_ms", "segment.ms", segment_ms,
+                   "Default: roll the active segment when its first batch is older than this."),
+      TOPIC_OPTION("index_interval_bytes", "index.interval.bytes", index_interval_bytes,
+                   "Default bytes between two sparse index entries."),
+      TOPIC_OPTION("retention_ms", "retention.ms", retention_ms,
+                   "Default time retention for new topics (-1 = forever)."),
+      TOPIC_OPTION("retention_bytes", "retention.bytes", retention_bytes,
+                   "Default size retention per partition for new topics (-1 = no limit)."),
+      {"log_level", "trace, debug, info, warn, error or off.",
+       [](const BrokerConfig& c) { return c.log_level; },
+       [](BrokerConfig& c, const std::string& v) {
+         static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+         for (const char* l : kLevels)
+           if (v == l) {
+             c.log_level = v;
+             return Status::ok();
+           }
+         return Status(ErrorCode::kInvalidRequest,
+                       "bad value '" + v + "' for log_level: use trace, debug, info, warn, error or off");
+       }},
+  };
+}
+#undef NUM_OPTION
+#undef TOPIC_OPTION
+}  // namespace
+
+const std::vector<ConfigOption>& config_options() {
+  static const std::vector<ConfigOption> opts = make_options();
+  return opts;
+}
+
+Status BrokerConfig::split_host_port(const std::string& field, const std::string& value,
+                                     std::string* host, uint16_t* port) {
+  auto bad = [&] {
+    return Status(ErrorCode::kInvalidRequest,
+                  "bad value '" + value + "' for " + field + ": expected HOST:PORT, e.g. 127.0.0.1:9092 or [::1]:9092");
+  };
+  const auto colon = value.rfind(':');
+  if (colon == std::string::npos || colon == 0) return bad();
+  std::string h = value.substr(0, colon);
+  if (h.front() == '[') {
+    if (h.back() != ']') return bad();
+    h = h.substr(1, h.size() - 2);
+  }
+  uint32_t p = 0;
+  const std::string ps = value.substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(ps.data(), ps.data() + ps.size(), p);
+  if (ec != std::errc() || ptr != ps.data() + ps.size() || ps.empty() || p > 65535) return bad();
+  *host = h;
+  *port = static_cast<uint16_t>(p);
+  return Status::ok();
+}
+
+Status apply_toml_file(BrokerConfig& cfg, const std::string& path) {
+  toml::table tbl;
+  try {
+    tbl = toml::parse_file(path);
+  } catch (const toml::parse_error& err) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "cannot read config file " + path + ": " + std::string(err.description()) + " (line " +
+                      std::to_string(err.source().begin.line) + ")");
+  }
+  for (const auto& [k, node] : tbl) {
+    const std::string key(k.str());
+    const ConfigOption* opt = nullptr;
+    for (const auto& o : config_options())
+      if (o.name == key) opt = &o;
+    if (!opt) return Status(ErrorCode::kInvalidRequest, "unknown key '" + key + "' in config file " + path +
+                                                            " (see kafka-lite --help for the keys)");
+    std::string value;
+    if (auto s = node.value<std::string>()) value = *s;
+    else if (auto i = node.value<int64_t>()) value = std::to_string(*i);
+    else if (auto b = node.value<bool>()) value = *b ? "true" : "false";
+    else return Status(ErrorCode::kInvalidRequest, "key '" + key + "' in " + path + " must be a string or integer");
+    Status st = opt->set(cfg, value);
+    if (!st) return Status(st.code(), path + ": " + st.message());
+  }
+  return Status::ok();
+}
+
+Status validate_config(const BrokerConfig& cfg) {
+  auto st = cfg.topic_defaults.log_config().validate();
+  if (!st) return st;
+  return Status::ok();
+}
+
+}  // namespace rustlog

@@ -1,0 +1,50 @@
+#pragma once
+// kafka-lite's configuration: fixed at startup from flags and an optional
+// TOML file (--config). Flags override the file. Unknown keys and bad values
+// are refused with a message naming them.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "storage/log_config.h"
+#include "storage/status.h"
+#include "topics/topic_config.h"
+
+namespace rustlog {
+
+struct BrokerConfig {
+  std::string data_dir = "./data";
+  std::string listen = "127.0.0.1:9092";
+  std::string metrics_listen = "127.0.0.1:9464";
+  FlushPolicy flush;  // default for topics that do not set their own
+  uint32_t max_frame_bytes = 10 * 1024 * 1024;
+  uint32_t max_connections = 10000;
+  uint32_t max_partitions = 1000;  // per topic
+  TopicConfig topic_defaults;      // segment/retention/index defaults for new topics
+  uint64_t max_mapped_segments = 1024;
+  uint64_t checkpoint_interval_ms = 60000;
+  uint64_t max_connection_output_bytes = 64ull << 20;  // stop reading a client past this
+  std::string log_level = "info";
+
+  // Host and port of `listen`; 400 naming the field when malformed.
+  static Status split_host_port(const std::string& field, const std::string& value,
+                                std::string* host, uint16_t* port);
+};
+
+// One configurable option: its flag/TOML name, help, and how to set it.
+struct ConfigOption {
+  std::string name;  // TOML key; the flag is --name with '_' -> '-'
+  std::string help;
+  std::function<std::string(const BrokerConfig&)> get;
+  std::function<Status(BrokerConfig&, const std::string&)> set;
+};
+
+const std::vector<ConfigOption>& config_options();
+
+// Applies a TOML document's keys (every key must be a known option).
+Status apply_toml_file(BrokerConfig& cfg, const std::string& path);
+// Cross-field checks after everything is applied.
+Status validate_config(const BrokerConfig& cfg);
+
+}  // namespace rustlog

@@ -1,0 +1,140 @@
+#include "offsets/offset_store.h"
+
+#include <cstring>
+#include <set>
+
+#include "storage/byte_order.h"
+#include "storage/record_batch.h"
+
+namespace rustlog {
+
+// Key:   u8 version (0) | u16 group_len | group | u16 topic_len | topic | u32 partition
+// Value: u8 version (0) | u64 offset | i64 commit_time_us
+std::string encode_group_key(const GroupKey& k) {
+  std::string out(1 + 2 + k.group.size() + 2 + k.topic.size() + 4, '\0');
+  auto* p = reinterpret_cast<uint8_t*>(out.data());
+  p[0] = 0;
+  put_u16(p + 1, static_cast<uint16_t>(k.group.size()));
+  std::memcpy(p + 3, k.group.data(), k.group.size());
+  uint8_t* q = p + 3 + k.group.size();
+  put_u16(q, static_cast<uint16_t>(k.topic.size()));
+  std::memcpy(q + 2, k.topic.data(), k.topic.size());
+  put_u32(q + 2 + k.topic.size(), k.partition);
+  return out;
+}
+
+std::optional<GroupKey> decode_group_key(std::string_view b) {
+  const auto* p = reinterpret_cast<const uint8_t*>(b.data());
+  size_t n = b.size();
+  if (n < 3 || p[0] != 0) return std::nullopt;
+  size_t gl = get_u16(p + 1);
+  if (n < 3 + gl + 2) return std::nullopt;
+  size_t tl = get_u16(p + 3 + gl);
+  if (n != 3 + gl + 2 + tl + 4) return std::nullopt;
+  GroupKey k;
+  k.group.assign(b.data() + 3, gl);
+  k.topic.assign(b.data() + 5 + gl, tl);
+  k.partition = get_u32(p + 5 + gl + tl);
+  return k;
+}
+
+std::string encode_offset_value(uint64_t offset, int64_t commit_time_us) {
+  std::string out(17, '\0');
+  auto* p = reinterpret_cast<uint8_t*>(out.data());
+  p[0] = 0;
+  put_u64(p + 1, offset);
+  put_u64(p + 9, static_cast<uint64_t>(commit_time_us));
+  return out;
+}
+
+std::optional<uint64_t> decode_offset_value(std::string_view b) {
+  if (b.size() != 17 || b[0] != 0) return std::nullopt;
+  return get_u64(reinterpret_cast<const uint8_t*>(b.data()) + 1);
+}
+
+Status OffsetStore::load() {
+  offsets_.clear();
+  uint64_t off = log_->log_start_offset();
+  std::vector<Record> recs;
+  while (off < log_->high_watermark()) {
+    auto r = log_->read(off, 1 << 20);
+    if (!r) return r.status();
+    if (r->data.empty()) break;
+    recs.clear();
+    RUSTLOG_RETURN_IF_ERROR(decode_batches(r->data, off, &recs));
+    for (const auto& rec : recs) {
+      if (!rec.key) continue;
+      auto k = decode_group_key(*rec.key);
+      if (!k) continue;
+      if (!rec.value) {
+        offsets_.erase(*k);
+      } else if (auto v = decode_offset_value(*rec.value)) {
+        offsets_[*k] = *v;
+      }
+    }
+    off = r->next_offset;
+  }
+  return Status::ok();
+}
+
+Status OffsetStore::append(const std::vector<std::pair<GroupKey, std::optional<uint64_t>>>& entries,
+                           int64_t now_us) {
+  if (entries.empty()) return Status::ok();
+  BatchBuilder b;
+  for (const auto& [k, v] : entries) {
+    std::optional<std::string> value;
+    if (v) value = encode_offset_value(*v, now_us);
+    b.add(now_us, encode_group_key(k), value, {});
+  }
+  std::string bytes = b.finish();
+  auto r = log_->append(bytes, now_us);
+  if (!r) return r.status();
+  for (const auto& [k, v] : entries) {
+    if (v) offsets_[k] = *v;
+    else offsets_.erase(k);
+  }
+  return Status::ok();
+}
+
+Status OffsetStore::commit(const GroupKey& key, uint64_t offset, int64_t now_us) {
+  if (key.group.empty()) return Status(ErrorCode::kInvalidRequest, "group id must not be empty");
+  if (key.group.size() > 255) return Status(ErrorCode::kInvalidRequest, "group id longer than 255 bytes");
+  return append({{key, offset}}, now_us);
+}
+
+std::optional<uint64_t> OffsetStore::committed(const GroupKey& key) const {
+  auto it = offsets_.find(key);
+  if (it == offsets_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> OffsetStore::groups() const {
+  std::set<std::string> g;
+  for (const auto& [k, v] : offsets_) g.insert(k.group);
+  return {g.begin(), g.end()};
+}
+
+std::vector<std::pair<GroupKey, uint64_t>> OffsetStore::group_offsets(const std::string& group) const {
+  std::vector<std::pair<GroupKey, uint64_t>> out;
+  for (auto it = offsets_.lower_bound(GroupKey{group, "", 0});
+       it != offsets_.end() && it->first.group == group; ++it)
+    out.emplace_back(it->first, it->second);
+  return out;
+}
+
+Result<size_t> OffsetStore::delete_group(const std::string& group, int64_t now_us) {
+  std::vector<std::pair<GroupKey, std::optional<uint64_t>>> dead;
+  for (const auto& [k, v] : group_offsets(group)) dead.emplace_back(k, std::nullopt);
+  RUSTLOG_RETURN_IF_ERROR(append(dead, now_us));
+  return dead.size();
+}
+
+Result<size_t> OffsetStore::delete_topic(const std::string& topic, int64_t now_us) {
+  std::vector<std::pair<GroupKey, std::optional<uint64_t>>> dead;
+  for (const auto& [k, v] : offsets_)
+    if (k.topic == topic) dead.emplace_back(k, std::nullopt);
+  RUSTLOG_RETURN_IF_ERROR(append(dead, now_us));
+  return dead.size();
+}
+
+}  // namespace rustlog

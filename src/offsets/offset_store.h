@@ -1,0 +1,67 @@
+#pragma once
+// Committed consumer-group offsets, kept the way Kafka keeps them: as
+// records in an internal topic (`__consumer_offsets`, one partition) whose
+// key is (group, topic, partition) and whose value is the offset; a null
+// value (tombstone) deletes the key. The latest record per key wins. The
+// in-memory map is rebuilt by replaying that log on start. A commit is
+// acknowledged only after the broker flushed the offsets partition (group
+// commit), so it survives kill -9 and power loss.
+// See docs/DESIGN_DECISIONS.md for why this beats snapshot files.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "storage/partition_log.h"
+#include "storage/status.h"
+
+namespace rustlog {
+
+inline constexpr const char* kOffsetsTopic = "__consumer_offsets";
+
+struct GroupKey {
+  std::string group;
+  std::string topic;
+  uint32_t partition = 0;
+  auto operator<=>(const GroupKey&) const = default;
+};
+
+// The key and value byte formats (docs/STORAGE.md, "Consumer offsets").
+std::string encode_group_key(const GroupKey& k);
+std::optional<GroupKey> decode_group_key(std::string_view bytes);
+std::string encode_offset_value(uint64_t offset, int64_t commit_time_us);
+std::optional<uint64_t> decode_offset_value(std::string_view bytes);
+
+class OffsetStore {
+ public:
+  // `log` is the internal topic's partition; it must outlive the store.
+  explicit OffsetStore(PartitionLog* log) : log_(log) {}
+
+  // Replays the whole log.
+  Status load();
+
+  // Appends the commit (not yet durable: the caller flushes log()).
+  Status commit(const GroupKey& key, uint64_t offset, int64_t now_us);
+  std::optional<uint64_t> committed(const GroupKey& key) const;
+
+  std::vector<std::string> groups() const;
+  // Every (topic, partition) -> offset of one group.
+  std::vector<std::pair<GroupKey, uint64_t>> group_offsets(const std::string& group) const;
+  // Tombstones every key of the group / of the topic. Returns how many.
+  Result<size_t> delete_group(const std::string& group, int64_t now_us);
+  Result<size_t> delete_topic(const std::string& topic, int64_t now_us);
+
+  PartitionLog* log() const { return log_; }
+  size_t size() const { return offsets_.size(); }
+
+ private:
+  Status append(const std::vector<std::pair<GroupKey, std::optional<uint64_t>>>& entries,
+                int64_t now_us);
+
+  PartitionLog* log_;
+  std::map<GroupKey, uint64_t> offsets_;
+};
+
+}  // namespace rustlog

@@ -1,0 +1,36 @@
+#pragma once
+// Per-topic configuration: what CreateTopicEx carries as key=value pairs,
+// what is persisted in the topic metadata, and how it maps to LogConfig.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "storage/log_config.h"
+#include "storage/status.h"
+
+namespace rustlog {
+
+enum class CleanupPolicy { kDelete, kCompact, kDeleteAndCompact };
+
+struct TopicConfig {
+  uint32_t partitions = 1;
+  uint64_t segment_bytes = 1ull << 30;
+  int64_t segment_ms = 7ll * 24 * 3600 * 1000;
+  int64_t retention_ms = 7ll * 24 * 3600 * 1000;  // -1 = keep forever
+  int64_t retention_bytes = -1;                    // per partition; -1 = no limit
+  CleanupPolicy cleanup = CleanupPolicy::kDelete;
+  uint32_t index_interval_bytes = 4096;
+  FlushPolicy flush;
+
+  LogConfig log_config() const;
+  // key=value pairs as DescribeTopicConfig shows them (stable order).
+  std::vector<std::pair<std::string, std::string>> to_pairs() const;
+  // Applies one key=value; 400 naming the key for unknown keys and bad values.
+  Status set(const std::string& key, const std::string& value);
+  Status validate(uint32_t max_partitions) const;
+};
+
+const char* cleanup_policy_name(CleanupPolicy p);
+
+}  // namespace rustlog
