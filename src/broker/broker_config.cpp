@@ -79,6 +79,9 @@ std::vector<ConfigOption> make_options() {
                  uint64_t{1} << 34,
                  "Unsent response bytes after which a connection's requests are not read until it "
                  "catches up."),
+      NUM_OPTION("sync_workers", sync_workers, 0u, 64u,
+                 "Threads that issue the fdatasyncs of one group commit concurrently (the loop "
+                 "waits for them; 0 = the loop syncs partitions one after another)."),
       TOPIC_OPTION("segment_bytes", "segment.bytes", segment_bytes,
                    "Default segment size for new topics: the active segment rolls past it."),
       TOPIC_OPTION("segment_ms", "segment.ms", segment_ms,

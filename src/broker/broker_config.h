@@ -25,6 +25,7 @@ struct BrokerConfig {
   uint64_t max_mapped_segments = 1024;
   uint64_t checkpoint_interval_ms = 60000;
   uint64_t max_connection_output_bytes = 64ull << 20;  // stop reading a client past this
+  uint32_t sync_workers = 3;  // threads that issue concurrent fdatasyncs for group commit
   std::string log_level = "info";
 
   // Host and port of `listen`; 400 naming the field when malformed.

@@ -14,6 +14,7 @@
 
 #include "broker/broker.h"
 #include "broker/connection.h"
+#include "broker/parallel_flush.h"
 
 namespace rustlog {
 
@@ -66,6 +67,7 @@ class EventLoop {
   std::vector<PartitionLog*> dirty_;
   std::vector<Parked> parked_;
   std::vector<uint64_t> touched_;  // connections with new output this turn
+  ParallelFlusher flusher_;
   bool stopping_ = false;
   int64_t last_checkpoint_ms_ = 0;
 };

@@ -1,0 +1,47 @@
+#include "broker/parallel_flush.h"
+
+namespace rustlog {
+
+ParallelFlusher::ParallelFlusher(unsigned workers) {
+  for (unsigned i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_main(); });
+}
+
+ParallelFlusher::~ParallelFlusher() {
+  stop_.store(true, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void ParallelFlusher::flush_all(const std::vector<PartitionLog*>& logs) {
+  if (logs.empty()) return;
+  if (logs.size() == 1 || threads_.empty()) {
+    for (PartitionLog* l : logs) (void)l->flush();
+    return;
+  }
+  batch_ = &logs;
+  next_.store(0, std::memory_order_relaxed);
+  // Every worker checks in once per batch, so none can still hold this batch
+  // when flush_all returns.
+  remaining_.store(threads_.size(), std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_acq_rel);  // publishes batch_
+  generation_.notify_all();
+  // The loop thread takes a share of the work too.
+  for (size_t i; (i = next_.fetch_add(1, std::memory_order_acq_rel)) < logs.size();) (void)logs[i]->flush();
+  for (size_t r; (r = remaining_.load(std::memory_order_acquire)) != 0;) remaining_.wait(r);
+  batch_ = nullptr;
+}
+
+void ParallelFlusher::worker_main() {
+  uint64_t seen = generation_.load(std::memory_order_acquire);
+  while (true) {
+    generation_.wait(seen, std::memory_order_acquire);
+    seen = generation_.load(std::memory_order_acquire);
+    if (stop_.load(std::memory_order_acquire)) return;
+    const std::vector<PartitionLog*>* b = batch_;
+    for (size_t i; (i = next_.fetch_add(1, std::memory_order_acq_rel)) < b->size();) (void)(*b)[i]->flush();
+    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) remaining_.notify_all();
+  }
+}
+
+}  // namespace rustlog
