@@ -1,0 +1,218 @@
+#include "admin/verify.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "storage/atomic_file.h"
+#include "storage/file.h"
+#include "storage/recovery_checkpoint.h"
+#include "storage/segment.h"
+
+namespace rustlog::admin {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// `<20 digits><ext>` -> base offset.
+std::optional<uint64_t> parse_segment_file(const std::string& name, std::string_view ext) {
+  if (!ends_with(name, ext) || name.size() != 20 + ext.size()) return std::nullopt;
+  return Segment::parse_log_file_name(name.substr(0, 20) + ".log");
+}
+
+struct DirListing {
+  std::vector<uint64_t> bases;  // sorted .log base offsets
+  std::vector<std::string> temp_files;
+  std::vector<std::string> orphan_indexes;
+};
+
+DirListing list_partition(const fs::path& dir) {
+  DirListing l;
+  std::vector<std::pair<uint64_t, std::string>> indexes;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (auto b = Segment::parse_log_file_name(name)) {
+      l.bases.push_back(*b);
+    } else if (ends_with(name, kTempSuffix)) {
+      l.temp_files.push_back(name);
+    } else if (auto i = parse_segment_file(name, ".index")) {
+      indexes.emplace_back(*i, name);
+    } else if (auto t = parse_segment_file(name, ".timeindex")) {
+      indexes.emplace_back(*t, name);
+    }
+  }
+  std::sort(l.bases.begin(), l.bases.end());
+  std::sort(l.temp_files.begin(), l.temp_files.end());
+  std::sort(indexes.begin(), indexes.end());
+  for (const auto& [base, name] : indexes)
+    if (!std::binary_search(l.bases.begin(), l.bases.end(), base)) l.orphan_indexes.push_back(name);
+  return l;
+}
+
+// Segment::verify cannot tell a missing index file from one that differs;
+// say "missing" when that is what it is.
+void name_missing_index(const std::string& index_path, std::string& problem) {
+  if (problem.rfind(index_path + ":", 0) == 0 && !path_exists(index_path))
+    problem = index_path + ": missing (recovery would rebuild it from the log)";
+}
+
+SegmentSummary verify_segment(const std::string& dir, uint64_t base, const VerifyOptions& options) {
+  SegmentSummary s;
+  s.log_file = dir + "/" + Segment::file_name(base, ".log");
+  s.base_offset = base;
+  s.next_offset = base;
+  SegmentScanReport open_report;
+  auto seg = Segment::open(dir, base, options.index_interval_bytes, /*cache=*/nullptr, &open_report);
+  if (!seg) {
+    s.problems.push_back(s.log_file + ": cannot open: " + seg.status().message());
+    return s;
+  }
+  SegmentScanReport report;
+  Status st = (*seg)->verify(&report, &s.batches, &s.records);
+  s.bytes = (*seg)->size_bytes();
+  s.next_offset = (*seg)->next_offset();
+  if (!st) s.problems.push_back(s.log_file + ": verification failed: " + st.message());
+  // open() only reads headers after the last index entry; the full scan in
+  // verify() reports the same damage more precisely, so its lines win.
+  const auto& found = report.corruptions.empty() ? open_report.corruptions : report.corruptions;
+  for (std::string p : found) {
+    name_missing_index((*seg)->index_path(), p);
+    name_missing_index((*seg)->time_index_path(), p);
+    s.problems.push_back(std::move(p));
+  }
+  return s;
+}
+
+PartitionSummary verify_partition(const fs::path& dir, std::optional<uint64_t> recovery_point,
+                                  const VerifyOptions& options) {
+  PartitionSummary p;
+  p.name = dir.filename().string();
+  p.path = dir.string();
+  p.recovery_point = recovery_point;
+  const DirListing listing = list_partition(dir);
+  for (uint64_t base : listing.bases) {
+    SegmentSummary s = verify_segment(p.path, base, options);
+    p.batches += s.batches;
+    p.records += s.records;
+    p.bytes += s.bytes;
+    p.segments.push_back(std::move(s));
+  }
+  if (!p.segments.empty()) {
+    p.first_offset = p.segments.front().base_offset;
+    p.next_offset = p.segments.back().next_offset;
+  }
+  for (size_t i = 0; i + 1 < p.segments.size(); ++i) {
+    const SegmentSummary& a = p.segments[i];
+    const SegmentSummary& b = p.segments[i + 1];
+    if (a.next_offset > b.base_offset)
+      p.problems.push_back(a.log_file + ": offsets " + std::to_string(b.base_offset) + ".." +
+                           std::to_string(a.next_offset - 1) + " overlap the next segment " +
+                           b.log_file);
+    if (a.bytes == 0)
+      p.warnings.push_back(a.log_file + ": empty segment before the last one");
+  }
+  if (recovery_point && *recovery_point > p.next_offset)
+    p.problems.push_back(p.path + ": the recovery checkpoint says offsets below " +
+                         std::to_string(*recovery_point) +
+                         " were flushed, but the log ends at offset " +
+                         std::to_string(p.next_offset));
+  for (const auto& t : listing.temp_files)
+    p.warnings.push_back(p.path + "/" + t +
+                         ": leftover of an interrupted atomic write (recovery deletes it)");
+  for (const auto& o : listing.orphan_indexes)
+    p.warnings.push_back(p.path + "/" + o + ": index file without a .log (recovery ignores it)");
+  return p;
+}
+
+}  // namespace
+
+std::vector<std::string> PartitionSummary::all_problems() const {
+  std::vector<std::string> out;
+  for (const auto& s : segments) out.insert(out.end(), s.problems.begin(), s.problems.end());
+  out.insert(out.end(), problems.begin(), problems.end());
+  return out;
+}
+
+uint64_t VerifyReport::problem_count() const {
+  uint64_t n = 0;
+  for (const auto& p : partitions) n += p.all_problems().size();
+  return n;
+}
+
+bool is_partition_dir(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (Segment::parse_log_file_name(e.path().filename().string())) return true;
+  return false;
+}
+
+Result<VerifyReport> verify_data_dir(const std::string& path, const VerifyOptions& options) {
+  std::error_code ec;
+  const fs::path root(path);
+  if (!fs::exists(root, ec))
+    return Status(ErrorCode::kInvalidRequest, path + ": no such file or directory");
+  if (!fs::is_directory(root, ec))
+    return Status(ErrorCode::kInvalidRequest,
+                  path + ": not a directory (give a data directory or a partition directory; "
+                         "use `rustlog dump` for a single segment file)");
+  VerifyReport report;
+  report.path = path;
+
+  std::vector<fs::path> partitions;
+  fs::path checkpoint_dir = root;
+  const bool single = is_partition_dir(path);
+  if (single) {
+    // The checkpoint lives in the data directory above; "x/orders-0/" must
+    // still be named orders-0.
+    fs::path abs = fs::absolute(root, ec).lexically_normal();
+    if (abs.filename().empty()) abs = abs.parent_path();
+    partitions.push_back(abs);
+    checkpoint_dir = abs.parent_path();
+  } else {
+    for (const auto& e : fs::directory_iterator(root, ec))
+      if (e.is_directory() && is_partition_dir(e.path().string())) partitions.push_back(e.path());
+    if (ec)
+      return Status(ErrorCode::kStorageError, "cannot list " + path + ": " + ec.message());
+    std::sort(partitions.begin(), partitions.end());
+  }
+  if (partitions.empty())
+    return Status(ErrorCode::kInvalidRequest,
+                  path + ": no partition directories found (a partition directory holds "
+                         "segment files named <20-digit base offset>.log)");
+
+  RecoveryPoints points;
+  auto read = read_recovery_points(checkpoint_dir.string());
+  if (read) {
+    points = std::move(*read);
+  } else {
+    report.warnings.push_back(checkpoint_dir.string() + "/" + kRecoveryCheckpointFile + ": " +
+                              read.status().message() + " (recovery would rescan every partition)");
+  }
+  if (path_exists(checkpoint_dir.string() + "/" + kRecoveryCheckpointFile + std::string(kTempSuffix)))
+    report.warnings.push_back(checkpoint_dir.string() + "/" + kRecoveryCheckpointFile +
+                              std::string(kTempSuffix) + ": leftover of an interrupted checkpoint write");
+
+  for (const auto& dir : partitions) {
+    const std::string name = dir.filename().string();
+    std::optional<uint64_t> rp;
+    if (auto it = points.find(name); it != points.end()) rp = it->second;
+    report.partitions.push_back(verify_partition(dir, rp, options));
+  }
+  if (!single) {
+    for (const auto& [name, off] : points) {
+      const bool known = std::any_of(report.partitions.begin(), report.partitions.end(),
+                                     [&](const PartitionSummary& p) { return p.name == name; });
+      if (!known)
+        report.warnings.push_back(checkpoint_dir.string() + "/" + kRecoveryCheckpointFile +
+                                  ": lists " + name + " (offset " + std::to_string(off) +
+                                  "), which has no partition directory here");
+    }
+  }
+  return report;
+}
+
+}  // namespace rustlog::admin
