@@ -112,10 +112,9 @@ Status PartitionLog::recover(uint64_t recovery_point) {
   RUSTLOG_RETURN_IF_ERROR(active.activate());
   next_offset_ = active.next_offset();
   // What recovery validated is made durable before it counts as recovered.
-  for (size_t i = first_dirty; i < segments_.size(); ++i) {
-    Status st = segments_[i]->flush();
-    (void)st;
-  }
+  for (size_t i = first_dirty; i < segments_.size(); ++i)
+    RUSTLOG_RETURN_IF_ERROR(segments_[i]->flush());
+  roll_base_us_ = active.first_timestamp();
   recovery_point_ = next_offset_;
   report_.segments = segments_.size();
   report_.bytes_scanned = sr.bytes_scanned;
@@ -159,7 +158,8 @@ Result<AppendInfo> PartitionLog::append(std::string& batch, int64_t now_us) {
   h.base_offset = next_offset_;
   set_batch_base_offset(p, h.base_offset);
   Segment* active = segments_.back().get();
-  if (should_roll({active->base_offset(), active->size_bytes(), active->first_timestamp()},
+  if (active->empty()) roll_base_us_ = now_us;
+  if (should_roll({active->base_offset(), active->size_bytes(), roll_base_us_},
                   batch.size(), h.last_offset(), now_us, config_)) {
     Status st = roll(now_us);
     if (!st) {
@@ -167,6 +167,7 @@ Result<AppendInfo> PartitionLog::append(std::string& batch, int64_t now_us) {
       return fail(st);
     }
     active = segments_.back().get();
+    roll_base_us_ = now_us;
   }
   Status st = active->append(batch, h);
   if (!st) {

@@ -102,6 +102,10 @@ class PartitionLog {
   uint64_t next_offset_ = 0;
   uint64_t recovery_point_ = 0;
   int64_t first_unflushed_ms_ = -1;
+  // When the active segment's age for segment.ms starts: the broker's clock
+  // at its first append (or, after a restart, its first batch's timestamp),
+  // so producer-supplied timestamps cannot force a roll per batch.
+  int64_t roll_base_us_ = 0;
   Status fatal_;
   RecoveryReport report_;
 };

@@ -13,7 +13,7 @@ namespace rustlog {
 struct ActiveSegmentState {
   uint64_t base_offset;
   uint64_t size_bytes;
-  int64_t first_timestamp_us;  // of its first batch
+  int64_t age_base_us;  // when its age for segment_ms starts
 };
 
 inline bool should_roll(const ActiveSegmentState& s, uint64_t batch_bytes, uint64_t batch_last_offset,
@@ -22,7 +22,7 @@ inline bool should_roll(const ActiveSegmentState& s, uint64_t batch_bytes, uint6
   if (s.size_bytes + batch_bytes > cfg.segment_bytes) return true;
   if (s.size_bytes + batch_bytes > std::numeric_limits<uint32_t>::max()) return true;
   if (batch_last_offset - s.base_offset > std::numeric_limits<uint32_t>::max()) return true;
-  return now_us - s.first_timestamp_us >= cfg.segment_ms * 1000;
+  return now_us - s.age_base_us >= cfg.segment_ms * 1000;
 }
 
 }  // namespace rustlog

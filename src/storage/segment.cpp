@@ -333,6 +333,10 @@ Status Segment::recover_from(uint64_t from_offset, SegmentScanReport* report) {
   scanning_ = false;
   RUSTLOG_RETURN_IF_ERROR(st);
   if (size_ == 0) next_offset_ = base_;
+  // What was validated may exist only in the page cache (a crash of a
+  // process that never flushed): it must be synced before the recovery
+  // point may claim it.
+  dirty_ = true;
   // Swap in the regenerated indexes when they differ from the files.
   auto ib = read_file(index_path());
   auto tb = read_file(time_index_path());
