@@ -252,6 +252,9 @@ Result<ReadResult> PartitionLog::read(uint64_t offset, size_t max_bytes) {
     r.next_offset = next;
     want = next;
     if (r.data.size() >= max_bytes) break;
+    // The rest of this segment did not fit (or is unreadable): continuing in
+    // the next segment would skip it.
+    if (next < s.next_offset()) break;
   }
   return r;
 }
