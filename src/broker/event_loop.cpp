@@ -150,6 +150,7 @@ void EventLoop::on_readable(Connection& c) {
     if (n == 0) {  // peer closed its side: answer what it sent, then close
       c.closing = true;
       if (c.slots.empty() && c.pending_out() == 0) c.dead = true;
+      else update_interest(c);  // stop polling for input, or EPOLLRDHUP fires every turn
       break;
     }
     if (errno == EINTR) continue;
@@ -168,6 +169,7 @@ void EventLoop::handle_frames(Connection& c) {
       s.frame = protocol::encode_error(f.status());
       s.ready = true;
       c.closing = true;
+      update_interest(c);
       broker_.metrics().connections_protocol_closed.inc();
       break;
     }
@@ -300,7 +302,7 @@ void EventLoop::flush_output(Connection& c) {
 
 void EventLoop::update_interest(Connection& c) {
   epoll_event ev{};
-  ev.events = EPOLLRDHUP | (c.reading && !c.closing ? EPOLLIN : 0u) | (c.want_write ? EPOLLOUT : 0u);
+  ev.events = (c.reading && !c.closing ? EPOLLIN | EPOLLRDHUP : 0u) | (c.want_write ? EPOLLOUT : 0u);
   ev.data.u64 = c.id;
   ::epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
 }
@@ -353,10 +355,11 @@ int EventLoop::run() {
         auto it = conns_.find(id);
         if (it == conns_.end()) continue;
         Connection& c = *it->second;
-        if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-          if (c.reading && !c.closing) on_readable(c);
-          else if (events[i].events & (EPOLLHUP | EPOLLERR)) c.dead = true;
-        }
+        const uint32_t ev = events[i].events;
+        if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) && c.reading && !c.closing) on_readable(c);
+        // Both directions gone (reset, or closed after shutdown): nothing can
+        // be delivered any more, and HUP would be reported every turn.
+        if (ev & (EPOLLHUP | EPOLLERR)) c.dead = true;
         if (events[i].events & EPOLLOUT) touched_.push_back(id);
       }
     }
