@@ -1,7 +1,11 @@
 #include "admin/verify.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
 
 #include "storage/atomic_file.h"
 #include "storage/file.h"
@@ -21,6 +25,66 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 std::optional<uint64_t> parse_segment_file(const std::string& name, std::string_view ext) {
   if (!ends_with(name, ext) || name.size() != 20 + ext.size()) return std::nullopt;
   return Segment::parse_log_file_name(name.substr(0, 20) + ".log");
+}
+
+constexpr std::string_view kDeletedSuffix = ".deleted";
+constexpr const char* kTopicMetadataFile = "topics.json";
+
+// What verify needs from the broker's topic metadata (format owned by
+// src/topics/topic_registry.cpp): {"version":1,"topics":{"<name>":
+// {"partitions":N,"index.interval.bytes":"4096",...}}}.
+struct TopicMetadata {
+  bool present = false;
+  struct Topic {
+    uint32_t partitions = 0;
+    std::optional<uint32_t> index_interval_bytes;
+  };
+  std::map<std::string, Topic> topics;
+
+  // The topic owning partition directory `dir_name` (<topic>-<partition>).
+  const Topic* owner(const std::string& dir_name) const {
+    const size_t dash = dir_name.rfind('-');
+    if (dash == std::string::npos || dash + 1 >= dir_name.size()) return nullptr;
+    uint32_t p = 0;
+    const char* b = dir_name.data() + dash + 1;
+    const char* e = dir_name.data() + dir_name.size();
+    auto [ptr, ec] = std::from_chars(b, e, p);
+    if (ec != std::errc() || ptr != e) return nullptr;
+    auto it = topics.find(dir_name.substr(0, dash));
+    if (it == topics.end() || p >= it->second.partitions) return nullptr;
+    return &it->second;
+  }
+};
+
+Result<TopicMetadata> read_topic_metadata(const std::string& data_dir) {
+  TopicMetadata m;
+  const std::string path = data_dir + "/" + kTopicMetadataFile;
+  if (!path_exists(path)) return m;
+  auto text = read_file(path);
+  if (!text) return text.status();
+  auto bad = [&](const std::string& why) {
+    return Status(ErrorCode::kCorruptRecord, path + ": " + why);
+  };
+  const auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("topics") || !j["topics"].is_object())
+    return bad("not valid topic metadata");
+  for (const auto& [name, cfg] : j["topics"].items()) {
+    if (!cfg.is_object() || !cfg.contains("partitions") || !cfg["partitions"].is_number_unsigned())
+      return bad("topic " + name + " lacks 'partitions'");
+    TopicMetadata::Topic t;
+    t.partitions = cfg["partitions"].get<uint32_t>();
+    if (cfg.contains("index.interval.bytes") && cfg["index.interval.bytes"].is_string()) {
+      const std::string v = cfg["index.interval.bytes"].get<std::string>();
+      uint32_t n = 0;
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || ptr != v.data() + v.size())
+        return bad("topic " + name + ": bad index.interval.bytes '" + v + "'");
+      t.index_interval_bytes = n;
+    }
+    m.topics[name] = t;
+  }
+  m.present = true;
+  return m;
 }
 
 struct DirListing {
@@ -60,13 +124,13 @@ void name_missing_index(const std::string& index_path, std::string& problem) {
     problem = index_path + ": missing (recovery would rebuild it from the log)";
 }
 
-SegmentSummary verify_segment(const std::string& dir, uint64_t base, const VerifyOptions& options) {
+SegmentSummary verify_segment(const std::string& dir, uint64_t base, uint32_t index_interval) {
   SegmentSummary s;
   s.log_file = dir + "/" + Segment::file_name(base, ".log");
   s.base_offset = base;
   s.next_offset = base;
   SegmentScanReport open_report;
-  auto seg = Segment::open(dir, base, options.index_interval_bytes, /*cache=*/nullptr, &open_report);
+  auto seg = Segment::open(dir, base, index_interval, /*cache=*/nullptr, &open_report);
   if (!seg) {
     s.problems.push_back(s.log_file + ": cannot open: " + seg.status().message());
     return s;
@@ -88,14 +152,15 @@ SegmentSummary verify_segment(const std::string& dir, uint64_t base, const Verif
 }
 
 PartitionSummary verify_partition(const fs::path& dir, std::optional<uint64_t> recovery_point,
-                                  const VerifyOptions& options) {
+                                  uint32_t index_interval_bytes) {
   PartitionSummary p;
   p.name = dir.filename().string();
   p.path = dir.string();
   p.recovery_point = recovery_point;
+  p.index_interval_bytes = index_interval_bytes;
   const DirListing listing = list_partition(dir);
   for (uint64_t base : listing.bases) {
-    SegmentSummary s = verify_segment(p.path, base, options);
+    SegmentSummary s = verify_segment(p.path, base, index_interval_bytes);
     p.batches += s.batches;
     p.records += s.records;
     p.bytes += s.bytes;
@@ -173,13 +238,20 @@ Result<VerifyReport> verify_data_dir(const std::string& path, const VerifyOption
     partitions.push_back(abs);
     checkpoint_dir = abs.parent_path();
   } else {
-    for (const auto& e : fs::directory_iterator(root, ec))
-      if (e.is_directory() && is_partition_dir(e.path().string())) partitions.push_back(e.path());
+    for (const auto& e : fs::directory_iterator(root, ec)) {
+      if (!e.is_directory() || !is_partition_dir(e.path().string())) continue;
+      if (ends_with(e.path().filename().string(), kDeletedSuffix)) {
+        report.warnings.push_back(e.path().string() +
+                                  ": a deleted topic's partition (the broker removes it at start)");
+        continue;
+      }
+      partitions.push_back(e.path());
+    }
     if (ec)
       return Status(ErrorCode::kStorageError, "cannot list " + path + ": " + ec.message());
     std::sort(partitions.begin(), partitions.end());
   }
-  if (partitions.empty())
+  if (partitions.empty() && report.warnings.empty())
     return Status(ErrorCode::kInvalidRequest,
                   path + ": no partition directories found (a partition directory holds "
                          "segment files named <20-digit base offset>.log)");
@@ -192,15 +264,39 @@ Result<VerifyReport> verify_data_dir(const std::string& path, const VerifyOption
     report.warnings.push_back(checkpoint_dir.string() + "/" + kRecoveryCheckpointFile + ": " +
                               read.status().message() + " (recovery would rescan every partition)");
   }
-  if (path_exists(checkpoint_dir.string() + "/" + kRecoveryCheckpointFile + std::string(kTempSuffix)))
-    report.warnings.push_back(checkpoint_dir.string() + "/" + kRecoveryCheckpointFile +
-                              std::string(kTempSuffix) + ": leftover of an interrupted checkpoint write");
+  // Temp files of interrupted atomic writes (checkpoint, topics.json).
+  std::vector<std::string> temps;
+  for (const auto& e : fs::directory_iterator(checkpoint_dir, ec))
+    if (e.is_regular_file() && ends_with(e.path().filename().string(), kTempSuffix))
+      temps.push_back(e.path().string());
+  std::sort(temps.begin(), temps.end());
+  for (const auto& t : temps)
+    report.warnings.push_back(t + ": leftover of an interrupted atomic write (the broker deletes it at start)");
+
+  TopicMetadata topics;
+  if (auto m = read_topic_metadata(checkpoint_dir.string()); m) {
+    topics = std::move(*m);
+  } else {
+    report.warnings.push_back(m.status().message() +
+                              " (index files are checked with the default index interval)");
+  }
 
   for (const auto& dir : partitions) {
     const std::string name = dir.filename().string();
     std::optional<uint64_t> rp;
     if (auto it = points.find(name); it != points.end()) rp = it->second;
-    report.partitions.push_back(verify_partition(dir, rp, options));
+    const TopicMetadata::Topic* topic = topics.owner(name);
+    uint32_t interval = LogConfig{}.index_interval_bytes;
+    if (options.index_interval_bytes)
+      interval = *options.index_interval_bytes;
+    else if (topic && topic->index_interval_bytes)
+      interval = *topic->index_interval_bytes;
+    PartitionSummary p = verify_partition(dir, rp, interval);
+    if (topics.present && topic == nullptr)
+      p.warnings.push_back(p.path + ": not a partition of any topic in " +
+                           checkpoint_dir.string() + "/" + kTopicMetadataFile +
+                           " (the broker deletes unclaimed directories at start)");
+    report.partitions.push_back(std::move(p));
   }
   if (!single) {
     for (const auto& [name, off] : points) {

@@ -17,9 +17,11 @@
 namespace rustlog::admin {
 
 struct VerifyOptions {
-  // Must equal the broker's index.interval.bytes: the index files are
-  // compared with a rebuild that uses it.
-  uint32_t index_interval_bytes = LogConfig{}.index_interval_bytes;
+  // The index files are compared with a rebuild that uses this interval, so
+  // it must be the one the broker wrote them with. Unset: each topic's
+  // index.interval.bytes from the data directory's topics.json, or the
+  // default (4096) for a partition that file does not list.
+  std::optional<uint32_t> index_interval_bytes;
 };
 
 struct SegmentSummary {
@@ -35,6 +37,7 @@ struct SegmentSummary {
 struct PartitionSummary {
   std::string name;  // directory name, e.g. orders-0
   std::string path;
+  uint32_t index_interval_bytes = 0;  // what the indexes were checked against
   std::vector<SegmentSummary> segments;
   uint64_t batches = 0;
   uint64_t records = 0;
@@ -52,7 +55,7 @@ struct PartitionSummary {
 struct VerifyReport {
   std::string path;
   std::vector<PartitionSummary> partitions;
-  std::vector<std::string> warnings;  // data-directory level (checkpoint file)
+  std::vector<std::string> warnings;  // data-directory level (checkpoint, topics.json)
   uint64_t problem_count() const;
   bool clean() const { return problem_count() == 0; }
 };

@@ -63,7 +63,7 @@ std::string format_verify_report(const VerifyReport& report) {
     out += "  " + plural(p.segments.size(), "segment") + ", " +
            offsets_text(p.first_offset, p.next_offset) + ", recovery point " +
            (p.recovery_point ? std::to_string(*p.recovery_point) : std::string("not checkpointed")) +
-           "\n";
+           ", index interval " + std::to_string(p.index_interval_bytes) + " bytes\n";
     for (const auto& w : p.warnings) out += "  warning: " + w + "\n";
     out += "\n";
   }
@@ -93,6 +93,7 @@ nlohmann::json verify_report_to_json(const VerifyReport& report) {
     parts.push_back({{"name", p.name},
                      {"path", p.path},
                      {"clean", p.clean()},
+                     {"index_interval_bytes", p.index_interval_bytes},
                      {"segment_count", p.segments.size()},
                      {"batches", p.batches},
                      {"records", p.records},

@@ -32,12 +32,13 @@ std::string to_json_text(const nlohmann::json& j, int indent = -1) {
 struct VerifyArgs {
   std::string path;
   bool json = false;
-  uint32_t index_interval_bytes = admin::VerifyOptions{}.index_interval_bytes;
+  uint32_t index_interval_bytes = 0;
+  CLI::Option* index_interval_option = nullptr;  // given on the command line?
 };
 
 int run_verify(const VerifyArgs& a) {
   admin::VerifyOptions options;
-  options.index_interval_bytes = a.index_interval_bytes;
+  if (a.index_interval_option->count() > 0) options.index_interval_bytes = a.index_interval_bytes;
   auto report = admin::verify_data_dir(a.path, options);
   if (!report) return fail("verify: " + report.status().message());
   if (a.json)
@@ -119,12 +120,12 @@ void register_storage_commands(CLI::App& app, Context& ctx) {
                      "directory")
       ->required();
   verify->add_flag("--json", verify_args->json, "Print the report as JSON");
-  verify
-      ->add_option("--index-interval-bytes", verify_args->index_interval_bytes,
-                   "The broker's index.interval.bytes; indexes are compared with a rebuild that "
-                   "uses it")
-      ->type_name("BYTES")
-      ->capture_default_str();
+  verify_args->index_interval_option =
+      verify
+          ->add_option("--index-interval-bytes", verify_args->index_interval_bytes,
+                       "index.interval.bytes the indexes were written with (default: each "
+                       "topic's setting in topics.json, else 4096)")
+          ->type_name("BYTES");
   verify->footer(
       "Checks every batch's CRC and offset continuity, compares every .index and .timeindex\n"
       "byte for byte with a rebuild from the log, and checks segment overlaps and the\n"
