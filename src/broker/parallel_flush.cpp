@@ -1,9 +1,19 @@
 #include "broker/parallel_flush.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 namespace rustlog {
 
 ParallelFlusher::ParallelFlusher(unsigned workers) {
+  // Workers start with every signal blocked: SIGTERM/SIGINT must reach the
+  // event loop's signalfd (a worker with them unblocked would take the
+  // default action and kill the process without the clean shutdown).
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
   for (unsigned i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_main(); });
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 ParallelFlusher::~ParallelFlusher() {
