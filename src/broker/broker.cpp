@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "broker/legacy_fetch.h"
 #include "protocol/codec.h"
 #include "storage/record_batch.h"
 #include "topics/topic_name.h"
@@ -84,6 +85,7 @@ Reply Broker::handle(std::string_view payload, int64_t now_us) {
   metrics_.requests[type].inc();
   auto req = decode_request(payload);
   Out out = Status(ErrorCode::kInternal, "unhandled");
+  bool frame_written = false;
   if (!req) {
     out = req.status();
   } else {
@@ -92,7 +94,13 @@ Reply Broker::handle(std::string_view payload, int64_t now_us) {
           using T = std::decay_t<decltype(r)>;
           if constexpr (std::is_same_v<T, ProduceRequest>) return produce(r, now_us, reply);
           else if constexpr (std::is_same_v<T, ProduceExRequest>) return produce_ex(r, now_us, reply);
-          else if constexpr (std::is_same_v<T, FetchRequest>) return fetch(r);
+          else if constexpr (std::is_same_v<T, FetchRequest>) {
+            // Written straight into the reply: no FetchResponse in between.
+            Status st = fetch(r, reply.frame);
+            if (!st) return st;
+            frame_written = true;
+            return Response(PongResponse{});  // not encoded
+          }
           else if constexpr (std::is_same_v<T, FetchExRequest>) return fetch_ex(r, &reply, false);
           else if constexpr (std::is_same_v<T, OffsetCommitRequest>) return offset_commit(r, now_us, reply);
           else if constexpr (std::is_same_v<T, OffsetFetchRequest>) return offset_fetch(r);
@@ -121,6 +129,7 @@ Reply Broker::handle(std::string_view payload, int64_t now_us) {
         *req);
   }
   if (reply.park) return reply;  // answered later by retry_fetch
+  if (frame_written) return reply;
   if (out) {
     Status st = encode_response(*out, reply.frame, cfg_.max_frame_bytes);
     if (st) return reply;
@@ -211,7 +220,7 @@ Result<ReadResult> Broker::read_visible(PartitionLog& log, uint64_t offset, uint
   return r;
 }
 
-Broker::Out Broker::fetch(const FetchRequest& r) {
+Status Broker::fetch(const FetchRequest& r, std::string& frame) {
   auto p = registry_->partition(r.topic, r.partition);
   if (!p) return p.status();
   uint64_t offset = r.offset;
@@ -219,21 +228,14 @@ Broker::Out Broker::fetch(const FetchRequest& r) {
     if (auto c = offsets_->committed({r.group_id, r.topic, r.partition})) offset = *c;
   auto rr = read_visible(**p, offset, r.max_bytes);
   if (!rr) return rr.status();
-  std::vector<Record> recs;
-  RUSTLOG_RETURN_IF_ERROR(decode_batches(rr->data, offset, &recs));
-  FetchResponse resp;
-  resp.records.reserve(recs.size());
-  size_t bytes = 0;
-  for (auto& rec : recs) {
-    // max_bytes is soft (whole batches), but never answer far past it.
-    if (!resp.records.empty() && bytes + (rec.value ? rec.value->size() : 0) + 4 > r.max_bytes) break;
-    bytes += (rec.value ? rec.value->size() : 0) + 4;
-    resp.records.push_back(rec.value ? std::move(*rec.value) : std::string());  // tombstone: empty in v0
-    resp.next_offset = rec.offset + 1;
-  }
-  if (resp.records.empty()) resp.next_offset = offset;
-  metrics_.records_out.inc(resp.records.size());
-  return Response(std::move(resp));
+  // max_bytes is soft (whole batches are read), but the answer never goes far
+  // past it. PartitionLog::read verified each batch's CRC as it read it, so
+  // the record walk does not recompute it.
+  LegacyFetchInfo info;
+  RUSTLOG_RETURN_IF_ERROR(append_legacy_fetch_response(rr->data, offset, r.max_bytes, cfg_.max_frame_bytes,
+                                                       /*check_crc=*/false, frame, &info));
+  metrics_.records_out.inc(info.records);
+  return Status::ok();
 }
 
 Broker::Out Broker::fetch_ex(const FetchExRequest& r, Reply* reply, bool final) {

@@ -59,7 +59,8 @@ class Broker {
   using Out = Result<protocol::Response>;
   Out produce(const protocol::ProduceRequest& r, int64_t now_us, Reply& reply);
   Out produce_ex(const protocol::ProduceExRequest& r, int64_t now_us, Reply& reply);
-  Out fetch(const protocol::FetchRequest& r);
+  // Legacy fetch: appends the whole FetchResponse frame to `frame`.
+  Status fetch(const protocol::FetchRequest& r, std::string& frame);
   Out fetch_ex(const protocol::FetchExRequest& r, Reply* reply, bool final);
   Out offset_commit(const protocol::OffsetCommitRequest& r, int64_t now_us, Reply& reply);
   Out offset_fetch(const protocol::OffsetFetchRequest& r);
