@@ -105,7 +105,12 @@ Reply Broker::handle(std::string_view payload, int64_t now_us) {
           else if constexpr (std::is_same_v<T, OffsetCommitRequest>) return offset_commit(r, now_us, reply);
           else if constexpr (std::is_same_v<T, OffsetFetchRequest>) return offset_fetch(r);
           else if constexpr (std::is_same_v<T, CreateTopicRequest>) return create_topic(r.topic, r.partition_count, {});
-          else if constexpr (std::is_same_v<T, CreateTopicExRequest>) return create_topic(r.topic, r.partition_count, r.configs);
+          else if constexpr (std::is_same_v<T, CreateTopicExRequest>) {
+            // Answered with the extended type whether or not configs were given.
+            Out created = create_topic(r.topic, r.partition_count, r.configs);
+            if (!created) return created;
+            return Response(CreateTopicExResponse{});
+          }
           else if constexpr (std::is_same_v<T, ListTopicsRequest>) return list_topics();
           else if constexpr (std::is_same_v<T, DescribeTopicRequest>) return describe_topic(r);
           else if constexpr (std::is_same_v<T, DescribePartitionRequest>) return describe_partition(r);
@@ -304,8 +309,7 @@ Broker::Out Broker::create_topic(const std::string& name, uint32_t partitions,
   auto t = registry_->create(name, c);
   if (!t) return t.status();
   spdlog::info("created topic {} with {} partitions", name, partitions);
-  if (configs.empty()) return Response(CreateTopicResponse{true});
-  return Response(CreateTopicExResponse{});
+  return Response(CreateTopicResponse{true});  // CreateTopicEx answers with its own type
 }
 
 Broker::Out Broker::list_topics() {
