@@ -14,6 +14,7 @@
 #include "broker/broker.h"
 #include "broker/broker_config.h"
 #include "broker/event_loop.h"
+#include "metrics/http_server.h"
 #include "storage/atomic_file.h"
 
 using namespace rustlog;
@@ -49,9 +50,11 @@ int main(int argc, char** argv) {
       "  kafka-lite --listen 127.0.0.1:0 --port-file /tmp/port   # ephemeral port, written to a file\n"
       "  kafka-lite --config broker.toml --flush interval:50\n");
   app.get_formatter()->column_width(40);
-  std::string config_file, port_file;
+  std::string config_file, port_file, metrics_port_file;
   app.add_option("--config", config_file, "TOML file with any of the options below")->check(CLI::ExistingFile);
   app.add_option("--port-file", port_file, "Write the bound port to this file once listening (for tests and scripts)");
+  app.add_option("--metrics-port-file", metrics_port_file,
+                 "Write the metrics endpoint's bound port to this file (before --port-file is written)");
   BrokerConfig defaults;
   std::map<std::string, std::string> values;
   std::map<std::string, CLI::Option*> opts;
@@ -111,13 +114,16 @@ int main(int argc, char** argv) {
 
   const auto t0 = std::chrono::steady_clock::now();
   Broker broker(cfg);
+  broker.metrics().start_time_unix_ms.set(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
   RegistryOpenReport report;
   if (Status st = broker.open(&report); !st) {
     spdlog::error("cannot open data dir {}: {}", cfg.data_dir, st.message());
     return 1;
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  broker.metrics().recovery_duration_us.set(static_cast<uint64_t>(ms * 1000));
+  broker.metrics().recovery_duration_ns.set(static_cast<int64_t>(ms * 1e6));
   spdlog::info(
       "recovered {} partitions in {:.1f} ms: {} bytes rescanned, {} bytes truncated, {} indexes rebuilt, "
       "{} corrupt ranges, {} leftover directories removed",
@@ -129,6 +135,25 @@ int main(int argc, char** argv) {
     spdlog::error("{}", st.message());
     return 1;
   }
+  // The metrics endpoint: its own thread, reading only atomics and the
+  // snapshots the loop publishes. A port that cannot be bound is reported but
+  // does not stop the broker (the data path matters more; MetricsFetch still
+  // works).
+  metrics::HttpServer http([&broker] { return broker.metrics().render(); });
+  if (cfg.metrics_listen != "off") {
+    std::string host;
+    uint16_t mport = 0;
+    Status st = BrokerConfig::split_host_port("metrics_listen", cfg.metrics_listen, &host, &mport);
+    if (st) st = http.start(host, mport);
+    if (!st) spdlog::error("metrics endpoint disabled: {}", st.message());
+    else spdlog::info("metrics endpoint on http://{}/metrics", http.bound_address());
+  }
+  if (!metrics_port_file.empty()) {
+    if (Status st = write_file_atomic(metrics_port_file, std::to_string(http.port()) + "\n"); !st) {
+      spdlog::error("cannot write metrics port file: {}", st.message());
+      return 1;
+    }
+  }
   if (!port_file.empty()) {
     if (Status st = write_file_atomic(port_file, std::to_string(loop.port()) + "\n"); !st) {
       spdlog::error("cannot write port file: {}", st.message());
@@ -137,5 +162,7 @@ int main(int argc, char** argv) {
   }
   spdlog::info("kafka-lite listening on {} (data dir {}, flush {})", loop.bound_address(), cfg.data_dir,
                cfg.flush.to_string());
-  return loop.run();
+  const int code = loop.run();
+  http.stop();
+  return code;
 }

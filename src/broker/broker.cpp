@@ -44,10 +44,14 @@ Status Broker::open(RegistryOpenReport* report) {
   offsets_ = std::make_unique<OffsetStore>(t->partitions[0].get());
   RUSTLOG_RETURN_IF_ERROR(offsets_->load());
   if (report) {
-    metrics_.recovery_bytes_truncated.set(report->bytes_truncated);
-    metrics_.recovery_indexes_rebuilt.set(report->indexes_rebuilt);
-    metrics_.recovery_corruptions.set(report->corruptions);
+    metrics_.recovery_partitions.inc(report->partitions);
+    metrics_.recovery_scanned_bytes.inc(report->bytes_scanned);
+    metrics_.recovery_truncated_bytes.inc(report->bytes_truncated);
+    metrics_.recovery_indexes_rebuilt.inc(report->indexes_rebuilt);
+    metrics_.corruption_recovery.inc(report->corruptions);
   }
+  for (const auto& [name, topic] : registry_->topics()) track_partitions(*topic);
+  publish_metrics();
   return Status::ok();
 }
 
@@ -82,7 +86,8 @@ PartitionLog* Broker::log_for(const std::string& topic, uint32_t partition) {
 Reply Broker::handle(std::string_view payload, int64_t now_us) {
   Reply reply;
   const uint8_t type = payload.empty() ? 0 : static_cast<uint8_t>(payload[0]);
-  metrics_.requests[type].inc();
+  metrics_.on_request(type);
+  metrics_dirty_ = true;
   auto req = decode_request(payload);
   Out out = Status(ErrorCode::kInternal, "unhandled");
   bool frame_written = false;
@@ -117,7 +122,7 @@ Reply Broker::handle(std::string_view payload, int64_t now_us) {
           else if constexpr (std::is_same_v<T, DescribeTopicConfigRequest>) return describe_topic_config(r);
           else if constexpr (std::is_same_v<T, DeleteTopicRequest>) return delete_topic(r, now_us, reply);
           else if constexpr (std::is_same_v<T, ListOffsetsRequest>) return list_offsets(r);
-          else if constexpr (std::is_same_v<T, MetricsFetchRequest>) return Response(MetricsResponse{metrics_.render()});
+          else if constexpr (std::is_same_v<T, MetricsFetchRequest>) return Response(MetricsResponse{render_metrics()});
           else if constexpr (std::is_same_v<T, PingRequest>) return Response(PongResponse{});
           else if constexpr (std::is_same_v<T, HandshakeRequest>) {
             HandshakeResponse h;
@@ -133,14 +138,17 @@ Reply Broker::handle(std::string_view payload, int64_t now_us) {
         },
         *req);
   }
-  if (reply.park) return reply;  // answered later by retry_fetch
+  if (reply.park) {  // answered later by retry_fetch
+    metrics_.fetch_parked.inc();
+    return reply;
+  }
   if (frame_written) return reply;
   if (out) {
     Status st = encode_response(*out, reply.frame, cfg_.max_frame_bytes);
     if (st) return reply;
     out = st;
   }
-  metrics_.request_errors[type].inc();
+  metrics_.on_error(type, out.status().code());
   reply.wait_flush = nullptr;
   reply.frame = encode_error(out.status());
   return reply;
@@ -162,8 +170,11 @@ Broker::Out Broker::append(PartitionLog& log, std::string& batch, uint32_t count
   if (!r) return r.status();
   *info = *r;
   if (std::find(appended_.begin(), appended_.end(), &log) == appended_.end()) appended_.push_back(&log);
-  metrics_.records_in.inc(count);
-  metrics_.bytes_in.inc(bytes);
+  PartitionCounters& pc = partition_counters(&log);
+  pc.records_in.inc(count);
+  pc.bytes_in.inc(bytes);
+  metrics_.produce_batch_records.record(count);
+  metrics_.produce_batch_bytes.record(bytes);
   if (log.config().flush.kind == FlushPolicy::Kind::kAlways) reply.wait_flush = &log;
   return Response(PongResponse{});  // replaced by the caller
 }
@@ -239,7 +250,9 @@ Status Broker::fetch(const FetchRequest& r, std::string& frame) {
   LegacyFetchInfo info;
   RUSTLOG_RETURN_IF_ERROR(append_legacy_fetch_response(rr->data, offset, r.max_bytes, cfg_.max_frame_bytes,
                                                        /*check_crc=*/false, frame, &info));
-  metrics_.records_out.inc(info.records);
+  PartitionCounters& pc = partition_counters(*p);
+  pc.records_out.inc(info.records);
+  pc.bytes_out.inc(rr->data.size());
   return Status::ok();
 }
 
@@ -250,7 +263,6 @@ Broker::Out Broker::fetch_ex(const FetchExRequest& r, Reply* reply, bool final) 
   if (!rr) return rr.status();
   if (!final && reply && r.max_wait_ms > 0 && rr->data.size() < std::max<uint32_t>(r.min_bytes, 1)) {
     reply->park = r;
-    metrics_.fetch_waits.inc();
     return Response(PongResponse{});
   }
   FetchExResponse resp;
@@ -259,7 +271,9 @@ Broker::Out Broker::fetch_ex(const FetchExRequest& r, Reply* reply, bool final) 
   RUSTLOG_RETURN_IF_ERROR(decode_batches(rr->data, r.offset, &resp.records));
   resp.next_offset = resp.records.empty() ? r.offset : resp.records.back().offset + 1;
   if (!resp.records.empty()) resp.next_offset = std::max(resp.next_offset, rr->next_offset);
-  metrics_.records_out.inc(resp.records.size());
+  PartitionCounters& pc = partition_counters(*p);
+  pc.records_out.inc(resp.records.size());
+  pc.bytes_out.inc(rr->data.size());
   return Response(std::move(resp));
 }
 
@@ -273,7 +287,7 @@ std::optional<std::string> Broker::retry_fetch(const FetchExRequest& req, bool f
     if (st) return frame;
     out = st;
   }
-  metrics_.request_errors[static_cast<uint8_t>(MessageType::kFetchEx)].inc();
+  metrics_.on_error(static_cast<uint8_t>(MessageType::kFetchEx), out.status().code());
   return encode_error(out.status());
 }
 
@@ -308,6 +322,7 @@ Broker::Out Broker::create_topic(const std::string& name, uint32_t partitions,
   RUSTLOG_RETURN_IF_ERROR(c.validate(cfg_.max_partitions));
   auto t = registry_->create(name, c);
   if (!t) return t.status();
+  track_partitions(**t);
   spdlog::info("created topic {} with {} partitions", name, partitions);
   return Response(CreateTopicResponse{true});  // CreateTopicEx answers with its own type
 }
@@ -353,6 +368,8 @@ Broker::Out Broker::describe_topic_config(const DescribeTopicConfigRequest& r) {
 Broker::Out Broker::delete_topic(const DeleteTopicRequest& r, int64_t now_us, Reply& reply) {
   if (is_internal_topic(r.topic) && registry_->find(r.topic))
     return Status(ErrorCode::kInvalidRequest, "internal topic '" + r.topic + "' cannot be deleted");
+  if (Topic* t = registry_->find(r.topic))
+    for (const auto& p : t->partitions) partition_counters_.erase(p.get());
   RUSTLOG_RETURN_IF_ERROR(registry_->remove(r.topic));
   auto n = offsets_->delete_topic(r.topic, now_us);
   if (!n) return n.status();

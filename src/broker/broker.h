@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/broker_config.h"
@@ -52,6 +53,19 @@ class Broker {
 
   TopicRegistry& registry() { return *registry_; }
   BrokerMetrics& metrics() { return metrics_; }
+  // --- metrics (src/broker/metrics_snapshot.cpp)
+  // The traffic counters of a partition (created with the partition).
+  PartitionCounters& partition_counters(const PartitionLog* log);
+  // Bytes appended to `log` since the previous call (for group-commit sizes).
+  uint64_t take_flushed_bytes(PartitionLog* log);
+  // Publishes a snapshot of partition and group numbers for the HTTP
+  // endpoint when one is due: at most every 100 ms after requests changed
+  // something, at least every second. `steady_ms`: the loop's clock.
+  void maybe_publish_metrics(int64_t steady_ms);
+  // Milliseconds until maybe_publish_metrics has something to do.
+  int64_t metrics_publish_due_in(int64_t steady_ms) const;
+  // Publishes a fresh snapshot and renders everything (MetricsFetch).
+  std::string render_metrics();
   const BrokerConfig& config() const { return cfg_; }
   Status shutdown();
 
@@ -84,6 +98,11 @@ class Broker {
   std::unique_ptr<TopicRegistry> registry_;
   std::unique_ptr<OffsetStore> offsets_;
   BrokerMetrics metrics_;
+  std::unordered_map<const PartitionLog*, std::unique_ptr<PartitionCounters>> partition_counters_;
+  bool metrics_dirty_ = true;
+  int64_t metrics_published_ms_ = 0;
+  void track_partitions(const Topic& t);
+  void publish_metrics();
   std::vector<PartitionLog*> appended_;
 };
 

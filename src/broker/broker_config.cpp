@@ -45,9 +45,13 @@ std::vector<ConfigOption> make_options() {
          c.listen = v;
          return Status::ok();
        }},
-      {"metrics_listen", "HOST:PORT for the HTTP metrics endpoint (/metrics, /health).",
+      {"metrics_listen", "HOST:PORT for the HTTP metrics endpoint (/metrics, /health); 'off' disables it.",
        [](const BrokerConfig& c) { return c.metrics_listen; },
        [](BrokerConfig& c, const std::string& v) {
+         if (v == "off") {
+           c.metrics_listen = v;
+           return Status::ok();
+         }
          std::string h;
          uint16_t p;
          RUSTLOG_RETURN_IF_ERROR(BrokerConfig::split_host_port("metrics_listen", v, &h, &p));

@@ -32,6 +32,10 @@ int64_t now_ms() {
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+int64_t mono_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 int64_t wall_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -39,7 +43,8 @@ int64_t wall_us() {
 }
 }  // namespace
 
-EventLoop::EventLoop(Broker& broker) : broker_(broker), flusher_(broker.config().sync_workers) {}
+EventLoop::EventLoop(Broker& broker)
+    : broker_(broker), flusher_(broker.config().sync_workers, &broker.metrics()) {}
 
 EventLoop::~EventLoop() {
   for (auto& [id, c] : conns_) ::close(c->fd);
@@ -131,7 +136,7 @@ void EventLoop::accept_all() {
     ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
     conns_[id] = std::move(c);
     m.connections_accepted.inc();
-    m.connections_open.set(conns_.size());
+    m.connections_open.set(static_cast<int64_t>(conns_.size()));
   }
 }
 
@@ -161,6 +166,7 @@ void EventLoop::on_readable(Connection& c) {
 
 void EventLoop::handle_frames(Connection& c) {
   const int64_t now = wall_us();
+  int64_t t = mono_ns();  // start of the next frame's handling
   while (!c.closing) {
     auto f = c.decoder.next();
     if (!f) {
@@ -170,19 +176,24 @@ void EventLoop::handle_frames(Connection& c) {
       s.ready = true;
       c.closing = true;
       update_interest(c);
-      broker_.metrics().connections_protocol_closed.inc();
+      broker_.metrics().connections_protocol_errors.inc();
       break;
     }
     if (!f->has_value()) break;
+    const uint8_t type = (*f)->empty() ? 0 : static_cast<uint8_t>((**f)[0]);
+    const int64_t start = t;
     Reply r = broker_.handle(**f, now);
     ResponseSlot& s = c.add_slot();
     if (r.park) {
-      parked_.push_back({c.id, s.seq, std::move(*r.park),
-                         now_ms() + static_cast<int64_t>(r.park->max_wait_ms)});
+      const int64_t deadline = now_ms() + static_cast<int64_t>(r.park->max_wait_ms);
+      parked_.push_back({c.id, s.seq, std::move(*r.park), deadline, start});
+      t = mono_ns();
     } else {
       s.frame = std::move(r.frame);
-      if (r.wait_flush) pending_.push_back({c.id, s.seq, r.wait_flush});
+      if (r.wait_flush) pending_.push_back({c.id, s.seq, r.wait_flush, type, start});
       else s.ready = true;
+      t = mono_ns();
+      if (!r.wait_flush) broker_.metrics().on_response(type, static_cast<uint64_t>(t - start));
     }
   }
   touched_.push_back(c.id);
@@ -204,9 +215,9 @@ void EventLoop::group_commit(int64_t now) {
   for (PartitionLog* log : dirty_)
     if (log->flush_due(now) || (stopping_ && log->has_unflushed())) due.push_back(log);
   flusher_.flush_all(due);  // concurrently: one journal commit covers them all
-  m.flushes.inc(due.size());
+  uint64_t flushed_bytes = 0;
   for (PartitionLog* log : due)
-    if (log->read_only()) m.flush_errors.inc();
+    if (!log->read_only()) flushed_bytes += broker_.take_flushed_bytes(log);
   for (auto it = dirty_.begin(); it != dirty_.end();) {
     PartitionLog* log = *it;
     if (!log->has_unflushed() || log->read_only() ||
@@ -216,6 +227,8 @@ void EventLoop::group_commit(int64_t now) {
       ++it;
   }
   // Release the responses whose data is now durable (or fail them).
+  const int64_t done_ns = pending_.empty() ? 0 : mono_ns();
+  uint64_t released = 0;
   for (auto it = pending_.begin(); it != pending_.end();) {
     PartitionLog* log = it->log;
     const bool failed = log->read_only();
@@ -226,13 +239,22 @@ void EventLoop::group_commit(int64_t now) {
     auto c = conns_.find(it->conn);
     if (c != conns_.end()) {
       if (ResponseSlot* s = c->second->slot(it->seq)) {
-        if (failed) s->frame = protocol::encode_error(log->fatal_error());
+        if (failed) {
+          s->frame = protocol::encode_error(log->fatal_error());
+          m.on_error(it->type, log->fatal_error().code());
+        }
         s->ready = true;
-        m.group_commit_requests.inc();
+        m.on_response(it->type, static_cast<uint64_t>(done_ns - it->start_ns));
+        ++released;
         touched_.push_back(it->conn);
       }
     }
     it = pending_.erase(it);
+  }
+  if (!due.empty()) {
+    m.group_commit_partitions.record(due.size());
+    m.group_commit_requests.record(released);
+    m.group_commit_bytes.record(flushed_bytes);
   }
 }
 
@@ -253,6 +275,8 @@ void EventLoop::check_parked(int64_t now, bool force) {
       s->frame = std::move(*frame);
       s->ready = true;
       touched_.push_back(it->conn);
+      broker_.metrics().on_response(static_cast<uint8_t>(protocol::MessageType::kFetchEx),
+                                    static_cast<uint64_t>(mono_ns() - it->start_ns));
     }
     it = parked_.erase(it);
   }
@@ -321,11 +345,11 @@ void EventLoop::sweep_closed() {
       ++it;
     }
   }
-  broker_.metrics().connections_open.set(conns_.size());
+  broker_.metrics().connections_open.set(static_cast<int64_t>(conns_.size()));
 }
 
 int EventLoop::timeout_ms(int64_t now) const {
-  int64_t t = 1000;
+  int64_t t = std::min<int64_t>(1000, broker_.metrics_publish_due_in(now));
   for (const auto& p : parked_) t = std::min(t, p.deadline_ms - now);
   for (const PartitionLog* l : dirty_)
     if (l->config().flush.kind == FlushPolicy::Kind::kInterval) t = std::min<int64_t>(t, l->config().flush.interval_ms);
@@ -374,6 +398,7 @@ int EventLoop::run() {
     }
     touched_.clear();
     sweep_closed();
+    broker_.maybe_publish_metrics(now);
     if (now - last_checkpoint_ms_ >= static_cast<int64_t>(broker_.config().checkpoint_interval_ms)) {
       Status st = broker_.registry().checkpoint();
       if (!st) spdlog::warn("checkpoint failed: {}", st.message());

@@ -36,12 +36,15 @@ class EventLoop {
     uint64_t conn;
     uint64_t seq;
     PartitionLog* log;
+    uint8_t type;      // request type byte, for its latency metric
+    int64_t start_ns;  // steady clock when its handling began
   };
   struct Parked {
     uint64_t conn;
     uint64_t seq;
     protocol::FetchExRequest req;
     int64_t deadline_ms;
+    int64_t start_ns;
   };
 
   void accept_all();

@@ -3,9 +3,11 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <chrono>
+
 namespace rustlog {
 
-ParallelFlusher::ParallelFlusher(unsigned workers) {
+ParallelFlusher::ParallelFlusher(unsigned workers, BrokerMetrics* metrics) : metrics_(metrics) {
   // Workers start with every signal blocked: SIGTERM/SIGINT must reach the
   // event loop's signalfd (a worker with them unblocked would take the
   // default action and kill the process without the clean shutdown).
@@ -26,7 +28,7 @@ ParallelFlusher::~ParallelFlusher() {
 void ParallelFlusher::flush_all(const std::vector<PartitionLog*>& logs) {
   if (logs.empty()) return;
   if (logs.size() == 1 || threads_.empty()) {
-    for (PartitionLog* l : logs) (void)l->flush();
+    for (PartitionLog* l : logs) flush_one(l);
     return;
   }
   batch_ = &logs;
@@ -37,7 +39,7 @@ void ParallelFlusher::flush_all(const std::vector<PartitionLog*>& logs) {
   generation_.fetch_add(1, std::memory_order_acq_rel);  // publishes batch_
   generation_.notify_all();
   // The loop thread takes a share of the work too.
-  for (size_t i; (i = next_.fetch_add(1, std::memory_order_acq_rel)) < logs.size();) (void)logs[i]->flush();
+  for (size_t i; (i = next_.fetch_add(1, std::memory_order_acq_rel)) < logs.size();) flush_one(logs[i]);
   for (size_t r; (r = remaining_.load(std::memory_order_acquire)) != 0;) remaining_.wait(r);
   batch_ = nullptr;
 }
@@ -49,9 +51,21 @@ void ParallelFlusher::worker_main() {
     seen = generation_.load(std::memory_order_acquire);
     if (stop_.load(std::memory_order_acquire)) return;
     const std::vector<PartitionLog*>* b = batch_;
-    for (size_t i; (i = next_.fetch_add(1, std::memory_order_acq_rel)) < b->size();) (void)(*b)[i]->flush();
+    for (size_t i; (i = next_.fetch_add(1, std::memory_order_acq_rel)) < b->size();) flush_one((*b)[i]);
     if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) remaining_.notify_all();
   }
+}
+
+void ParallelFlusher::flush_one(PartitionLog* log) {
+  if (!metrics_ || !log->has_unflushed() || log->read_only()) {  // nothing to sync: not an fsync
+    (void)log->flush();
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const Status st = log->flush();
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  metrics_->fsync_latency.record(static_cast<uint64_t>(ns));
+  if (!st) metrics_->fsync_errors.inc();
 }
 
 }  // namespace rustlog

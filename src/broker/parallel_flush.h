@@ -15,13 +15,16 @@
 #include <thread>
 #include <vector>
 
+#include "metrics/broker_metrics.h"
 #include "storage/partition_log.h"
 
 namespace rustlog {
 
 class ParallelFlusher {
  public:
-  explicit ParallelFlusher(unsigned workers);
+  // Each flush's duration and failure go to `metrics` (when given), from
+  // whichever thread ran it: the histogram is atomic.
+  explicit ParallelFlusher(unsigned workers, BrokerMetrics* metrics = nullptr);
   ~ParallelFlusher();
   ParallelFlusher(const ParallelFlusher&) = delete;
   ParallelFlusher& operator=(const ParallelFlusher&) = delete;
@@ -32,7 +35,9 @@ class ParallelFlusher {
 
  private:
   void worker_main();
+  void flush_one(PartitionLog* log);
 
+  BrokerMetrics* metrics_;
   std::vector<std::thread> threads_;
   const std::vector<PartitionLog*>* batch_ = nullptr;
   std::atomic<uint64_t> generation_{0};

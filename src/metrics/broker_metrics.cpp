@@ -1,54 +1,244 @@
 #include "metrics/broker_metrics.h"
 
+#include <cstdlib>
+
+#include "metrics/exposition.h"
 #include "protocol/message_type.h"
+
+#ifndef RUSTLOG_VERSION
+#define RUSTLOG_VERSION "unknown"
+#endif
 
 namespace rustlog {
 
+using metrics::ExpositionWriter;
+
+const std::array<ErrorCode, BrokerMetrics::kCodeSlots - 1> kMetricErrorCodes = {
+    ErrorCode::kInvalidRequest, ErrorCode::kTopicNotFound,   ErrorCode::kPartitionNotFound,
+    ErrorCode::kTopicExists,    ErrorCode::kTooLarge,        ErrorCode::kOffsetOutOfRange,
+    ErrorCode::kInternal,       ErrorCode::kCorruptRecord,   ErrorCode::kStorageError,
+    ErrorCode::kInsufficientSpace,
+};
+
 namespace {
-void counter(std::string& out, const char* name, const char* help, uint64_t v) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
-         std::to_string(v) + "\n";
+
+constexpr size_t kUnknownSlot = BrokerMetrics::kTypeSlots - 1;
+
+std::array<uint8_t, 256> make_type_slots() {
+  std::array<uint8_t, 256> slots;
+  slots.fill(static_cast<uint8_t>(kUnknownSlot));
+  const auto types = protocol::supported_request_types();
+  if (types.size() > kUnknownSlot) std::abort();  // BrokerMetrics::kTypeSlots must grow with the protocol
+  for (size_t i = 0; i < types.size(); ++i) slots[static_cast<uint8_t>(types[i])] = static_cast<uint8_t>(i);
+  return slots;
 }
-void gauge(std::string& out, const char* name, const char* help, uint64_t v) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " +
-         std::to_string(v) + "\n";
+
+// The label of a type slot.
+const char* slot_type_name(size_t slot) {
+  const auto types = protocol::supported_request_types();
+  return slot < types.size() ? protocol::message_type_name(types[slot]) : "Unknown";
 }
+
+std::string code_label(size_t code_slot) {
+  return code_slot < kMetricErrorCodes.size() ? std::to_string(static_cast<unsigned>(kMetricErrorCodes[code_slot]))
+                                              : std::string("other");
+}
+
 }  // namespace
+
+const std::array<uint8_t, 256> BrokerMetrics::kTypeSlot = make_type_slots();
+
+BrokerMetrics::BrokerMetrics() = default;
+
+size_t BrokerMetrics::code_slot(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::kInvalidRequest: return 0;
+    case ErrorCode::kTopicNotFound: return 1;
+    case ErrorCode::kPartitionNotFound: return 2;
+    case ErrorCode::kTopicExists: return 3;
+    case ErrorCode::kTooLarge: return 4;
+    case ErrorCode::kOffsetOutOfRange: return 5;
+    case ErrorCode::kInternal: return 6;
+    case ErrorCode::kCorruptRecord: return 7;
+    case ErrorCode::kStorageError: return 8;
+    case ErrorCode::kInsufficientSpace: return 9;
+    default: return kCodeSlots - 1;
+  }
+}
 
 std::string BrokerMetrics::render() const {
   std::string out;
-  out += "# HELP rustlog_requests_total Requests received, by request type.\n"
-         "# TYPE rustlog_requests_total counter\n";
-  for (int t = 0; t < 256; ++t)
-    if (uint64_t v = requests[t].get())
-      out += std::string("rustlog_requests_total{type=\"") +
-             protocol::message_type_name(static_cast<protocol::MessageType>(t)) + "\"} " + std::to_string(v) + "\n";
-  out += "# HELP rustlog_request_errors_total Requests answered with an error, by request type.\n"
-         "# TYPE rustlog_request_errors_total counter\n";
-  for (int t = 0; t < 256; ++t)
-    if (uint64_t v = request_errors[t].get())
-      out += std::string("rustlog_request_errors_total{type=\"") +
-             protocol::message_type_name(static_cast<protocol::MessageType>(t)) + "\"} " + std::to_string(v) + "\n";
-  gauge(out, "rustlog_connections_open", "Open client connections.", connections_open.get());
-  counter(out, "rustlog_connections_accepted_total", "Connections accepted.", connections_accepted.get());
-  counter(out, "rustlog_connections_rejected_total", "Connections closed at once: over max_connections.",
-          connections_rejected.get());
-  counter(out, "rustlog_connections_protocol_closed_total", "Connections closed for a framing violation.",
-          connections_protocol_closed.get());
-  counter(out, "rustlog_records_in_total", "Records appended.", records_in.get());
-  counter(out, "rustlog_bytes_in_total", "Batch bytes appended.", bytes_in.get());
-  counter(out, "rustlog_records_out_total", "Records returned by fetches.", records_out.get());
-  counter(out, "rustlog_fsync_total", "fdatasync calls on partition logs.", flushes.get());
-  counter(out, "rustlog_fsync_errors_total", "Failed fdatasync calls (the partition turns read-only).",
-          flush_errors.get());
-  counter(out, "rustlog_group_commit_requests_total", "Requests acknowledged by a group commit flush.",
-          group_commit_requests.get());
-  counter(out, "rustlog_recovery_bytes_truncated_total", "Bytes of torn tail cut by recovery at start.",
-          recovery_bytes_truncated.get());
-  counter(out, "rustlog_recovery_indexes_rebuilt_total", "Segment indexes rebuilt at start.",
-          recovery_indexes_rebuilt.get());
-  counter(out, "rustlog_recovery_corruptions_total", "Corrupt ranges found by recovery at start.",
-          recovery_corruptions.get());
+  out.reserve(64 * 1024);
+  ExpositionWriter w(out);
+  const auto u = [](int64_t v) { return static_cast<uint64_t>(v < 0 ? 0 : v); };
+
+  // ---------------------------------------------------------------- requests
+  w.family("rustlog_requests_total", "counter", "Requests received, by request type.");
+  for (size_t s = 0; s < kTypeSlots; ++s) w.sample("rustlog_requests_total", {{"type", slot_type_name(s)}}, types_[s].requests.value());
+
+  w.family("rustlog_request_errors_total", "counter",
+           "Requests answered with an Error response, by request type and error code (docs/PROTOCOL.md). "
+           "A series appears at its first error.");
+  for (size_t s = 0; s < kTypeSlots; ++s)
+    for (size_t c = 0; c < kCodeSlots; ++c)
+      if (const uint64_t v = types_[s].errors[c].value())
+        w.sample("rustlog_request_errors_total", {{"type", slot_type_name(s)}, {"code", code_label(c)}}, v);
+
+  w.family("rustlog_request_duration_seconds", "histogram",
+           "Time from a request's decoding to its response being ready to send, by request type: includes "
+           "the group-commit fsync for acknowledged writes and the wait of long-poll fetches. A series "
+           "appears at the type's first request.");
+  for (size_t s = 0; s < kTypeSlots; ++s) {
+    const metrics::HistogramSnapshot h = types_[s].latency.snapshot();
+    if (h.count() > 0) w.histogram("rustlog_request_duration_seconds", {{"type", slot_type_name(s)}}, h, 9);
+  }
+
+  // ------------------------------------------------------------- connections
+  w.family("rustlog_connections_open", "gauge", "Client connections open now.");
+  w.sample("rustlog_connections_open", {}, connections_open.value());
+  w.family("rustlog_connections_accepted_total", "counter", "Client connections accepted.");
+  w.sample("rustlog_connections_accepted_total", {}, connections_accepted.value());
+  w.family("rustlog_connections_rejected_total", "counter",
+           "Client connections closed at once because --max-connections were open.");
+  w.sample("rustlog_connections_rejected_total", {}, connections_rejected.value());
+  w.family("rustlog_connections_protocol_errors_total", "counter",
+           "Client connections closed for a protocol violation (a frame length of 0 or above --max-frame-bytes).");
+  w.sample("rustlog_connections_protocol_errors_total", {}, connections_protocol_errors.value());
+
+  // ---------------------------------------------------------- produce/fetch
+  w.family("rustlog_produce_batch_records", "histogram", "Records per produce request (one record batch each).");
+  w.histogram("rustlog_produce_batch_records", {}, produce_batch_records.snapshot(), 0);
+  w.family("rustlog_produce_batch_bytes", "histogram", "Bytes per produced record batch, as appended to the log.");
+  w.histogram("rustlog_produce_batch_bytes", {}, produce_batch_bytes.snapshot(), 0);
+  w.family("rustlog_fetch_parked_total", "counter",
+           "Long-poll fetches (FetchEx with max_wait_ms) that found too little data and waited.");
+  w.sample("rustlog_fetch_parked_total", {}, fetch_parked.value());
+
+  // -------------------------------------------------------------- durability
+  w.family("rustlog_fsync_duration_seconds", "histogram",
+           "Duration of each partition-log flush (fdatasync of its dirty segment files); _count is the "
+           "number of flushes.");
+  w.histogram("rustlog_fsync_duration_seconds", {}, fsync_latency.snapshot(), 9);
+  w.family("rustlog_fsync_errors_total", "counter", "Failed flushes (the partition turned read-only).");
+  w.sample("rustlog_fsync_errors_total", {}, fsync_errors.value());
+  w.family("rustlog_group_commit_requests", "histogram",
+           "Requests acknowledged by one group-commit round (one concurrent flush of every due partition); "
+           "_count is the number of rounds.");
+  w.histogram("rustlog_group_commit_requests", {}, group_commit_requests.snapshot(), 0);
+  w.family("rustlog_group_commit_bytes", "histogram", "Bytes made durable by one group-commit round.");
+  w.histogram("rustlog_group_commit_bytes", {}, group_commit_bytes.snapshot(), 0);
+  w.family("rustlog_group_commit_partitions", "histogram", "Partitions flushed by one group-commit round.");
+  w.histogram("rustlog_group_commit_partitions", {}, group_commit_partitions.snapshot(), 0);
+
+  // ---------------------------------------------------------------- recovery
+  w.family("rustlog_recovery_duration_seconds", "gauge", "How long opening the data directory took at start.");
+  w.sample_text("rustlog_recovery_duration_seconds", {}, metrics::scaled_decimal(u(recovery_duration_ns.value()), 9));
+  w.family("rustlog_recovery_partitions_total", "counter", "Partitions recovered at start.");
+  w.sample("rustlog_recovery_partitions_total", {}, recovery_partitions.value());
+  w.family("rustlog_recovery_scanned_bytes_total", "counter",
+           "Bytes rescanned by recovery at start (data after the recovery-point checkpoint).");
+  w.sample("rustlog_recovery_scanned_bytes_total", {}, recovery_scanned_bytes.value());
+  w.family("rustlog_recovery_truncated_bytes_total", "counter",
+           "Bytes of torn or corrupt log tail cut off by recovery at start.");
+  w.sample("rustlog_recovery_truncated_bytes_total", {}, recovery_truncated_bytes.value());
+  w.family("rustlog_recovery_indexes_rebuilt_total", "counter", "Segment index files rebuilt by recovery at start.");
+  w.sample("rustlog_recovery_indexes_rebuilt_total", {}, recovery_indexes_rebuilt.value());
+  w.family("rustlog_corruption_events_total", "counter",
+           "Corruption found: source=\"recovery\" counts corrupt ranges recovery cut at start, "
+           "source=\"read\" counts reads that failed a CRC check (answered with Error 502).");
+  w.sample("rustlog_corruption_events_total", {{"source", "recovery"}}, corruption_recovery.value());
+  w.sample("rustlog_corruption_events_total", {{"source", "read"}}, corruption_read.value());
+
+  // --------------------------------------------------- retention, compaction
+  w.family("rustlog_retention_deleted_segments_total", "counter", "Segments deleted by retention (retention.ms/bytes).");
+  w.sample("rustlog_retention_deleted_segments_total", {}, retention_segments_deleted.value());
+  w.family("rustlog_retention_deleted_bytes_total", "counter", "Bytes of segments deleted by retention.");
+  w.sample("rustlog_retention_deleted_bytes_total", {}, retention_bytes_deleted.value());
+  w.family("rustlog_compaction_runs_total", "counter", "Log compaction passes completed.");
+  w.sample("rustlog_compaction_runs_total", {}, compaction_runs.value());
+  w.family("rustlog_compaction_removed_records_total", "counter", "Records removed by log compaction.");
+  w.sample("rustlog_compaction_removed_records_total", {}, compaction_records_removed.value());
+  w.family("rustlog_compaction_reclaimed_bytes_total", "counter", "Bytes reclaimed by log compaction.");
+  w.sample("rustlog_compaction_reclaimed_bytes_total", {}, compaction_bytes_reclaimed.value());
+
+  // ------------------------------------------------------------------ process
+  w.family("rustlog_build_info", "gauge", "Always 1; the version label says which kafka-lite this is.");
+  w.sample("rustlog_build_info", {{"version", RUSTLOG_VERSION}}, uint64_t{1});
+  w.family("rustlog_start_time_seconds", "gauge", "When the broker started, in seconds since the Unix epoch.");
+  w.sample_text("rustlog_start_time_seconds", {}, metrics::scaled_decimal(u(start_time_unix_ms.value()), 3));
+
+  // ------------------------------------------ partitions and groups (snapshot)
+  snapshots_.read([&](const metrics::MetricsSnapshot* snap) {
+    static const metrics::MetricsSnapshot kEmpty;
+    const metrics::MetricsSnapshot& s = snap ? *snap : kEmpty;
+    uint64_t read_only = 0;
+    for (const auto& p : s.partitions) read_only += p.read_only ? 1 : 0;
+
+    w.family("rustlog_metrics_snapshot_timestamp_seconds", "gauge",
+             "When the event loop took the partition and group numbers below (published at most every "
+             "100 ms while the broker is busy, every second when idle, and before each MetricsFetch).");
+    w.sample_text("rustlog_metrics_snapshot_timestamp_seconds", {}, metrics::scaled_decimal(u(s.taken_unix_ms), 3));
+    w.family("rustlog_topics", "gauge", "Topics, including internal ones.");
+    w.sample("rustlog_topics", {}, s.topics);
+    w.family("rustlog_partitions", "gauge", "Partitions of all topics, including internal ones.");
+    w.sample("rustlog_partitions", {}, static_cast<uint64_t>(s.partitions.size()));
+    w.family("rustlog_partitions_read_only", "gauge",
+             "Partitions refusing writes after a fatal I/O error (until restart).");
+    w.sample("rustlog_partitions_read_only", {}, read_only);
+
+    std::string pnum;
+    auto per_partition = [&](const char* name, const char* type, const char* help, auto field) {
+      w.family(name, type, help);
+      for (const auto& p : s.partitions) {
+        pnum = std::to_string(p.partition);
+        w.sample(name, {{"topic", p.topic}, {"partition", pnum}}, static_cast<uint64_t>(field(p)));
+      }
+    };
+    using P = metrics::PartitionStats;
+    per_partition("rustlog_partition_records_in_total", "counter", "Records appended by produce requests.",
+                  [](const P& p) { return p.records_in; });
+    per_partition("rustlog_partition_bytes_in_total", "counter",
+                  "Record-batch bytes appended by produce requests, as stored in the log.",
+                  [](const P& p) { return p.bytes_in; });
+    per_partition("rustlog_partition_records_out_total", "counter", "Records returned by fetch requests.",
+                  [](const P& p) { return p.records_out; });
+    per_partition("rustlog_partition_bytes_out_total", "counter",
+                  "Record-batch bytes read from the log to answer fetch requests.",
+                  [](const P& p) { return p.bytes_out; });
+    per_partition("rustlog_partition_high_watermark", "gauge",
+                  "Offset after the last record consumers can read (with flush=always: the last fsynced one).",
+                  [](const P& p) { return p.high_watermark; });
+    per_partition("rustlog_partition_log_start_offset", "gauge", "First offset still in the log.",
+                  [](const P& p) { return p.log_start_offset; });
+    per_partition("rustlog_partition_size_bytes", "gauge", "Bytes of the partition's segment files.",
+                  [](const P& p) { return p.size_bytes; });
+    per_partition("rustlog_partition_segments", "gauge", "Segments of the partition's log.",
+                  [](const P& p) { return p.segments; });
+    per_partition("rustlog_partition_read_only", "gauge",
+                  "1 when the partition refuses writes after a fatal I/O error (until restart), else 0.",
+                  [](const P& p) { return p.read_only ? 1 : 0; });
+
+    std::vector<std::string_view> groups;
+    for (const auto& g : s.groups)
+      if (groups.empty() || groups.back() != g.group) groups.push_back(g.group);
+    w.family("rustlog_consumer_groups", "gauge", "Consumer groups with at least one committed offset.");
+    w.sample("rustlog_consumer_groups", {}, static_cast<uint64_t>(groups.size()));
+    auto per_group = [&](const char* name, const char* help, auto field) {
+      w.family(name, "gauge", help);
+      for (const auto& g : s.groups) {
+        pnum = std::to_string(g.partition);
+        w.sample(name, {{"group", g.group}, {"topic", g.topic}, {"partition", pnum}}, static_cast<uint64_t>(field(g)));
+      }
+    };
+    using G = metrics::GroupOffsetStats;
+    per_group("rustlog_consumer_committed_offset", "Committed offset of a consumer group on a partition.",
+              [](const G& g) { return g.committed; });
+    per_group("rustlog_consumer_lag",
+              "Records a consumer group has not yet consumed: the partition's high watermark minus the "
+              "group's committed offset (0 when the commit is at or past it).",
+              [](const G& g) { return g.lag; });
+    return 0;
+  });
   return out;
 }
 

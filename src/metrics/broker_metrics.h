@@ -1,33 +1,123 @@
 #pragma once
-// The broker's counters. Written only by the event-loop thread; relaxed
-// atomics so a reader on another thread (the HTTP endpoint) sees whole
-// values without locks. Rendered in the Prometheus text format.
+// Every metric the broker exports (docs/OPERATIONS.md, "Metrics reference").
+//
+// Fixed metrics are registered here at startup: relaxed atomic counters,
+// gauges and histograms, with per-request-type arrays indexed by the type
+// byte. Recording one is an array index and an atomic add: no lock, no
+// allocation, so it happens on the request path. Most are written by the
+// event-loop thread only; the fsync histogram is also written by the sync
+// workers, which is fine for atomics.
+//
+// Metrics about state that comes and goes (partitions, groups) arrive as a
+// MetricsSnapshot that the event loop publishes (see snapshot.h).
+//
+// render() produces the Prometheus text from the atomics and the current
+// snapshot. It is the only reader and may run on any thread: the HTTP
+// endpoint's thread for /metrics, the loop for MetricsFetch (0x09), so both
+// give the same text.
 #include <array>
-#include <atomic>
 #include <cstdint>
 #include <string>
 
+#include "metrics/counter.h"
+#include "metrics/histogram.h"
+#include "metrics/snapshot.h"
+#include "storage/status.h"
+
 namespace rustlog {
 
-struct Counter {
-  std::atomic<uint64_t> v{0};
-  void inc(uint64_t n = 1) { v.fetch_add(n, std::memory_order_relaxed); }
-  void set(uint64_t n) { v.store(n, std::memory_order_relaxed); }
-  uint64_t get() const { return v.load(std::memory_order_relaxed); }
+// Per-partition traffic counters: one per partition, allocated when the
+// partition appears (never on the request path), owned by the broker and
+// written by the event loop; copied into each snapshot.
+struct PartitionCounters {
+  metrics::Counter records_in, bytes_in, records_out, bytes_out;
+  uint64_t flushed_size = 0;  // loop only: size_bytes() at the last group-commit flush
 };
 
-struct BrokerMetrics {
-  std::array<Counter, 256> requests{};          // by request type byte
-  std::array<Counter, 256> request_errors{};    // by request type byte
-  Counter connections_open, connections_accepted, connections_rejected, connections_protocol_closed;
-  Counter records_in, bytes_in, records_out, bytes_out;
-  Counter flushes, flush_errors, group_commit_requests;
-  Counter fetch_waits;
-  Counter recovery_bytes_truncated, recovery_indexes_rebuilt, recovery_corruptions;
-  Counter recovery_duration_us;
+class BrokerMetrics {
+ public:
+  // Request types get a slot each (the ones the protocol defines); any other
+  // type byte counts in the last slot, rendered as type="Unknown".
+  static constexpr size_t kTypeSlots = 21;
+  // One slot per protocol error code, the last for codes not listed.
+  static constexpr size_t kCodeSlots = 11;
 
-  // Prometheus text exposition of the counters above.
+  BrokerMetrics();
+  BrokerMetrics(const BrokerMetrics&) = delete;
+  BrokerMetrics& operator=(const BrokerMetrics&) = delete;
+
+  // ---- per request type (hot path)
+  void on_request(uint8_t type) noexcept { types_[type_slot(type)].requests.inc(); }
+  // An Error response with this code; 502 also counts as a corruption event.
+  void on_error(uint8_t type, ErrorCode code) noexcept {
+    types_[type_slot(type)].errors[code_slot(code)].inc();
+    if (code == ErrorCode::kCorruptRecord) corruption_read.inc();
+  }
+  // From the request's decoding to its response being ready to send.
+  void on_response(uint8_t type, uint64_t latency_ns) noexcept { types_[type_slot(type)].latency.record(latency_ns); }
+
+  uint64_t requests(uint8_t type) const { return types_[type_slot(type)].requests.value(); }
+  uint64_t errors(uint8_t type, ErrorCode code) const { return types_[type_slot(type)].errors[code_slot(code)].value(); }
+  metrics::HistogramSnapshot latency(uint8_t type) const { return types_[type_slot(type)].latency.snapshot(); }
+
+  // ---- connections
+  metrics::Gauge connections_open;
+  metrics::Counter connections_accepted;
+  metrics::Counter connections_rejected;        // over --max-connections
+  metrics::Counter connections_protocol_errors; // closed for a framing violation
+
+  // ---- produce / fetch
+  metrics::CountHistogram produce_batch_records;
+  metrics::BytesHistogram produce_batch_bytes;
+  metrics::Counter fetch_parked;  // long-poll fetches that had to wait
+
+  // ---- durability (fsync_* written by the sync workers as well)
+  alignas(64) metrics::LatencyHistogram fsync_latency;  // one per PartitionLog::flush
+  metrics::Counter fsync_errors;
+  alignas(64) metrics::CountHistogram group_commit_requests;   // responses released per flush round
+  metrics::BytesHistogram group_commit_bytes;                  // bytes made durable per flush round
+  metrics::CountHistogram group_commit_partitions;             // partitions synced per flush round
+
+  // ---- recovery (set once at start) and corruption
+  metrics::Gauge recovery_duration_ns;
+  metrics::Counter recovery_partitions;
+  metrics::Counter recovery_scanned_bytes;
+  metrics::Counter recovery_truncated_bytes;
+  metrics::Counter recovery_indexes_rebuilt;
+  metrics::Counter corruption_recovery;  // corrupt ranges found by recovery
+  metrics::Counter corruption_read;      // reads that failed a CRC check (Error 502)
+
+  // ---- retention and compaction (registered now; fed by the retention issue)
+  metrics::Counter retention_segments_deleted;
+  metrics::Counter retention_bytes_deleted;
+  metrics::Counter compaction_runs;
+  metrics::Counter compaction_records_removed;
+  metrics::Counter compaction_bytes_reclaimed;
+
+  metrics::Gauge start_time_unix_ms;
+
+  // Partition and group state, published by the event loop.
+  metrics::SnapshotCell<metrics::MetricsSnapshot>& snapshots() { return snapshots_; }
+
+  // The Prometheus text exposition of everything above (any thread).
   std::string render() const;
+
+  static size_t type_slot(uint8_t type) noexcept { return kTypeSlot[type]; }
+  static size_t code_slot(ErrorCode code) noexcept;
+
+ private:
+  struct PerType {
+    metrics::Counter requests;
+    std::array<metrics::Counter, kCodeSlots> errors;
+    metrics::LatencyHistogram latency;
+  };
+  static const std::array<uint8_t, 256> kTypeSlot;
+
+  std::array<PerType, kTypeSlots> types_;
+  metrics::SnapshotCell<metrics::MetricsSnapshot> snapshots_;
 };
+
+// The error codes behind code_slot() (the last slot: any other code).
+extern const std::array<ErrorCode, BrokerMetrics::kCodeSlots - 1> kMetricErrorCodes;
 
 }  // namespace rustlog

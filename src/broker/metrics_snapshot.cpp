@@ -1,0 +1,114 @@
+// The broker's side of the metrics: per-partition counters, and the snapshot
+// of partition and group numbers the event loop publishes for the HTTP
+// endpoint (which must never touch broker state itself).
+#include <chrono>
+
+#include "broker/broker.h"
+
+namespace rustlog {
+
+namespace {
+constexpr int64_t kPublishMinIntervalMs = 100;   // while requests change things
+constexpr int64_t kPublishMaxIntervalMs = 1000;  // when idle (flushes may still move high watermarks)
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void Broker::track_partitions(const Topic& t) {
+  for (const auto& p : t.partitions) {
+    auto& slot = partition_counters_[p.get()];
+    if (!slot) {
+      slot = std::make_unique<PartitionCounters>();
+      slot->flushed_size = p->size_bytes();
+    }
+  }
+}
+
+PartitionCounters& Broker::partition_counters(const PartitionLog* log) {
+  auto it = partition_counters_.find(log);
+  if (it != partition_counters_.end()) return *it->second;
+  // Every partition is tracked when it appears (open, create_topic); this is
+  // only a safety net for a path that forgot, and allocates once.
+  auto& slot = partition_counters_[log];
+  slot = std::make_unique<PartitionCounters>();
+  slot->flushed_size = log->size_bytes();
+  return *slot;
+}
+
+uint64_t Broker::take_flushed_bytes(PartitionLog* log) {
+  PartitionCounters& pc = partition_counters(log);
+  const uint64_t size = log->size_bytes();
+  const uint64_t delta = size > pc.flushed_size ? size - pc.flushed_size : 0;
+  pc.flushed_size = size;
+  return delta;
+}
+
+void Broker::publish_metrics() {
+  auto snap = std::make_unique<metrics::MetricsSnapshot>();
+  snap->taken_unix_ms = unix_ms();
+  if (registry_) {
+    snap->topics = registry_->topics().size();
+    for (const auto& [name, t] : registry_->topics()) {
+      for (uint32_t i = 0; i < t->partitions.size(); ++i) {
+        const PartitionLog& l = *t->partitions[i];
+        const PartitionCounters& pc = partition_counters(&l);
+        metrics::PartitionStats s;
+        s.topic = name;
+        s.partition = i;
+        s.records_in = pc.records_in.value();
+        s.bytes_in = pc.bytes_in.value();
+        s.records_out = pc.records_out.value();
+        s.bytes_out = pc.bytes_out.value();
+        s.high_watermark = visible_end(l);
+        s.log_start_offset = l.log_start_offset();
+        s.size_bytes = l.size_bytes();
+        s.segments = l.segment_count();
+        s.read_only = l.read_only();
+        snap->partitions.push_back(std::move(s));
+      }
+    }
+  }
+  if (offsets_) {
+    for (const std::string& g : offsets_->groups()) {
+      for (const auto& [k, committed] : offsets_->group_offsets(g)) {
+        metrics::GroupOffsetStats s;
+        s.group = k.group;
+        s.topic = k.topic;
+        s.partition = k.partition;
+        s.committed = committed;
+        PartitionLog* l = log_for(k.topic, k.partition);
+        s.high_watermark = l ? visible_end(*l) : 0;
+        s.lag = s.high_watermark > committed ? s.high_watermark - committed : 0;
+        snap->groups.push_back(std::move(s));
+      }
+    }
+  }
+  metrics_.snapshots().publish(std::move(snap));
+  metrics_published_ms_ = steady_ms();
+  metrics_dirty_ = false;
+}
+
+int64_t Broker::metrics_publish_due_in(int64_t now) const {
+  const int64_t since = now - metrics_published_ms_;
+  const int64_t wait = (metrics_dirty_ ? kPublishMinIntervalMs : kPublishMaxIntervalMs) - since;
+  return wait > 0 ? wait : 0;
+}
+
+void Broker::maybe_publish_metrics(int64_t now) {
+  if (metrics_publish_due_in(now) == 0) publish_metrics();
+  else metrics_.snapshots().reclaim();
+}
+
+std::string Broker::render_metrics() {
+  publish_metrics();
+  return metrics_.render();
+}
+
+}  // namespace rustlog
