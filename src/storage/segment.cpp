@@ -445,7 +445,9 @@ Result<BatchLocation> Segment::locate(uint64_t offset) {
   std::string buf;
   while (true) {
     BatchLocation loc;
-    BatchState st = read_batch_at(pos, false, &loc, buf);
+    // CRC-checked: a damaged length or last-offset field must not steer the
+    // walk past (or onto) the batches after it.
+    BatchState st = read_batch_at(pos, true, &loc, buf);
     if (st == BatchState::kEnd)
       return Status(ErrorCode::kOffsetOutOfRange, "offset " + std::to_string(offset) +
                                                       " not found in segment " +
