@@ -472,7 +472,10 @@ Status Segment::read_batches(const BatchLocation& start, size_t max_bytes, bool 
   size_t taken = 0;
   while (pos < size_) {
     BatchLocation loc;
-    if (read_batch_at(pos, true, &loc, buf) != BatchState::kOk) {
+    // Offsets only grow: a batch that goes back (its base offset, outside
+    // the CRC, was damaged) is not returned.
+    if (read_batch_at(pos, true, &loc, buf) != BatchState::kOk ||
+        (!first && loc.header.base_offset < *next_offset)) {
       if (!first) break;
       auto next = resync(pos, start.header.base_offset, buf);
       return Status(ErrorCode::kCorruptRecord, corrupt_range(start.header.base_offset, next));
