@@ -108,6 +108,8 @@ Status PartitionLog::recover(uint64_t recovery_point) {
       ++i;
     }
   }
+  for (size_t i = 0; i + 1 < segments_.size(); ++i)
+    segments_[i]->extend_unreadable_tail(segments_[i + 1]->base_offset());
   Segment& active = *segments_.back();
   RUSTLOG_RETURN_IF_ERROR(active.activate());
   next_offset_ = active.next_offset();

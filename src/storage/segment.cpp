@@ -161,13 +161,23 @@ Status Segment::scan_tail(SegmentScanReport* report) {
   }
   max_ts_ = max_before;
   next_offset_ = pos == 0 ? base_ : expected;
+  tail_unreadable_ = false;
   while (pos < size_) {
     BatchLocation loc;
-    if (read_batch_at(pos, false, &loc, buf) != BatchState::kOk) {
-      report->corruptions.push_back(log_path() + ": unreadable batch header at byte " +
+    // CRC-checked, so a damaged length cannot move the walk off the batch
+    // boundaries; past a damaged batch the walk resumes at the next valid one.
+    if (read_batch_at(pos, true, &loc, buf) != BatchState::kOk ||
+        loc.header.base_offset < next_offset_) {
+      report->corruptions.push_back(log_path() + ": unreadable batch at byte " +
                                     std::to_string(pos) + " after offset " +
                                     std::to_string(next_offset_));
-      break;
+      auto next = resync(pos, next_offset_, buf);
+      if (!next) {
+        tail_unreadable_ = true;
+        break;
+      }
+      pos = next->position;
+      continue;
     }
     if (pos == 0) first_ts_ = loc.header.first_timestamp;
     next_offset_ = loc.header.next_offset();
@@ -271,6 +281,7 @@ Status Segment::scan_from(uint64_t pos, uint64_t expected_base, bool exact_base,
                           SegmentScanReport* report, uint64_t* batches, uint64_t* records) {
   std::string buf;
   uint64_t min_next = expected_base;
+  tail_unreadable_ = false;
   if (pos == 0) first_ts_ = INT64_MIN;
   next_offset_ = expected_base;
   while (pos < size_) {
@@ -291,6 +302,7 @@ Status Segment::scan_from(uint64_t pos, uint64_t expected_base, bool exact_base,
       report->corruptions.push_back(corrupt_range(min_next, next));
       if (!next) {
         // Nothing valid follows: the segment ends here for reading purposes.
+        tail_unreadable_ = true;
         break;
       }
       pos = next->position;
@@ -414,6 +426,10 @@ Status Segment::append(std::string_view batch, const BatchHeader& h) {
   next_offset_ = h.next_offset();
   max_ts_ = std::max(max_ts_, h.max_timestamp);
   return append_index_entries(e);
+}
+
+void Segment::extend_unreadable_tail(uint64_t next_base) {
+  if (tail_unreadable_ && next_base > next_offset_) next_offset_ = next_base;
 }
 
 Status Segment::flush() {

@@ -57,6 +57,10 @@ class Segment final : public MappedSegment {
   // reporting (not truncating) corrupt batches, and swaps them in atomically.
   Status rebuild_indexes_if_needed(SegmentScanReport* report);
   bool indexes_need_rebuild() const { return index_bad_; }
+  // When no readable batch ends this (sealed) segment, its offsets run up to
+  // where the next segment starts: reads there report the damage
+  // (kCorruptRecord) instead of skipping to the next segment.
+  void extend_unreadable_tail(uint64_t next_base);
 
   // --- writing (active segment only) ---
   // Appends one whole batch whose base offset is already set. On a failed
@@ -149,6 +153,7 @@ class Segment final : public MappedSegment {
   bool index_bad_ = false;
   bool scanning_ = false;
   bool index_files_stale_ = false;  // an index write failed; rewrite on seal
+  bool tail_unreadable_ = false;    // the last scan ended in bytes holding no valid batch
   const uint8_t* map_ = nullptr;
   size_t map_len_ = 0;
 };
