@@ -25,7 +25,15 @@ Status parse_num(const std::string& name, const std::string& v, T* out, T min, T
 #define TOPIC_OPTION(key, tkey, field, helptext)                                              \
   ConfigOption{key, helptext,                                                                 \
                [](const BrokerConfig& c) { return std::to_string(c.topic_defaults.field); },  \
-               [](BrokerConfig& c, const std::string& v) { return c.topic_defaults.set(tkey, v); }}
+               [](BrokerConfig& c, const std::string& v) {                                 \
+                 /* Checked here, so the message names this option (not the topic key). */ \
+                 TopicConfig t = c.topic_defaults;                                         \
+                 Status st = t.set(tkey, v);                                               \
+                 if (st) st = t.log_config().validate();                                   \
+                 if (!st) return Status(st.code(), std::string(key) + ": " + st.message()); \
+                 c.topic_defaults = t;                                                     \
+                 return Status::ok();                                                      \
+               }}
 
 std::vector<ConfigOption> make_options() {
   return {
