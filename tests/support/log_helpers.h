@@ -3,9 +3,11 @@
 // appended (the linear-scan oracle), opening with failure reporting, and
 // reading ranges back as whole batches.
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <string>
@@ -18,6 +20,14 @@
 #include "support/record_gen.h"
 
 namespace rustlog::test {
+
+// Recovery logs every truncation and corruption; tests that cause thousands
+// of them keep the output readable. RUSTLOG_TEST_LOG=1 turns logging back on.
+inline const bool kQuietStorageLogs = [] {
+  const char* env = std::getenv("RUSTLOG_TEST_LOG");
+  if (!env || std::string(env) != "1") spdlog::set_level(spdlog::level::off);
+  return true;
+}();
 
 inline LogConfig small_config(uint64_t segment_bytes = 16 * 1024, uint32_t index_interval = 512) {
   LogConfig c;
@@ -39,9 +49,9 @@ class LogModel {
   void add(std::string bytes) {
     ModelBatch b;
     BatchHeader h;
-    EXPECT_TRUE(decode_batch(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &h,
-                             &b.records)
-                    .is_ok());
+    EXPECT_TRUE(
+        decode_batch(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &h, &b.records)
+            .is_ok());
     b.base = h.base_offset;
     b.last = h.last_offset();
     b.bytes = std::move(bytes);
@@ -80,6 +90,16 @@ class LogModel {
  private:
   std::vector<ModelBatch> batches_;
 };
+
+// Byte-string equality that reports sizes and the first difference instead
+// of dumping both buffers.
+inline ::testing::AssertionResult same_bytes(std::string_view got, std::string_view want) {
+  if (got == want) return ::testing::AssertionSuccess();
+  size_t i = 0;
+  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
+  return ::testing::AssertionFailure() << "got " << got.size() << " bytes, want " << want.size()
+                                       << "; first difference at byte " << i;
+}
 
 inline std::unique_ptr<PartitionLog> open_log(const std::string& dir, const LogConfig& cfg,
                                               uint64_t recovery_point) {
@@ -141,7 +161,7 @@ inline std::string read_to_end(PartitionLog& log, uint64_t from, size_t max_byte
 // (segments are listed by base offset; a batch lives in the last segment
 // whose base <= its base offset).
 struct BatchPlace {
-  size_t segment = 0;    // index in log.segments()
+  size_t segment = 0;     // index in log.segments()
   uint64_t position = 0;  // byte position in the segment's .log
 };
 inline BatchPlace place_of(const PartitionLog& log, const LogModel& m, size_t i) {

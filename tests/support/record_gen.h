@@ -71,7 +71,8 @@ class RecordGen {
   std::vector<Record> records(int64_t ts_base) {
     std::vector<Record> out(uniform(1, opt_.max_records));
     for (auto& r : out) {
-      const int64_t j = opt_.ts_jitter_us > 0 ? uniform_i(-opt_.ts_jitter_us, opt_.ts_jitter_us) : 0;
+      const int64_t j =
+          opt_.ts_jitter_us > 0 ? uniform_i(-opt_.ts_jitter_us, opt_.ts_jitter_us) : 0;
       r = record(ts_base + j);
     }
     return out;

@@ -102,10 +102,12 @@ inline void restore_dir(const std::string& from, const std::string& to) {
   std::filesystem::create_directories(to);
   const auto want = list_files(from);
   for (const auto& name : list_files(to))
-    if (!std::binary_search(want.begin(), want.end(), name)) std::filesystem::remove(to + "/" + name);
+    if (!std::binary_search(want.begin(), want.end(), name))
+      std::filesystem::remove(to + "/" + name);
   for (const auto& name : want) {
     const std::string src = read_bytes(from + "/" + name);
-    if (!exists(to + "/" + name) || read_bytes(to + "/" + name) != src) write_bytes(to + "/" + name, src);
+    if (!exists(to + "/" + name) || read_bytes(to + "/" + name) != src)
+      write_bytes(to + "/" + name, src);
   }
 }
 

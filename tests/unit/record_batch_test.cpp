@@ -163,11 +163,11 @@ TEST(RecordBatchTest, HeaderLayoutMatchesTheTable) {
   EXPECT_EQ(get_u32(p + kBatchLengthOffset), b.size() - kBatchLogOverhead);
   EXPECT_EQ(p[12], kBatchMagic);
   EXPECT_EQ(get_u32(p + kBatchCrcOffset), crc32c(p + kBatchCrcStart, b.size() - kBatchCrcStart));
-  EXPECT_EQ(get_u16(p + 17), 0);     // attributes: no compression
-  EXPECT_EQ(get_u32(p + 19), 2u);    // last_offset_delta
+  EXPECT_EQ(get_u16(p + 17), 0);      // attributes: no compression
+  EXPECT_EQ(get_u32(p + 19), 2u);     // last_offset_delta
   EXPECT_EQ(get_u64(p + 23), 5000u);  // first_timestamp
   EXPECT_EQ(get_u64(p + 31), 9000u);  // max_timestamp
-  EXPECT_EQ(get_u32(p + 39), 3u);    // record_count
+  EXPECT_EQ(get_u32(p + 39), 3u);     // record_count
   EXPECT_GT(b.size(), kBatchHeaderSize);
 }
 
@@ -270,9 +270,11 @@ TEST(RecordBatchTest, InconsistentFieldsWithAValidCrcAreRejected) {
       {"record_count zero", [](std::string& b) { put_u32(u8(b) + 39, 0); }},
       {"compression attribute", [](std::string& b) { put_u16(u8(b) + 17, 1); }},
       {"record attribute", [](std::string& b) { b[kBatchHeaderSize + 1] = 1; }},
-      {"record length", [](std::string& b) { b[kBatchHeaderSize] = static_cast<char>(b[kBatchHeaderSize] + 1); }},
+      {"record length",
+       [](std::string& b) { b[kBatchHeaderSize] = static_cast<char>(b[kBatchHeaderSize] + 1); }},
       {"key length", [](std::string& b) { b[kBatchHeaderSize + 4] = static_cast<char>(0x7e); }},
-      {"second offset delta repeated", [](std::string& b) {
+      {"second offset delta repeated",
+       [](std::string& b) {
          // record 0 body: len | attr | ts_delta(0) | off_delta(0) | ...
          const size_t rec0 = kBatchHeaderSize + 1 + static_cast<uint8_t>(b[kBatchHeaderSize]);
          b[rec0 + 3] = 0;  // offset delta of record 1: 1 -> 0
@@ -322,7 +324,8 @@ TEST(RecordBatchTest, DecodeBatchesFiltersAndRejectsPartialBatches) {
     EXPECT_EQ(out, want) << min;
   }
   std::vector<Record> out;
-  EXPECT_EQ(decode_batches(buf.substr(0, buf.size() - 1), 0, &out).code(), ErrorCode::kCorruptRecord);
+  EXPECT_EQ(decode_batches(buf.substr(0, buf.size() - 1), 0, &out).code(),
+            ErrorCode::kCorruptRecord);
   out.clear();
   EXPECT_TRUE(decode_batches("", 0, &out).is_ok());
   EXPECT_TRUE(out.empty());

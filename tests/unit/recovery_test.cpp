@@ -37,9 +37,12 @@ enum class TailKind { kIndexedBatch, kUnindexedBatch, kOnlyBatchOfSegment };
 
 const char* kind_name(TailKind k) {
   switch (k) {
-    case TailKind::kIndexedBatch: return "last batch has an index entry";
-    case TailKind::kUnindexedBatch: return "last batch between index entries";
-    case TailKind::kOnlyBatchOfSegment: return "last batch alone in a new segment";
+    case TailKind::kIndexedBatch:
+      return "last batch has an index entry";
+    case TailKind::kUnindexedBatch:
+      return "last batch between index entries";
+    case TailKind::kOnlyBatchOfSegment:
+      return "last batch alone in a new segment";
   }
   return "";
 }
@@ -80,7 +83,8 @@ TEST(RecoveryTest, TornLastBatchCutAtEveryByte) {
     SCOPED_TRACE(kind_name(kind));
     RecordGen g(seed, small_batches());
     TempDir tmp;
-    const std::string golden = tmp.sub("golden"), before = tmp.sub("before"), work = tmp.sub("work");
+    const std::string golden = tmp.sub("golden"), before = tmp.sub("before"),
+                      work = tmp.sub("work");
     LogModel m;
     build_golden(golden, before, cfg, kind, g, m);
     if (HasFatalFailure()) return;
@@ -114,7 +118,7 @@ TEST(RecoveryTest, TornLastBatchCutAtEveryByte) {
         EXPECT_EQ(rep.segments_deleted, 0u);
         ASSERT_EQ(log->high_watermark(), last.base);
         ASSERT_EQ(log->recovery_point(), last.base);
-        ASSERT_EQ(test::read_to_end(*log, 0), whole_before);
+        ASSERT_TRUE(test::same_bytes(test::read_to_end(*log, 0), whole_before));
         // Every file equals the state before the torn append: the indexes
         // lose the torn batch's entries; a segment the torn batch opened
         // stays, empty, as the active one.
@@ -130,20 +134,22 @@ TEST(RecoveryTest, TornLastBatchCutAtEveryByte) {
         }
         ASSERT_EQ(files, before_files);
         for (const auto& f : before_files)
-          ASSERT_EQ(test::read_bytes(work + "/" + f), test::read_bytes(before + "/" + f)) << f;
+          ASSERT_TRUE(test::same_bytes(test::read_bytes(work + "/" + f),
+                                       test::read_bytes(before + "/" + f)))
+              << f;
         // Appends continue at the torn batch's offset.
         std::string next = test::build_batch(g.records(ts_for(kept)));
         auto info = log->append(next, ts_for(kept));
         ASSERT_TRUE(info.is_ok()) << info.status().to_string();
         EXPECT_EQ(info->base_offset, last.base);
-        EXPECT_EQ(test::read_to_end(*log, 0), whole_before + next);
+        EXPECT_TRUE(test::same_bytes(test::read_to_end(*log, 0), whole_before + next));
         if (cut % 7 == 0 || cut + 1 == end) {
           const uint64_t hw = log->high_watermark();
           log.reset();
           log = test::open_log(work, cfg, hw);  // clean restart: nothing to truncate
           ASSERT_NE(log, nullptr);
           EXPECT_EQ(log->recovery_report().bytes_truncated, 0u);
-          EXPECT_EQ(test::read_to_end(*log, 0), whole_before + next);
+          EXPECT_TRUE(test::same_bytes(test::read_to_end(*log, 0), whole_before + next));
         }
       }
     }
@@ -196,8 +202,9 @@ TEST(RecoveryTest, TornBatchInAnEarlierSegmentEndsTheLog) {
       EXPECT_EQ(rep.bytes_truncated, (cut - batch_start) + later);
       EXPECT_EQ(log->segment_count(), k + 1);
       EXPECT_EQ(log->high_watermark(), m[last_in_k].base);
-      EXPECT_EQ(test::read_to_end(*log, 0), m.bytes_between(0, last_in_k));
-      for (size_t s = k + 1; s < seg_logs.size(); ++s) EXPECT_FALSE(test::exists(work + seg_logs[s]));
+      EXPECT_TRUE(test::same_bytes(test::read_to_end(*log, 0), m.bytes_between(0, last_in_k)));
+      for (size_t s = k + 1; s < seg_logs.size(); ++s)
+        EXPECT_FALSE(test::exists(work + seg_logs[s]));
       auto info = log->append(*new std::string(test::build_batch(g.records(1))), 1);
       ASSERT_TRUE(info.is_ok());
       EXPECT_EQ(info->base_offset, m[last_in_k].base);
@@ -235,7 +242,7 @@ TEST(RecoveryTest, CleanReopenScansABoundedNumberOfBytes) {
     EXPECT_EQ(rep.indexes_rebuilt, 0u);
     EXPECT_TRUE(rep.corruptions.empty());
     EXPECT_EQ(log->high_watermark(), m.end_offset());
-    EXPECT_EQ(test::read_to_end(*log, 0), m.bytes_between(0, m.size()));
+    EXPECT_TRUE(test::same_bytes(test::read_to_end(*log, 0), m.bytes_between(0, m.size())));
   }
   // Without a recovery point, everything is rescanned.
   auto log = test::open_log(tmp.path(), cfg, 0);
@@ -275,7 +282,7 @@ TEST(RecoveryTest, AnyRecoveryPointRescansFromItsIndexEntryOnward) {
     EXPECT_EQ(rep.bytes_truncated, 0u);
     EXPECT_EQ(rep.indexes_rebuilt, 0u);
     EXPECT_EQ(log->high_watermark(), m.end_offset());
-    EXPECT_EQ(test::read_to_end(*log, 0), m.bytes_between(0, m.size()));
+    EXPECT_TRUE(test::same_bytes(test::read_to_end(*log, 0), m.bytes_between(0, m.size())));
   }
 }
 
@@ -302,7 +309,7 @@ TEST(RecoveryTest, UnflushedAppendsOfACleanExitAreKept) {
   EXPECT_EQ(log->high_watermark(), m.end_offset());
   EXPECT_EQ(log->recovery_point(), m.end_offset());  // recovery synced what it validated
   EXPECT_FALSE(log->has_unflushed());
-  EXPECT_EQ(test::read_to_end(*log, 0), m.bytes_between(0, m.size()));
+  EXPECT_TRUE(test::same_bytes(test::read_to_end(*log, 0), m.bytes_between(0, m.size())));
 }
 
 TEST(RecoveryTest, EmptyLogsReopen) {

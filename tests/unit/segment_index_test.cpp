@@ -239,8 +239,8 @@ TEST(SegmentIndexTest, PolicyResumedAtAnyIndexEntryContinuesIdentically) {
       resumed.resume(positions[k], oi, ti, max_before);
       for (size_t i = k; i < batches.size(); ++i)
         apply(oi, ti,
-              resumed.on_batch(batches[i].rel, static_cast<uint32_t>(positions[i]),
-                               batches[i].size, batches[i].max_ts));
+              resumed.on_batch(batches[i].rel, static_cast<uint32_t>(positions[i]), batches[i].size,
+                               batches[i].max_ts));
       ASSERT_EQ(oi.serialize(), oi_full.serialize()) << "resumed at batch " << k;
       ASSERT_EQ(ti.serialize(), ti_full.serialize()) << "resumed at batch " << k;
     }
