@@ -8,6 +8,7 @@ PKGS=(
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev
   libasio-dev libcpp-httplib-dev libxxhash-dev libzstd-dev liblz4-dev
   fio redis-server python3 procps util-linux
+  prometheus  # /usr/bin/prometheus and promtool: the metrics tests scrape with them
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cerrno>
@@ -44,6 +45,13 @@ Status HttpServer::start(const std::string& host, uint16_t port) {
   s.set_read_timeout(2, 0);
   s.set_write_timeout(2, 0);
   s.set_payload_max_length(64 * 1024);
+  // httplib's default sets SO_REUSEPORT, which lets a second broker bind the
+  // same metrics port and the kernel split scrapes between the two. Only
+  // SO_REUSEADDR (rebinding right after a restart) is wanted.
+  s.set_socket_options([](int sock) {
+    int one = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(render_(), kExpositionContentType);
   });
