@@ -90,6 +90,9 @@ class BrokerProcess {
 
   // Flags added after --data-dir/--listen/--port-file on the next start().
   void set_args(std::vector<std::string> extra_args) { args_ = std::move(extra_args); }
+  // Runs on another data dir (e.g. another broker's) from the next start() on;
+  // the temporary directory still holds the port file and the log.
+  void set_data_dir(std::string dir) { data_dir_ = std::move(dir); }
   const std::vector<std::string>& args() const { return args_; }
 
   // Starts kafka-lite on data_dir() and waits until it listens. Fails when
