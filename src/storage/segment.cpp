@@ -123,7 +123,16 @@ Status Segment::load_indexes(SegmentScanReport* report) {
 }
 
 uint64_t Segment::rewind_indexes_to(uint32_t rel, uint64_t* expected_base) {
-  const size_t count = oi_.count_at_or_below(rel);
+  size_t count = oi_.count_at_or_below(rel);
+  // Resume only at an entry that has a time entry too: the largest timestamp
+  // before it is then known exactly. (A time index that lost its last
+  // entries would otherwise resume the rule with a maximum that is too small.)
+  while (count > 0) {
+    const uint32_t r = oi_.rel_at(count - 1);
+    const size_t t = ti_.first_at_or_after_offset(r);
+    if (t < ti_.size() && ti_.rel_at(t) == r) break;
+    --count;
+  }
   if (count == 0) {
     oi_.clear();
     ti_.clear();
@@ -144,50 +153,21 @@ uint64_t Segment::rewind_indexes_to(uint32_t rel, uint64_t* expected_base) {
 }
 
 Status Segment::scan_tail(SegmentScanReport* report) {
-  // Learn the end of the segment from the headers after the last index entry
-  // (bounded by about one index interval): no CRC, nothing rewritten.
+  // Learn the end of the segment by regenerating, in memory, the index
+  // entries after the last trustworthy one (about one index interval of
+  // CRC-checked batches): when they differ from the loaded files, the files
+  // lost entries (e.g. appends a crash never wrote) and get rebuilt.
+  const OffsetIndex loaded_oi = oi_;
+  const TimeIndex loaded_ti = ti_;
   uint64_t expected;
-  OffsetIndex oi = oi_;
-  TimeIndex ti = ti_;
-  uint64_t pos = rewind_indexes_to(oi_.empty() ? 0 : oi_.rel_at(oi_.size() - 1), &expected);
-  oi_ = std::move(oi);
-  ti_ = std::move(ti);
-  std::string buf;
-  max_ts_ = INT64_MIN;
-  int64_t max_before = INT64_MIN;
-  {
-    const size_t n = ti_.size();
-    if (pos > 0 && n > 0) max_before = ti_.ts_at(n - 1);
-  }
-  max_ts_ = max_before;
-  next_offset_ = pos == 0 ? base_ : expected;
-  tail_unreadable_ = false;
-  while (pos < size_) {
-    BatchLocation loc;
-    // CRC-checked, so a damaged length cannot move the walk off the batch
-    // boundaries; past a damaged batch the walk resumes at the next valid one.
-    if (read_batch_at(pos, true, &loc, buf) != BatchState::kOk ||
-        loc.header.base_offset < next_offset_) {
-      report->corruptions.push_back(log_path() + ": unreadable batch at byte " +
-                                    std::to_string(pos) + " after offset " +
-                                    std::to_string(next_offset_));
-      auto next = resync(pos, next_offset_, buf);
-      if (!next) {
-        tail_unreadable_ = true;
-        break;
-      }
-      pos = next->position;
-      continue;
-    }
-    if (pos == 0) first_ts_ = loc.header.first_timestamp;
-    next_offset_ = loc.header.next_offset();
-    max_ts_ = std::max(max_ts_, loc.header.max_timestamp);
-    pos += loc.header.total_size();
-  }
-  if (first_ts_ == INT64_MIN && size_ > 0) {
-    BatchLocation loc;
-    if (read_batch_at(0, false, &loc, buf) == BatchState::kOk) first_ts_ = loc.header.first_timestamp;
-  }
+  const uint64_t pos = rewind_indexes_to(UINT32_MAX, &expected);
+  SegmentScanReport tail;  // not a recovery scan: only corruptions are reported
+  scanning_ = true;
+  Status st = scan_from(pos, expected, pos != 0, /*truncate=*/false, &tail, nullptr, nullptr);
+  scanning_ = false;
+  RUSTLOG_RETURN_IF_ERROR(st);
+  for (auto& c : tail.corruptions) report->corruptions.push_back(std::move(c));
+  if (!(oi_ == loaded_oi) || !(ti_ == loaded_ti)) index_bad_ = true;
   return Status::ok();
 }
 

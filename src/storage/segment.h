@@ -40,10 +40,11 @@ class Segment final : public MappedSegment {
   // A new, empty segment (the files are created and the directory fsynced).
   static Result<std::unique_ptr<Segment>> create(const std::string& dir, uint64_t base_offset,
                                                  uint32_t index_interval, MmapCache* cache);
-  // Opens an existing segment without validating its batches: loads and
+  // Opens an existing segment without validating all its batches: loads and
   // sanity-checks the indexes (marking them for rebuild when they fail) and
-  // reads the few batch headers after the last index entry to learn the
-  // segment's end. Call recover_from() and/or rebuild_indexes_if_needed().
+  // checks the few batches after the last index entry, regenerating their
+  // entries, to learn the segment's end (entries missing from the files mark
+  // them for rebuild too). Call recover_from() and/or rebuild_indexes_if_needed().
   static Result<std::unique_ptr<Segment>> open(const std::string& dir, uint64_t base_offset,
                                                uint32_t index_interval, MmapCache* cache,
                                                SegmentScanReport* report);
@@ -117,8 +118,9 @@ class Segment final : public MappedSegment {
   // reported and skipped by resynchronisation.
   Status scan_from(uint64_t pos, uint64_t expected_base, bool exact_base, bool truncate,
                    SegmentScanReport* report, uint64_t* batches, uint64_t* records);
-  // Cuts the indexes back to the last entry at or below `rel` and primes the
-  // policy there; returns the position to scan from and its base offset.
+  // Cuts the indexes back to the last entry at or below `rel` that has both
+  // an offset and a time entry, and primes the policy there; returns the
+  // position to scan from and its base offset.
   uint64_t rewind_indexes_to(uint32_t rel, uint64_t* expected_base);
   // Reads n bytes at pos: from the mapping when sealed, else pread into buf.
   Result<const uint8_t*> bytes_at(uint64_t pos, size_t n, std::string& buf);
