@@ -288,7 +288,9 @@ void EventLoop::flush_output(Connection& c) {
       c.out.clear();
       c.out_pos = 0;
     }
-    c.out += c.slots.front().frame;
+    std::string& frame = c.slots.front().frame;
+    if (c.out.empty()) c.out.swap(frame);  // a large answer (a 1 MiB fetch) is not copied again
+    else c.out += frame;
     c.slots.pop_front();
   }
   while (c.pending_out() > 0) {
