@@ -5,7 +5,9 @@
 #include <algorithm>
 
 #include "broker/legacy_fetch.h"
+#include "broker/legacy_produce.h"
 #include "protocol/codec.h"
+#include "storage/byte_order.h"
 #include "storage/record_batch.h"
 #include "topics/topic_name.h"
 
@@ -88,6 +90,19 @@ Reply Broker::handle(std::string_view payload, int64_t now_us) {
   const uint8_t type = payload.empty() ? 0 : static_cast<uint8_t>(payload[0]);
   metrics_.on_request(type);
   metrics_dirty_ = true;
+  if (type == static_cast<uint8_t>(MessageType::kProduce)) {
+    // Legacy produce without the generic decoder (no std::string per record);
+    // anything it does not accept goes through decode_request for its answer.
+    LegacyProduce lp;
+    if (parse_legacy_produce(payload, &lp)) {
+      Status st = produce_v0(lp, now_us, reply);
+      if (st) return reply;
+      metrics_.on_error(type, st.code());
+      reply.wait_flush = nullptr;
+      reply.frame = encode_error(st);
+      return reply;
+    }
+  }
   auto req = decode_request(payload);
   Out out = Status(ErrorCode::kInternal, "unhandled");
   bool frame_written = false;
@@ -191,6 +206,25 @@ Broker::Out Broker::produce(const ProduceRequest& r, int64_t now_us, Reply& repl
   auto st = append(**p, batch, static_cast<uint32_t>(r.records.size()), now_us, reply, &info);
   if (!st) return st;
   return Response(ProduceResponse{info.base_offset, static_cast<uint32_t>(r.records.size())});
+}
+
+Status Broker::produce_v0(const LegacyProduce& lp, int64_t now_us, Reply& reply) {
+  topic_buf_.assign(lp.topic);
+  auto p = writable_partition(topic_buf_, lp.partition);
+  if (!p) return p.status();
+  build_legacy_batch(lp, now_us, batch_buf_);
+  AppendInfo info;
+  auto st = append(**p, batch_buf_, lp.count, now_us, reply, &info);
+  if (batch_buf_.capacity() > (4u << 20)) std::string().swap(batch_buf_);  // keep no large buffer around
+  if (!st) return st.status();
+  // The ProduceResponse frame: u32 length 13, type, u64 base_offset, u32 record_count.
+  uint8_t f[17];
+  put_u32(f, 13);
+  f[4] = static_cast<uint8_t>(MessageType::kProduce);
+  put_u64(f + 5, info.base_offset);
+  put_u32(f + 13, lp.count);
+  reply.frame.assign(reinterpret_cast<const char*>(f), sizeof f);
+  return Status::ok();
 }
 
 Broker::Out Broker::produce_ex(const ProduceExRequest& r, int64_t now_us, Reply& reply) {

@@ -21,6 +21,8 @@
 
 namespace rustlog {
 
+struct LegacyProduce;
+
 struct Reply {
   std::string frame;                  // the encoded response (or Error) frame
   PartitionLog* wait_flush = nullptr;  // acknowledge only after this log's flush
@@ -72,6 +74,7 @@ class Broker {
  private:
   using Out = Result<protocol::Response>;
   Out produce(const protocol::ProduceRequest& r, int64_t now_us, Reply& reply);
+  Status produce_v0(const LegacyProduce& lp, int64_t now_us, Reply& reply);  // the fast legacy path
   Out produce_ex(const protocol::ProduceExRequest& r, int64_t now_us, Reply& reply);
   // Legacy fetch: appends the whole FetchResponse frame to `frame`.
   Status fetch(const protocol::FetchRequest& r, std::string& frame);
@@ -104,6 +107,7 @@ class Broker {
   void track_partitions(const Topic& t);
   void publish_metrics();
   std::vector<PartitionLog*> appended_;
+  std::string topic_buf_, batch_buf_;  // reused by produce_v0
 };
 
 }  // namespace rustlog

@@ -1,0 +1,88 @@
+#include "broker/legacy_produce.h"
+
+#include <cstring>
+
+#include "protocol/message_type.h"
+#include "protocol/wire.h"
+#include "storage/byte_order.h"
+#include "storage/crc32c.h"
+#include "storage/record_batch.h"
+#include "storage/varint.h"
+
+namespace rustlog {
+
+bool parse_legacy_produce(std::string_view payload, LegacyProduce* out) {
+  const auto* p = reinterpret_cast<const uint8_t*>(payload.data());
+  const size_t n = payload.size();
+  if (n < 1 + 2 || p[0] != static_cast<uint8_t>(protocol::MessageType::kProduce)) return false;
+  const size_t tlen = get_u16(p + 1);
+  size_t pos = 3 + tlen;
+  if (pos + 8 > n) return false;
+  out->topic = payload.substr(3, tlen);
+  if (!protocol::is_wire_string(out->topic)) return false;
+  out->partition = get_u32(p + pos);
+  out->count = get_u32(p + pos + 4);
+  pos += 8;
+  if (out->count == 0) return false;
+  const size_t start = pos;
+  for (uint32_t i = 0; i < out->count; ++i) {
+    if (n - pos < 4) return false;
+    const size_t len = get_u32(p + pos);
+    if (n - pos - 4 < len) return false;
+    pos += 4 + len;
+  }
+  if (pos != n) return false;
+  out->records = payload.substr(start);
+  return true;
+}
+
+namespace {
+inline uint8_t* put_uvarint_raw(uint8_t* q, uint64_t v) {
+  while (v >= 0x80) {
+    *q++ = static_cast<uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *q++ = static_cast<uint8_t>(v);
+  return q;
+}
+}  // namespace
+
+void build_legacy_batch(const LegacyProduce& lp, int64_t now_us, std::string& out) {
+  // Record: uvarint body_length | 0 attributes | varint ts_delta (0) |
+  // uvarint offset_delta | varint key_length (-1) | varint value_length |
+  // value | uvarint header_count (0). Worst case per record: 10 + 1 + 1 + 5
+  // + 1 + 10 + 1 bytes around the value.
+  const size_t bound = kBatchHeaderSize + lp.records.size() + size_t{lp.count} * 29;
+  out.resize(bound);
+  auto* base = reinterpret_cast<uint8_t*>(out.data());
+  uint8_t* q = base + kBatchHeaderSize;
+  const auto* r = reinterpret_cast<const uint8_t*>(lp.records.data());
+  for (uint32_t i = 0; i < lp.count; ++i) {
+    const uint32_t vlen = get_u32(r);
+    const int64_t vl = static_cast<int64_t>(vlen);
+    const size_t body = 1 + 1 + uvarint_size(i) + 1 + varint_size(vl) + vlen + 1;
+    q = put_uvarint_raw(q, body);
+    *q++ = 0;                              // attributes
+    *q++ = 0;                              // timestamp delta 0 (zig-zag)
+    q = put_uvarint_raw(q, i);             // offset delta
+    *q++ = 1;                              // key length -1 (zig-zag)
+    q = put_uvarint_raw(q, zigzag_encode(vl));
+    std::memcpy(q, r + 4, vlen);
+    q += vlen;
+    *q++ = 0;                              // no headers
+    r += 4 + vlen;
+  }
+  out.resize(static_cast<size_t>(q - base));
+  base = reinterpret_cast<uint8_t*>(out.data());
+  put_u64(base, 0);
+  put_u32(base + 8, static_cast<uint32_t>(out.size() - kBatchLogOverhead));
+  base[12] = kBatchMagic;
+  put_u16(base + 17, 0);
+  put_u32(base + 19, lp.count - 1);
+  put_u64(base + 23, static_cast<uint64_t>(now_us));
+  put_u64(base + 31, static_cast<uint64_t>(now_us));
+  put_u32(base + 39, lp.count);
+  put_u32(base + 13, crc32c(base + kBatchCrcStart, out.size() - kBatchCrcStart));
+}
+
+}  // namespace rustlog
