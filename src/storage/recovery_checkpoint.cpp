@@ -1,5 +1,6 @@
 #include "storage/recovery_checkpoint.h"
 
+#include <charconv>
 #include <sstream>
 
 #include "storage/atomic_file.h"
@@ -24,9 +25,13 @@ Result<RecoveryPoints> decode_recovery_points(const std::string& text) {
   if (!(in >> n)) return bad("missing entry count");
   RecoveryPoints points;
   for (size_t i = 0; i < n; ++i) {
-    std::string name;
-    uint64_t off;
-    if (!(in >> name >> off)) return bad("entry " + std::to_string(i) + " unreadable");
+    std::string name, num;
+    uint64_t off = 0;
+    if (!(in >> name >> num)) return bad("entry " + std::to_string(i) + " unreadable");
+    // from_chars, not operator>>: the stream would accept "-5" as 2^64 - 5.
+    auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), off);
+    if (ec != std::errc() || end != num.data() + num.size())
+      return bad("entry " + std::to_string(i) + " has a bad offset '" + num + "'");
     points[name] = off;
   }
   std::string extra;
