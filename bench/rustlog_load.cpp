@@ -9,8 +9,9 @@
 // Modes
 //   produce   --connections C --partitions P --batch B --value-bytes V
 //             (--records N | --seconds S) --pipeline D
-//             connection i writes to partition i % P; with D = 1 it waits for
-//             each answer before sending the next request.
+//             connection i writes to partition i % P (and to i + C, i + 2C, ...
+//             in turn when P > C); with D = 1 it waits for each answer before
+//             sending the next request.
 //   latency   single-record produce on one connection, one at a time;
 //             reports p50/p90/p99/p999/max of the request round trip (µs).
 //   fetch     --partition p --from O [--to E] --max-bytes M: drains [O, E)
@@ -61,6 +62,7 @@ struct Opts {
   int connections = 1;
   int partitions = 1;
   int partition = 0;
+  int create_partitions = 0;  // 0: --partitions
   int batch = 100;
   int value_bytes = 100;
   uint64_t records = 0;
@@ -304,10 +306,13 @@ uint32_t ns_since(Clock::time_point t) {
 
 // One producing connection: keeps `pipeline` requests in flight until it sent
 // `quota` requests or the deadline passed.
-void produce_worker(const Opts& o, uint32_t partition, uint64_t quota, Clock::time_point deadline,
+// With several partitions the connection writes to them in turn, one request each.
+void produce_worker(const Opts& o, std::vector<uint32_t> partitions, uint64_t quota, Clock::time_point deadline,
                     bool timed, int batch, std::atomic<bool>* stop, Stats* st) {
   Conn c(o.host, o.port);
-  const std::string req = produce_frame(o.topic, partition, batch, o.value_bytes, partition * 7919u);
+  std::vector<std::string> reqs;
+  for (uint32_t partition : partitions)
+    reqs.push_back(produce_frame(o.topic, partition, batch, o.value_bytes, partition * 7919u));
   std::vector<Clock::time_point> sent(static_cast<size_t>(o.pipeline));
   uint64_t issued = 0, done = 0;
   const uint64_t total = quota + o.warmup;
@@ -320,7 +325,7 @@ void produce_worker(const Opts& o, uint32_t partition, uint64_t quota, Clock::ti
   while (true) {
     while (issued - done < static_cast<uint64_t>(o.pipeline) && more()) {
       sent[issued % o.pipeline] = Clock::now();
-      c.send_all(req);
+      c.send_all(reqs[issued % reqs.size()]);
       ++issued;
     }
     if (done == issued) break;
@@ -362,7 +367,7 @@ int run_produce(Opts o, bool latency_mode) {
     if (o.records == 0 && o.seconds == 0) o.records = 2000;
   }
   if (o.records == 0 && o.seconds == 0) o.records = 1000000;
-  if (o.create) create_topic(o, o.partitions);
+  if (o.create) create_topic(o, std::max(o.partitions, o.create_partitions));
   const bool timed = o.seconds > 0;
   const uint64_t reqs_total = timed ? 0 : (o.records + o.batch - 1) / o.batch;
   std::vector<Stats> stats(static_cast<size_t>(o.connections));
@@ -371,8 +376,10 @@ int run_produce(Opts o, bool latency_mode) {
   const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   for (int i = 0; i < o.connections; ++i) {
     const uint64_t quota = reqs_total / o.connections + (static_cast<uint64_t>(i) < reqs_total % o.connections ? 1 : 0);
-    th.emplace_back(produce_worker, std::cref(o), static_cast<uint32_t>(i % o.partitions), quota, deadline, timed,
-                    o.batch, nullptr, &stats[i]);
+    // Connection i writes to partition i % P, and to i + C, i + 2C, ... in turn when P > C.
+    std::vector<uint32_t> parts;
+    for (int p = i % o.partitions; p < o.partitions; p += o.connections) parts.push_back(static_cast<uint32_t>(p));
+    th.emplace_back(produce_worker, std::cref(o), parts, quota, deadline, timed, o.batch, nullptr, &stats[i]);
   }
   for (auto& t : th) t.join();
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -501,8 +508,8 @@ int run_mixed(Opts o) {
   const auto t0 = Clock::now();
   const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   for (int i = 0; i < o.producers; ++i)
-    th.emplace_back(produce_worker, std::cref(o), static_cast<uint32_t>(i + 1), 0, deadline, true, o.batch,
-                    &stop, &stats[i]);
+    th.emplace_back(produce_worker, std::cref(o), std::vector<uint32_t>{static_cast<uint32_t>(i + 1)}, 0, deadline,
+                    true, o.batch, &stop, &stats[i]);
   if (o.consumer) {
     th.emplace_back([&] {
       Conn c(o.host, o.port);
@@ -560,6 +567,7 @@ void usage() {
       "usage: rustlog-load MODE --port P [options]\n"
       "  MODE: produce | latency | fetch | mixed\n"
       "  common:  --host 127.0.0.1  --port P  --topic load  --no-create  --label TEXT\n"
+      "           --create-partitions N (topic size when created; default --partitions)\n"
       "  produce: --connections 1 --partitions 1 --batch 100 --value-bytes 100\n"
       "           (--records N | --seconds S) --pipeline 1 --warmup 0\n"
       "  latency: --records 2000 | --seconds S, --value-bytes, --warmup (single-record produce)\n"
@@ -592,6 +600,7 @@ int main(int argc, char** argv) {
     else if (a == "--label") o.label = val();
     else if (a == "--connections") o.connections = static_cast<int>(num());
     else if (a == "--partitions") o.partitions = static_cast<int>(num());
+    else if (a == "--create-partitions") o.create_partitions = static_cast<int>(num());
     else if (a == "--partition") o.partition = static_cast<int>(num());
     else if (a == "--batch") o.batch = static_cast<int>(num());
     else if (a == "--value-bytes") o.value_bytes = static_cast<int>(num());
