@@ -3,7 +3,9 @@
 #include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -84,6 +86,10 @@ Status HttpServer::start(const std::string& host, uint16_t port) {
     sigset_t all;
     sigfillset(&all);
     ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    // Lowest CPU priority (nice 19, this thread only): when the machine is
+    // busy, rendering a scrape yields to the event loop and the sync workers.
+    // It holds nothing they wait for, so a slow scrape delays only itself.
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
     impl->server.listen_after_bind();
     impl->exited.store(true, std::memory_order_release);
   });
