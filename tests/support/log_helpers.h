@@ -18,6 +18,7 @@
 #include "storage/partition_log.h"
 #include "storage/record_batch.h"
 #include "support/record_gen.h"
+#include "support/temp_dir.h"
 
 namespace rustlog::test {
 
@@ -90,16 +91,6 @@ class LogModel {
  private:
   std::vector<ModelBatch> batches_;
 };
-
-// Byte-string equality that reports sizes and the first difference instead
-// of dumping both buffers.
-inline ::testing::AssertionResult same_bytes(std::string_view got, std::string_view want) {
-  if (got == want) return ::testing::AssertionSuccess();
-  size_t i = 0;
-  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
-  return ::testing::AssertionFailure() << "got " << got.size() << " bytes, want " << want.size()
-                                       << "; first difference at byte " << i;
-}
 
 inline std::unique_ptr<PartitionLog> open_log(const std::string& dir, const LogConfig& cfg,
                                               uint64_t recovery_point) {

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rustlog::test {
@@ -41,6 +42,16 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Byte-string equality that reports sizes and the first difference instead
+// of dumping both buffers.
+inline ::testing::AssertionResult same_bytes(std::string_view got, std::string_view want) {
+  if (got == want) return ::testing::AssertionSuccess();
+  size_t i = 0;
+  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
+  return ::testing::AssertionFailure() << "got " << got.size() << " bytes, want " << want.size()
+                                       << "; first difference at byte " << i;
+}
 
 inline std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

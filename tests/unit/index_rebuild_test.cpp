@@ -60,7 +60,8 @@ void build(Golden& gd, uint64_t seed) {
 // Every index file equals the golden one, and lookups agree with the model.
 void check_log(PartitionLog& log, const Golden& gd, const std::string& work, RecordGen& g) {
   for (const auto& f : test::list_files(gd.dir))
-    EXPECT_TRUE(test::same_bytes(test::read_bytes(work + "/" + f), test::read_bytes(gd.dir + "/" + f)))
+    EXPECT_TRUE(
+        test::same_bytes(test::read_bytes(work + "/" + f), test::read_bytes(gd.dir + "/" + f)))
         << f;
   EXPECT_EQ(test::list_files(work), test::list_files(gd.dir));
   const LogModel& m = gd.m;
@@ -87,13 +88,16 @@ struct Damage {
 };
 
 const Damage kDamages[] = {
-    {"missing", [](const std::string&, size_t, RecordGen&) -> std::optional<std::string> {
+    {"missing",
+     [](const std::string&, size_t, RecordGen&) -> std::optional<std::string> {
        return std::nullopt;
      }},
-    {"empty", [](const std::string&, size_t, RecordGen&) -> std::optional<std::string> {
+    {"empty",
+     [](const std::string&, size_t, RecordGen&) -> std::optional<std::string> {
        return std::string();
      }},
-    {"cut mid-entry", [](const std::string& b, size_t e, RecordGen& g) -> std::optional<std::string> {
+    {"cut mid-entry",
+     [](const std::string& b, size_t e, RecordGen& g) -> std::optional<std::string> {
        return b.substr(0, b.size() - g.uniform(1, e - 1));
      }},
     {"cut at an entry boundary (last entry lost)",
@@ -108,7 +112,8 @@ const Damage kDamages[] = {
      [](const std::string& b, size_t, RecordGen& g) -> std::optional<std::string> {
        return g.bytes(b.size());
      }},
-    {"zeros of the same size", [](const std::string& b, size_t, RecordGen&) -> std::optional<std::string> {
+    {"zeros of the same size",
+     [](const std::string& b, size_t, RecordGen&) -> std::optional<std::string> {
        return std::string(b.size(), '\0');
      }},
     {"one entry's position bumped",
@@ -136,13 +141,16 @@ TEST(IndexRebuildTest, DamagedIndexFilesAreRebuiltByteIdentical) {
       for (int which = 0; which < 3; ++which) {  // .index, .timeindex, both
         for (uint64_t rp : {uint64_t{0}, gd.m.end_offset()}) {
           SCOPED_TRACE(std::string(d.name) + " " +
-                       (which == 0 ? ".index" : which == 1 ? ".timeindex" : "index files") +
+                       (which == 0   ? ".index"
+                        : which == 1 ? ".timeindex"
+                                     : "index files") +
                        " of segment " + gd.seg_names[seg] + (seg == active ? " (active)" : "") +
                        ", recovery point " + std::to_string(rp));
           test::restore_dir(gd.dir, work);
           for (int k = 0; k < 2; ++k) {
             if (which != 2 && which != k) continue;
-            const std::string path = work + "/" + gd.seg_names[seg] + (k == 0 ? ".index" : ".timeindex");
+            const std::string path =
+                work + "/" + gd.seg_names[seg] + (k == 0 ? ".index" : ".timeindex");
             auto damaged = d.apply(test::read_bytes(path), k == 0 ? 8 : 12, g);
             if (damaged)
               test::write_bytes(path, *damaged);
