@@ -402,9 +402,11 @@ Broker::Out Broker::describe_topic_config(const DescribeTopicConfigRequest& r) {
 Broker::Out Broker::delete_topic(const DeleteTopicRequest& r, int64_t now_us, Reply& reply) {
   if (is_internal_topic(r.topic) && registry_->find(r.topic))
     return Status(ErrorCode::kInvalidRequest, "internal topic '" + r.topic + "' cannot be deleted");
+  std::vector<const PartitionLog*> gone;
   if (Topic* t = registry_->find(r.topic))
-    for (const auto& p : t->partitions) partition_counters_.erase(p.get());
+    for (const auto& p : t->partitions) gone.push_back(p.get());
   RUSTLOG_RETURN_IF_ERROR(registry_->remove(r.topic));
+  for (const PartitionLog* p : gone) partition_counters_.erase(p);  // keys only: the logs are gone
   auto n = offsets_->delete_topic(r.topic, now_us);
   if (!n) return n.status();
   if (*n > 0) {
