@@ -30,9 +30,14 @@ int run(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.footer(
       "Examples:\n"
+      "  rustlog ping\n"
+      "  rustlog topic create orders --partitions 3\n"
+      "  seq 1 100 | rustlog produce orders\n"
+      "  rustlog consume orders --group billing --count 10\n"
       "  rustlog verify /var/lib/rustlog/data\n"
       "  rustlog dump /var/lib/rustlog/data/orders-0/00000000000000000000.log --records\n"
       "Run 'rustlog <command> --help' for a command's options.");
+  register_client_commands(app, ctx);
   register_storage_commands(app, ctx);
   try {
     app.parse(argc, argv);
@@ -40,8 +45,12 @@ int run(int argc, char** argv) {
     // --help and --version are "errors" with exit code 0: CLI11 prints them.
     if (e.get_exit_code() == 0) return app.exit(e);
     std::string hint = "rustlog --help";
-    for (const CLI::App* sub : app.get_subcommands())
-      hint = "rustlog " + sub->get_name() + " --help";
+    std::string path = "rustlog";
+    for (const CLI::App* cur = &app; !cur->get_subcommands().empty();) {
+      cur = cur->get_subcommands().front();
+      path += " " + cur->get_name();
+      hint = path + " --help";
+    }
     return fail(std::string(e.what()) + " (see '" + hint + "')");
   }
   if (app.get_subcommands().empty()) {

@@ -16,6 +16,10 @@ struct Context {
 // Offline tools that read a data directory directly: verify, dump.
 void register_storage_commands(CLI::App& app, Context& ctx);
 
+// Commands that talk to a broker (--broker HOST:PORT): ping, topic, produce,
+// consume, group, metrics.
+void register_client_commands(CLI::App& app, Context& ctx);
+
 // Prints "rustlog: <message>" on stderr (one line) and returns 1.
 int fail(const std::string& message);
 
