@@ -157,7 +157,8 @@ Status Connection::fail(Failure kind, Status status) {
 }
 
 Status Connection::io_error(const std::string& what, int err) {
-  if (err == ECONNRESET || err == EPIPE) peer_closed_ = true;
+  // ENOTCONN: the broker's reset arrived first (e.g. before shutdown()).
+  if (err == ECONNRESET || err == EPIPE || err == ENOTCONN || err == ECONNABORTED) peer_closed_ = true;
   return fail(peer_closed_ ? Failure::kClosed : Failure::kIo,
               io_status("connection to " + peer_ + ": " + what + ": " + std::strerror(err)));
 }

