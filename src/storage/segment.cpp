@@ -469,7 +469,8 @@ Status Segment::read_batches(const BatchLocation& start, size_t max_bytes, bool 
   // One allocation for what this call can return (max_bytes, bounded by the
   // bytes left in the segment) instead of regrowing `out` batch by batch,
   // which copied everything appended so far again on each growth.
-  out.reserve(out.size() + static_cast<size_t>(std::min<uint64_t>(max_bytes, size_ - pos)));
+  if (pos < size_)
+    out.reserve(out.size() + static_cast<size_t>(std::min<uint64_t>(max_bytes, size_ - pos)));
   while (pos < size_) {
     BatchLocation loc;
     // Offsets only grow: a batch that goes back (its base offset, outside
