@@ -89,6 +89,7 @@ class [[nodiscard]] ClientResult {
   const T* operator->() const { return &std::get<T>(v_); }
   T& operator*() & { return std::get<T>(v_); }
   const T& operator*() const& { return std::get<T>(v_); }
+  T&& operator*() && { return std::get<T>(std::move(v_)); }
 
   const ClientError& error() const { return std::get<ClientError>(v_); }
 
