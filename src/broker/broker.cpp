@@ -116,7 +116,7 @@ Reply Broker::handle(std::string_view payload, int64_t now_us) {
           else if constexpr (std::is_same_v<T, ProduceExRequest>) return produce_ex(r, now_us, reply);
           else if constexpr (std::is_same_v<T, FetchRequest>) {
             // Written straight into the reply: no FetchResponse in between.
-            Status st = fetch(r, reply.frame);
+            Status st = fetch(r, reply);
             if (!st) return st;
             frame_written = true;
             return Response(PongResponse{});  // not encoded
@@ -270,24 +270,99 @@ Result<ReadResult> Broker::read_visible(PartitionLog& log, uint64_t offset, uint
   return r;
 }
 
-Status Broker::fetch(const FetchRequest& r, std::string& frame) {
+namespace {
+// Batch bytes a legacy fetch reads per event-loop turn: a 1 MiB fetch takes
+// 16 turns, and the other connections are served between them.
+constexpr uint64_t kFetchSliceBytes = 64 * 1024;
+}  // namespace
+
+Status Broker::fetch(const FetchRequest& r, Reply& reply) {
   auto p = registry_->partition(r.topic, r.partition);
   if (!p) return p.status();
   uint64_t offset = r.offset;
   if (!r.group_id.empty())
     if (auto c = offsets_->committed({r.group_id, r.topic, r.partition})) offset = *c;
-  auto rr = read_visible(**p, offset, r.max_bytes);
-  if (!rr) return rr.status();
-  // max_bytes is soft (whole batches are read), but the answer never goes far
-  // past it. PartitionLog::read verified each batch's CRC as it read it, so
-  // the record walk does not recompute it.
-  LegacyFetchInfo info;
-  RUSTLOG_RETURN_IF_ERROR(append_legacy_fetch_response(rr->data, offset, r.max_bytes, cfg_.max_frame_bytes,
-                                                       /*check_crc=*/false, frame, &info));
-  PartitionCounters& pc = partition_counters(*p);
-  pc.records_out.inc(info.records);
-  pc.bytes_out.inc(rr->data.size());
+  auto st = std::make_unique<LegacyFetchState>(offset, r.max_bytes);
+  st->topic = r.topic;
+  st->partition = r.partition;
+  st->log = *p;
+  st->enc.begin(st->frame);
+  Status err;
+  if (!fetch_step(*st, &err)) {
+    reply.fetch_more = std::move(st);
+    return Status::ok();
+  }
+  if (!err) return err;
+  reply.frame = std::move(st->frame);
   return Status::ok();
+}
+
+std::optional<std::string> Broker::continue_fetch(LegacyFetchState& st) {
+  Status err;
+  if (!fetch_step(st, &err)) return std::nullopt;
+  if (!err) {
+    metrics_.on_error(static_cast<uint8_t>(MessageType::kFetch), err.code());
+    return encode_error(err);
+  }
+  return std::move(st.frame);
+}
+
+// Reads one slice of a legacy fetch into its answer: the same records and
+// bytes as one read of max_bytes (whole batches while they fit, the first
+// always), as long as the log does not change under it. True when the answer
+// is complete: in st.frame, or failed (*err). PartitionLog::read verified each
+// batch's CRC as it read it, so the record walk does not recompute it.
+bool Broker::fetch_step(LegacyFetchState& st, Status* err) {
+  auto p = registry_->partition(st.topic, st.partition);
+  if (p && *p != st.log) p = Status(ErrorCode::kTopicNotFound, "the partition was deleted");
+  PartitionLog* lp = p ? *p : nullptr;
+  auto complete = [&]() {
+    *err = st.enc.finish(st.frame, cfg_.max_frame_bytes);
+    if (err->is_ok() && lp) partition_counters(lp).records_out.inc(st.enc.info().records);
+    return true;
+  };
+  if (!p) {  // deleted between two slices: answer with what was read
+    if (st.first) *err = p.status();
+    return st.first ? true : complete();
+  }
+  PartitionLog& log = **p;
+  const uint64_t slice = std::min(kFetchSliceBytes, st.batch_budget);
+  auto rr = read_visible(log, st.read_at, static_cast<uint32_t>(slice));
+  if (!rr) {
+    if (st.first) {
+      *err = rr.status();
+      return true;
+    }
+    return complete();  // as one read returns what was good before a bad batch
+  }
+  std::string_view data = rr->data;
+  uint64_t next = rr->next_offset;
+  if (!st.first) {
+    // Only whole batches that still fit in what max_bytes leaves.
+    size_t keep = 0;
+    const auto* b = reinterpret_cast<const uint8_t*>(data.data());
+    while (keep < data.size()) {
+      BatchHeader h;
+      if (parse_batch_header(b + keep, data.size() - keep, &h) != HeaderCheck::kOk ||
+          keep + h.total_size() > st.batch_budget)
+        break;
+      keep += h.total_size();
+      next = h.next_offset();
+    }
+    data = data.substr(0, keep);
+  }
+  if (data.empty()) return complete();
+  bool full = false;
+  if (Status s = st.enc.add(data, st.frame, &full); !s) {
+    *err = s;
+    return true;
+  }
+  st.first = false;
+  st.batch_budget -= std::min<uint64_t>(st.batch_budget, data.size());
+  st.read_at = next;
+  partition_counters(&log).bytes_out.inc(data.size());
+  if (full || st.batch_budget == 0 || st.read_at >= visible_end(log)) return complete();
+  return false;
 }
 
 Broker::Out Broker::fetch_ex(const FetchExRequest& r, Reply* reply, bool final) {

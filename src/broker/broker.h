@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "broker/broker_config.h"
+#include "broker/legacy_fetch.h"
 #include "metrics/broker_metrics.h"
 #include "offsets/offset_store.h"
 #include "protocol/messages.h"
@@ -23,11 +24,26 @@ namespace rustlog {
 
 struct LegacyProduce;
 
+// A legacy fetch read a slice per event-loop turn (Broker::continue_fetch),
+// so one large fetch does not hold up the other connections.
+struct LegacyFetchState {
+  LegacyFetchState(uint64_t offset, uint32_t max_bytes) : read_at(offset), batch_budget(max_bytes), enc(offset, max_bytes, false) {}
+  std::string topic;
+  uint32_t partition = 0;
+  const PartitionLog* log = nullptr;  // the log it reads (a topic deleted and re-created is another)
+  uint64_t read_at;       // next offset to read from the log
+  uint64_t batch_budget;  // batch bytes the answer may still read (max_bytes; the first batch always)
+  bool first = true;
+  LegacyFetchEncoder enc;
+  std::string frame;
+};
+
 struct Reply {
   std::string frame;                  // the encoded response (or Error) frame
   PartitionLog* wait_flush = nullptr;  // acknowledge only after this log's flush
   std::optional<protocol::FetchExRequest> park;  // long-poll: retry until data or deadline
   bool close_after = false;
+  std::unique_ptr<LegacyFetchState> fetch_more;  // legacy fetch not finished: continue_fetch each turn
 };
 
 class Broker {
@@ -41,6 +57,9 @@ class Broker {
   // Handles one request payload (the frame without its length).
   Reply handle(std::string_view payload, int64_t now_us);
   // Re-evaluates a parked long-poll fetch; `final` when its deadline passed.
+  // Reads the next slice of a legacy fetch; the whole response frame once it
+  // is complete (then `st` is done with).
+  std::optional<std::string> continue_fetch(LegacyFetchState& st);
   std::optional<std::string> retry_fetch(const protocol::FetchExRequest& req, bool final);
 
   // The partition log a parked fetch waits on (nullptr if gone).
@@ -76,8 +95,10 @@ class Broker {
   Out produce(const protocol::ProduceRequest& r, int64_t now_us, Reply& reply);
   Status produce_v0(const LegacyProduce& lp, int64_t now_us, Reply& reply);  // the fast legacy path
   Out produce_ex(const protocol::ProduceExRequest& r, int64_t now_us, Reply& reply);
-  // Legacy fetch: appends the whole FetchResponse frame to `frame`.
-  Status fetch(const protocol::FetchRequest& r, std::string& frame);
+  // Legacy fetch: the whole FetchResponse frame in reply.frame, or its first
+  // slice in reply.fetch_more.
+  Status fetch(const protocol::FetchRequest& r, Reply& reply);
+  bool fetch_step(LegacyFetchState& st, Status* err);
   Out fetch_ex(const protocol::FetchExRequest& r, Reply* reply, bool final);
   Out offset_commit(const protocol::OffsetCommitRequest& r, int64_t now_us, Reply& reply);
   Out offset_fetch(const protocol::OffsetFetchRequest& r);

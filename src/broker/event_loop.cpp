@@ -203,6 +203,9 @@ void EventLoop::handle_frames(Connection& c) {
   if (queued > broker_.config().max_connection_output_bytes && c.reading) {
     c.reading = false;
     update_interest(c);
+    } else if (r.fetch_more) {
+      fetching_.push_back({c.id, s.seq, std::move(r.fetch_more), type, start});
+      t = mono_ns();
   }
 }
 
@@ -273,6 +276,30 @@ void EventLoop::check_parked(int64_t now, bool force) {
     }
     if (ResponseSlot* s = c->second->slot(it->seq)) {
       s->frame = std::move(*frame);
+void EventLoop::advance_fetches() {
+  // One slice of each unfinished legacy fetch per turn: the requests that
+  // arrived meanwhile on other connections are handled between two slices.
+  for (auto it = fetching_.begin(); it != fetching_.end();) {
+    auto c = conns_.find(it->conn);
+    if (c == conns_.end() || c->second->dead) {
+      it = fetching_.erase(it);
+      continue;
+    }
+    auto frame = broker_.continue_fetch(*it->state);
+    if (!frame) {
+      ++it;
+      continue;
+    }
+    if (ResponseSlot* s = c->second->slot(it->seq)) {
+      s->frame = std::move(*frame);
+      s->ready = true;
+      touched_.push_back(it->conn);
+      broker_.metrics().on_response(it->type, static_cast<uint64_t>(mono_ns() - it->start_ns));
+    }
+    it = fetching_.erase(it);
+  }
+}
+
       s->ready = true;
       touched_.push_back(it->conn);
       broker_.metrics().on_response(static_cast<uint8_t>(protocol::MessageType::kFetchEx),
@@ -366,6 +393,7 @@ int EventLoop::run() {
     if (n < 0 && errno != EINTR) {
       spdlog::error("epoll_wait: {}", std::strerror(errno));
       break;
+  if (!fetching_.empty()) return 0;  // a fetch has slices left: only look for new input
     }
     for (int i = 0; i < n; ++i) {
       const uint64_t id = events[i].data.u64;
@@ -407,6 +435,7 @@ int EventLoop::run() {
       last_checkpoint_ms_ = now;
     }
   }
+    advance_fetches();
   // Shutdown: stop accepting, finish what is in flight, make it durable.
   ::close(listen_fd_);
   listen_fd_ = -1;
@@ -427,5 +456,6 @@ int EventLoop::run() {
   spdlog::info("shut down cleanly");
   return 0;
 }
+  while (!fetching_.empty()) advance_fetches();
 
 }  // namespace rustlog

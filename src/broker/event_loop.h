@@ -47,11 +47,20 @@ class EventLoop {
     int64_t start_ns;
   };
 
+  struct Fetching {  // a legacy fetch read a slice per turn
+    uint64_t conn;
+    uint64_t seq;
+    std::unique_ptr<LegacyFetchState> state;
+    uint8_t type;
+    int64_t start_ns;
+  };
+
   void accept_all();
   void on_readable(Connection& c);
   void handle_frames(Connection& c);
   void group_commit(int64_t now_ms);
   void check_parked(int64_t now_ms, bool force);
+  void advance_fetches();
   void flush_output(Connection& c);
   void update_interest(Connection& c);
   void close_connection(Connection& c);
@@ -69,6 +78,7 @@ class EventLoop {
   std::vector<Pending> pending_;
   std::vector<PartitionLog*> dirty_;
   std::vector<Parked> parked_;
+  std::vector<Fetching> fetching_;
   std::vector<uint64_t> touched_;  // connections with new output this turn
   ParallelFlusher flusher_;
   bool stopping_ = false;

@@ -75,9 +75,9 @@ TEST(RecordWalker, MatchesDecodeBatches) {
         EXPECT_EQ(v.offset, r.offset);
         EXPECT_EQ(v.timestamp_us, r.timestamp_us);
         EXPECT_EQ(v.key().has_value(), r.key.has_value());
-        if (r.key) EXPECT_EQ(*v.key(), *r.key);
+        if (r.key) { EXPECT_EQ(*v.key(), *r.key); }
         EXPECT_EQ(v.value().has_value(), r.value.has_value());
-        if (r.value) EXPECT_EQ(*v.value(), *r.value);
+        if (r.value) { EXPECT_EQ(*v.value(), *r.value); }
         EXPECT_EQ(v.header_count, r.headers.size());
       }
       EXPECT_TRUE(w.status().is_ok()) << w.status().to_string();
