@@ -188,6 +188,9 @@ void EventLoop::handle_frames(Connection& c) {
       const int64_t deadline = now_ms() + static_cast<int64_t>(r.park->max_wait_ms);
       parked_.push_back({c.id, s.seq, std::move(*r.park), deadline, start});
       t = mono_ns();
+    } else if (r.fetch_more) {
+      fetching_.push_back({c.id, s.seq, std::move(r.fetch_more), type, start});
+      t = mono_ns();
     } else {
       s.frame = std::move(r.frame);
       if (r.wait_flush) pending_.push_back({c.id, s.seq, r.wait_flush, type, start});
@@ -203,9 +206,6 @@ void EventLoop::handle_frames(Connection& c) {
   if (queued > broker_.config().max_connection_output_bytes && c.reading) {
     c.reading = false;
     update_interest(c);
-    } else if (r.fetch_more) {
-      fetching_.push_back({c.id, s.seq, std::move(r.fetch_more), type, start});
-      t = mono_ns();
   }
 }
 
