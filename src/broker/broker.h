@@ -42,8 +42,8 @@ struct Reply {
   std::string frame;                  // the encoded response (or Error) frame
   PartitionLog* wait_flush = nullptr;  // acknowledge only after this log's flush
   std::optional<protocol::FetchExRequest> park;  // long-poll: retry until data or deadline
-  bool close_after = false;
   std::unique_ptr<LegacyFetchState> fetch_more;  // legacy fetch not finished: continue_fetch each turn
+  bool close_after = false;
 };
 
 class Broker {
@@ -56,10 +56,10 @@ class Broker {
 
   // Handles one request payload (the frame without its length).
   Reply handle(std::string_view payload, int64_t now_us);
-  // Re-evaluates a parked long-poll fetch; `final` when its deadline passed.
   // Reads the next slice of a legacy fetch; the whole response frame once it
   // is complete (then `st` is done with).
   std::optional<std::string> continue_fetch(LegacyFetchState& st);
+  // Re-evaluates a parked long-poll fetch; `final` when its deadline passed.
   std::optional<std::string> retry_fetch(const protocol::FetchExRequest& req, bool final);
 
   // The partition log a parked fetch waits on (nullptr if gone).
