@@ -205,7 +205,8 @@ TEST(RecoveryTest, TornBatchInAnEarlierSegmentEndsTheLog) {
       EXPECT_TRUE(test::same_bytes(test::read_to_end(*log, 0), m.bytes_between(0, last_in_k)));
       for (size_t s = k + 1; s < seg_logs.size(); ++s)
         EXPECT_FALSE(test::exists(work + seg_logs[s]));
-      auto info = log->append(*new std::string(test::build_batch(g.records(1))), 1);
+      std::string next = test::build_batch(g.records(1));
+      auto info = log->append(next, 1);
       ASSERT_TRUE(info.is_ok());
       EXPECT_EQ(info->base_offset, m[last_in_k].base);
     }
