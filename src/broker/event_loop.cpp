@@ -261,21 +261,6 @@ void EventLoop::group_commit(int64_t now) {
   }
 }
 
-void EventLoop::check_parked(int64_t now, bool force) {
-  for (auto it = parked_.begin(); it != parked_.end();) {
-    auto c = conns_.find(it->conn);
-    if (c == conns_.end()) {
-      it = parked_.erase(it);
-      continue;
-    }
-    const bool final = force || now >= it->deadline_ms;
-    auto frame = broker_.retry_fetch(it->req, final);
-    if (!frame) {
-      ++it;
-      continue;
-    }
-    if (ResponseSlot* s = c->second->slot(it->seq)) {
-      s->frame = std::move(*frame);
 void EventLoop::advance_fetches() {
   // One slice of each unfinished legacy fetch per turn: the requests that
   // arrived meanwhile on other connections are handled between two slices.
@@ -300,6 +285,21 @@ void EventLoop::advance_fetches() {
   }
 }
 
+void EventLoop::check_parked(int64_t now, bool force) {
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    auto c = conns_.find(it->conn);
+    if (c == conns_.end()) {
+      it = parked_.erase(it);
+      continue;
+    }
+    const bool final = force || now >= it->deadline_ms;
+    auto frame = broker_.retry_fetch(it->req, final);
+    if (!frame) {
+      ++it;
+      continue;
+    }
+    if (ResponseSlot* s = c->second->slot(it->seq)) {
+      s->frame = std::move(*frame);
       s->ready = true;
       touched_.push_back(it->conn);
       broker_.metrics().on_response(static_cast<uint8_t>(protocol::MessageType::kFetchEx),
@@ -378,6 +378,7 @@ void EventLoop::sweep_closed() {
 }
 
 int EventLoop::timeout_ms(int64_t now) const {
+  if (!fetching_.empty()) return 0;  // a fetch has slices left: only look for new input
   int64_t t = std::min<int64_t>(1000, broker_.metrics_publish_due_in(now));
   for (const auto& p : parked_) t = std::min(t, p.deadline_ms - now);
   for (const PartitionLog* l : dirty_)
@@ -393,7 +394,6 @@ int EventLoop::run() {
     if (n < 0 && errno != EINTR) {
       spdlog::error("epoll_wait: {}", std::strerror(errno));
       break;
-  if (!fetching_.empty()) return 0;  // a fetch has slices left: only look for new input
     }
     for (int i = 0; i < n; ++i) {
       const uint64_t id = events[i].data.u64;
@@ -420,6 +420,7 @@ int EventLoop::run() {
     const int64_t now = now_ms();
     group_commit(wall_us() / 1000);  // flush policy timing uses the append clock
     check_parked(now, false);
+    advance_fetches();
     std::sort(touched_.begin(), touched_.end());
     touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
     for (uint64_t id : touched_) {
@@ -435,12 +436,12 @@ int EventLoop::run() {
       last_checkpoint_ms_ = now;
     }
   }
-    advance_fetches();
   // Shutdown: stop accepting, finish what is in flight, make it durable.
   ::close(listen_fd_);
   listen_fd_ = -1;
   group_commit(wall_us() / 1000);
   check_parked(now_ms(), true);
+  while (!fetching_.empty()) advance_fetches();
   for (auto& [id, c] : conns_) {
     int flags = ::fcntl(c->fd, F_GETFL);
     ::fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);  // best effort: deliver final responses
@@ -456,6 +457,5 @@ int EventLoop::run() {
   spdlog::info("shut down cleanly");
   return 0;
 }
-  while (!fetching_.empty()) advance_fetches();
 
 }  // namespace rustlog
