@@ -98,7 +98,7 @@ fio_run() {  # name rep extra-args...
   local d="$WORK/fio"
   rm -rf "$d"; mkdir -p "$d"
   fio --name="$name" --directory="$d" --ioengine=sync --rw=write --fdatasync=1 --runtime=5 --time_based \
-      --size=256m --output-format=json "$@" > "$OUT/fio-$name-$rep.json" 2>/dev/null
+      --size=256m --output-format=json --output="$OUT/fio-$name-$rep.json" "$@" > /dev/null 2>&1
   python3 - "$OUT/fio-$name-$rep.json" "$name" "$rep" <<'EOF' | tee -a "$RESULTS"
 import json, sys
 d = json.load(open(sys.argv[1]))["jobs"][0]
