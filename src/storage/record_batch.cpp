@@ -71,7 +71,10 @@ void BatchBuilder::add_impl(uint32_t delta, int64_t ts, const std::optional<std:
     max_ts_ = ts;
   }
   max_ts_ = std::max(max_ts_, ts);
-  const int64_t ts_delta = ts - first_ts_;
+  // Wraps (mod 2^64) instead of overflowing; decode_batch adds it back the
+  // same way, so any two timestamps round-trip.
+  const int64_t ts_delta =
+      static_cast<int64_t>(static_cast<uint64_t>(ts) - static_cast<uint64_t>(first_ts_));
   const int64_t klen = key ? static_cast<int64_t>(key->size()) : -1;
   const int64_t vlen = value ? static_cast<int64_t>(value->size()) : -1;
   size_t body = 1 + varint_size(ts_delta) + uvarint_size(delta) + varint_size(klen) +
@@ -164,7 +167,8 @@ Status decode_batch(const uint8_t* p, size_t n, BatchHeader* hp, std::vector<Rec
     prev_delta = static_cast<int64_t>(delta);
     Record r;
     r.offset = h.base_offset + delta;
-    r.timestamp_us = h.first_timestamp + ts_delta;
+    r.timestamp_us = static_cast<int64_t>(static_cast<uint64_t>(h.first_timestamp) +
+                                          static_cast<uint64_t>(ts_delta));  // see add_impl
     max_ts = std::max(max_ts, r.timestamp_us);
     if (!get_len(&cur, rend, &klen)) return corrupt(h, "bad key length");
     if (klen >= 0) r.key.emplace(reinterpret_cast<const char*>(cur), klen), cur += klen;
