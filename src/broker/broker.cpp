@@ -482,6 +482,12 @@ Broker::Out Broker::delete_topic(const DeleteTopicRequest& r, int64_t now_us, Re
     for (const auto& p : t->partitions) gone.push_back(p.get());
   RUSTLOG_RETURN_IF_ERROR(registry_->remove(r.topic));
   for (const PartitionLog* p : gone) partition_counters_.erase(p);  // keys only: the logs are gone
+  // Appends to them earlier in this turn must not be flushed: the loop drops
+  // its own references (dirty list, waiting acknowledgements) via the reply.
+  appended_.erase(std::remove_if(appended_.begin(), appended_.end(),
+                                 [&](PartitionLog* l) { return std::find(gone.begin(), gone.end(), l) != gone.end(); }),
+                  appended_.end());
+  reply.destroyed_logs = gone;
   auto n = offsets_->delete_topic(r.topic, now_us);
   if (!n) return n.status();
   if (*n > 0) {

@@ -41,6 +41,7 @@ struct LegacyFetchState {
 struct Reply {
   std::string frame;                  // the encoded response (or Error) frame
   PartitionLog* wait_flush = nullptr;  // acknowledge only after this log's flush
+  std::vector<const PartitionLog*> destroyed_logs;  // DeleteTopic freed these: forget them
   std::optional<protocol::FetchExRequest> park;  // long-poll: retry until data or deadline
   std::unique_ptr<LegacyFetchState> fetch_more;  // legacy fetch not finished: continue_fetch each turn
   bool close_after = false;

@@ -183,6 +183,21 @@ void EventLoop::handle_frames(Connection& c) {
     const uint8_t type = (*f)->empty() ? 0 : static_cast<uint8_t>((**f)[0]);
     const int64_t start = t;
     Reply r = broker_.handle(**f, now);
+    for (const PartitionLog* gone : r.destroyed_logs) {
+      // DeleteTopic freed this log: stop flushing it, and release the
+      // acknowledgements that waited for it (the delete is durable first).
+      dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), gone), dirty_.end());
+      for (auto it = pending_.begin(); it != pending_.end();) {
+        if (it->log != gone) {
+          ++it;
+          continue;
+        }
+        if (auto ci = conns_.find(it->conn); ci != conns_.end())
+          if (ResponseSlot* ps = ci->second->slot(it->seq)) ps->ready = true;
+        touched_.push_back(it->conn);
+        it = pending_.erase(it);
+      }
+    }
     ResponseSlot& s = c.add_slot();
     if (r.park) {
       const int64_t deadline = now_ms() + static_cast<int64_t>(r.park->max_wait_ms);
