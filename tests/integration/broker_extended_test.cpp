@@ -465,6 +465,48 @@ TEST_F(BrokerExtendedTest, DeleteTopicFreesItsFilesAndRemovesItsCommittedOffsets
   EXPECT_EQ(call<ListGroupsResponse>(c(), ListGroupsRequest{}).groups, (std::vector<std::string>{"g"}));
 }
 
+// A delete while the topic's logs still wait for a flush (the produce's group
+// commit in the same loop turn, or an interval flush due later) must not
+// leave the loop flushing freed logs.
+TEST_F(BrokerExtendedTest, DeleteTopicInTheSamePipelineAsAProduceToIt) {
+  create("d", 2);
+  std::string wire;
+  ASSERT_TRUE(encode_request(ProduceRequest{"d", 0, {"x", "y"}}, wire));
+  ASSERT_TRUE(encode_request(ProduceExRequest{"d", 1, -1, {{-1, "k", "v", {}}}}, wire));
+  ASSERT_TRUE(encode_request(DeleteTopicRequest{"d"}, wire));
+  ASSERT_TRUE(encode_request(PingRequest{}, wire));
+  ASSERT_TRUE(c().send_bytes(wire));  // one write: handled in one loop turn
+  for (const char* what : {"produce", "produce ex", "delete"}) {
+    auto r = c().receive();
+    ASSERT_TRUE(r) << what << ": " << r.status().to_string() << "\n" << broker_.log_tail();
+  }
+  as<PongResponse>(c().receive(), "ping after the delete");
+  EXPECT_EQ(call_error(c(), DescribeTopicRequest{"d"}).code, ErrorCode::kTopicNotFound);
+  // The broker goes on: a new topic of the same name works and is empty.
+  create("d", 1);
+  EXPECT_EQ(call<ProduceResponse>(c(), ProduceRequest{"d", 0, {"z"}}).base_offset, 0u);
+  EXPECT_TRUE(broker_.running());
+}
+
+TEST_F(BrokerExtendedTest, DeleteTopicWhileItsIntervalFlushIsPending) {
+  create("lazy", 1, {{"flush", "interval:300"}});
+  create("lazy2", 1, {{"flush", "interval:60000"}});
+  produce_values("lazy", 0, 3);   // acknowledged before any fsync
+  produce_values("lazy2", 0, 3);
+  call<DeleteTopicResponse>(c(), DeleteTopicRequest{"lazy"});
+  call<DeleteTopicResponse>(c(), DeleteTopicRequest{"lazy2"});
+  // Let the interval pass and the loop turn a few times.
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(60ms);
+    ASSERT_TRUE(pings(c())) << broker_.log_tail();
+  }
+  create("lazy", 1, {{"flush", "interval:50"}});
+  produce_values("lazy", 0, 1);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(fetch("lazy", 0, 0).records.size(), 1u);
+  EXPECT_TRUE(broker_.running());
+}
+
 // ------------------------------------------------------------- group admin
 
 TEST_F(BrokerExtendedTest, ListGroupsDescribeGroupWithLagAndDeleteGroup) {

@@ -12,7 +12,9 @@
 // (data_dir()), the port file and the broker's combined stdout/stderr
 // (log_path(); every start appends to it). The broker listens on
 // 127.0.0.1:0 and writes its port to the port file (--port-file); start()
-// waits for that file. Failure messages carry the tail of the log.
+// waits for that file. Unless the flags name --metrics-listen, the metrics
+// endpoint gets an ephemeral port too (127.0.0.1:0). Failure messages carry
+// the tail of the log.
 //
 // The child gets PR_SET_PDEATHSIG = SIGKILL, so a test process that dies
 // (crash, ctest timeout) takes its brokers with it. That signal fires when the
@@ -106,6 +108,11 @@ class BrokerProcess {
 
     std::vector<std::string> argv_s = {kafka_lite_path(), "--data-dir", data_dir_, "--listen", "127.0.0.1:0",
                                        "--port-file", port_file};
+    // An ephemeral metrics port unless the test chose one: brokers running
+    // side by side must not compete for the default 9464.
+    bool metrics_chosen = false;
+    for (const auto& a : args_) metrics_chosen = metrics_chosen || a.rfind("--metrics-listen", 0) == 0;
+    if (!metrics_chosen) argv_s.insert(argv_s.end(), {"--metrics-listen", "127.0.0.1:0"});
     argv_s.insert(argv_s.end(), args_.begin(), args_.end());
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
