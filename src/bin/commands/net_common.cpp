@@ -33,7 +33,8 @@ int fail_client(const std::string& command, const client::ClientError& error) {
 std::optional<client::Client> connect_or_report(const std::string& command, const NetArgs& args) {
   client::ClientOptions o;
   o.client_id = "rustlog-cli/0.1.0";
-  auto c = client::Client::connect(args.broker, o);
+  // An empty --broker (e.g. RUSTLOG_BROKER set but empty) means the default.
+  auto c = client::Client::connect(args.broker.empty() ? std::string(client::kDefaultBroker) : args.broker, o);
   if (!c) {
     fail_client(command, c.error());
     return std::nullopt;

@@ -44,6 +44,7 @@ int run_produce(const ProduceArgs& a) {
   const bool keyed = a.key_sep_opt->count() > 0;
   if (keyed && a.key_separator.empty()) return fail("produce: --key-separator must not be empty");
 
+  std::ios::sync_with_stdio(false);  // line-at-a-time reads of stdin, without per-character syncing
   std::ifstream file;
   std::istream* in = &std::cin;
   if (!a.file.empty() && a.file != "-") {
