@@ -6,8 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <map>
-#include <set>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -116,11 +115,10 @@ const Damage kDamages[] = {
      [](const std::string& b, size_t, RecordGen&) -> std::optional<std::string> {
        return std::string(b.size(), '\0');
      }},
-    {"one entry's position bumped",
-     [](const std::string& b, size_t e, RecordGen&) -> std::optional<std::string> {
-       std::string d = b;  // last entry: position (index) or relative offset (timeindex) + 1
+    {"last entry's second field off by one",  // position (.index), offset (.timeindex)
+     [](const std::string& b, size_t, RecordGen&) -> std::optional<std::string> {
+       std::string d = b;
        d[d.size() - 1] = static_cast<char>(d[d.size() - 1] + 1);
-       (void)e;
        return d;
      }},
 };
