@@ -377,6 +377,15 @@ void EventLoop::update_interest(Connection& c) {
 
 void EventLoop::close_connection(Connection& c) {
   ::epoll_ctl(epfd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  // close() with unread input sends RST instead of FIN, and the peer's kernel
+  // then drops our last answer (e.g. the 413 for a frame it is still
+  // sending): read what has arrived first (bounded).
+  char sink[16 * 1024];
+  for (size_t drained = 0; drained < kMaxReadPerTurn;) {
+    const ssize_t n = ::recv(c.fd, sink, sizeof sink, MSG_DONTWAIT);
+    if (n <= 0) break;
+    drained += static_cast<size_t>(n);
+  }
   ::close(c.fd);
 }
 
