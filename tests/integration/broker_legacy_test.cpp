@@ -3,9 +3,14 @@
 // connection rules for malformed input and bad frames, and the wire-v0.md
 // worked example byte for byte.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
 
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/broker_calls.h"
@@ -385,6 +390,39 @@ TEST_F(BrokerLegacyTest, FrameAboveTheDefaultMaximumGets413AsSoonAsItsLengthArri
   EXPECT_TRUE(c().wait_for_close(scaled(5s))) << "the broker kept the connection open";
   auto other = broker_.connect();
   EXPECT_TRUE(pings(other));
+}
+
+// After the Error the stream ends with FIN (end of stream), not RST.
+::testing::AssertionResult ends_gracefully(client::Connection& c) {
+  pollfd p{c.fd(), POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(scaled(5000ms).count())) != 1)
+    return ::testing::AssertionFailure() << "still open";
+  char b;
+  const ssize_t n = ::recv(c.fd(), &b, 1, 0);
+  if (n == 0) return ::testing::AssertionSuccess();
+  if (n < 0) return ::testing::AssertionFailure() << "reset instead of an orderly close: " << std::strerror(errno);
+  return ::testing::AssertionFailure() << "more bytes after the Error";
+}
+
+// The close after a framing Error must be orderly even when more of the
+// client's input is on the way (a pipelined request after the bad frame, the
+// payload of an oversized frame): closing with unread input sends RST, which
+// may discard the Error before the client reads it.
+TEST_F(BrokerLegacyTest, CloseAfterAFramingErrorIsOrderlyEvenWithUnreadInput) {
+  ASSERT_TRUE(c().send_bytes(from_hex("00 00 00 00") + std::string(300 * 1024, 'j')));
+  std::this_thread::sleep_for(200ms);  // the broker has closed before we read
+  auto e = c().receive();
+  ASSERT_TRUE(e) << "the 400 was lost: " << e.status().to_string();
+  EXPECT_EQ(as<ErrorResponse>(std::move(e)).code, ErrorCode::kInvalidRequest);
+  EXPECT_TRUE(ends_gracefully(c()));
+
+  auto big = broker_.connect();  // 10 MiB + 1 announced, 100 KiB of it sent
+  ASSERT_TRUE(big.send_bytes(from_hex("00 a0 00 01 01") + std::string(100 * 1024, 'p')));
+  std::this_thread::sleep_for(200ms);
+  auto e2 = big.receive();
+  ASSERT_TRUE(e2) << "the 413 was lost: " << e2.status().to_string();
+  EXPECT_EQ(as<ErrorResponse>(std::move(e2)).code, ErrorCode::kTooLarge);
+  EXPECT_TRUE(ends_gracefully(big));
 }
 
 TEST(BrokerLegacyFrameLimitTest, ConfiguredMaximumIsInclusiveAndAboveItIs413ThenClose) {
