@@ -286,6 +286,7 @@ Status Broker::fetch(const FetchRequest& r, Reply& reply) {
   st->topic = r.topic;
   st->partition = r.partition;
   st->log = *p;
+  st->topic_deletes = topic_deletes_;
   st->enc.begin(st->frame);
   Status err;
   if (!fetch_step(*st, &err)) {
@@ -314,7 +315,8 @@ std::optional<std::string> Broker::continue_fetch(LegacyFetchState& st) {
 // batch's CRC as it read it, so the record walk does not recompute it.
 bool Broker::fetch_step(LegacyFetchState& st, Status* err) {
   auto p = registry_->partition(st.topic, st.partition);
-  if (p && *p != st.log) p = Status(ErrorCode::kTopicNotFound, "the partition was deleted");
+  if (p && (*p != st.log || topic_deletes_ != st.topic_deletes))  // any delete: answer with what was read
+    p = Status(ErrorCode::kTopicNotFound, "the partition was deleted");
   PartitionLog* lp = p ? *p : nullptr;
   auto complete = [&]() {
     *err = st.enc.finish(st.frame, cfg_.max_frame_bytes);
@@ -481,6 +483,7 @@ Broker::Out Broker::delete_topic(const DeleteTopicRequest& r, int64_t now_us, Re
   if (Topic* t = registry_->find(r.topic))
     for (const auto& p : t->partitions) gone.push_back(p.get());
   RUSTLOG_RETURN_IF_ERROR(registry_->remove(r.topic));
+  ++topic_deletes_;
   for (const PartitionLog* p : gone) partition_counters_.erase(p);  // keys only: the logs are gone
   // Appends to them earlier in this turn must not be flushed: the loop drops
   // its own references (dirty list, waiting acknowledgements) via the reply.

@@ -31,6 +31,8 @@ struct LegacyFetchState {
   std::string topic;
   uint32_t partition = 0;
   const PartitionLog* log = nullptr;  // the log it reads (a topic deleted and re-created is another)
+  uint64_t topic_deletes = 0;         // Broker::topic_deletes_ at the start: a re-created log may
+                                      // reuse the old one's address, so `log` alone cannot tell
   uint64_t read_at;       // next offset to read from the log
   uint64_t batch_budget;  // batch bytes the answer may still read (max_bytes; the first batch always)
   bool first = true;
@@ -129,6 +131,7 @@ class Broker {
   void track_partitions(const Topic& t);
   void publish_metrics();
   std::vector<PartitionLog*> appended_;
+  uint64_t topic_deletes_ = 0;  // DeleteTopics so far (ends sliced legacy fetches early)
   std::string topic_buf_, batch_buf_;  // reused by produce_v0
 };
 
