@@ -15,6 +15,7 @@
 
 #include "support/broker_calls.h"
 #include "support/broker_process.h"
+#include "support/crash_workload.h"
 
 namespace rustlog::test {
 namespace {
@@ -136,6 +137,12 @@ TEST(BrokerRestartTest, CleanShutdownAnswersAParkedFetchAndExitsZero) {
   auto f = as<FetchExResponse>(c.receive(), "the parked fetch at shutdown");
   EXPECT_TRUE(f.records.empty());
   EXPECT_TRUE(c.wait_for_close(scaled(5s)));
+}
+
+// SIGTERM while clients produce and commit: exit code 0, and everything
+// acknowledged before the stop is there after the restart.
+TEST(BrokerRestartTest, SigtermUnderLoadExitsZeroAndKeepsEveryAcknowledgement) {
+  run_crash_rounds(2, 777, /*graceful=*/true);
 }
 
 // ---------------------------------------------------------------- TOML config

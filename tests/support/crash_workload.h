@@ -42,8 +42,9 @@ class CrashWorkload {
         c, protocol::CreateTopicExRequest{kTopic, kPartitions, {{"segment.bytes", "262144"}, {"flush", "always"}}});
   }
 
-  // Runs the load, kills the broker mid-way, and restarts it.
-  void crash_round(int round) {
+  // Runs the load, kills the broker mid-way (kill -9, or SIGTERM when
+  // `graceful`: then it must exit 0), and restarts it.
+  void crash_round(int round, bool graceful = false) {
     std::atomic<int> acks_this_round{0};
     killed_ = false;
     std::vector<std::thread> threads;
@@ -57,12 +58,17 @@ class CrashWorkload {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 300));
     killed_ = true;
-    broker_.kill9();
+    if (graceful) {
+      const int code = broker_.stop();
+      EXPECT_EQ(code, 0) << "SIGTERM under load, round " << round << "\n" << broker_.log_tail();
+    } else {
+      broker_.kill9();
+    }
     for (auto& th : threads) th.join();
     EXPECT_GE(acks_this_round.load(), 20) << "round " << round << ": the load did not get going\n" << broker_.log_tail();
     for (const auto& p : problems_) ADD_FAILURE() << "round " << round << ": " << p;
     problems_.clear();
-    ASSERT_TRUE(broker_.start()) << "restart after kill -9 in round " << round;
+    ASSERT_TRUE(broker_.start()) << "restart after " << (graceful ? "SIGTERM" : "kill -9") << " in round " << round;
   }
 
   // Checks every acknowledgement received so far against the restarted broker.
@@ -224,8 +230,8 @@ class CrashWorkload {
   size_t records_checked_ = 0;
 };
 
-// `rounds` kill -9 / restart / verify cycles on one data dir.
-inline void run_crash_rounds(int rounds, uint32_t seed) {
+// `rounds` kill -9 (or SIGTERM) / restart / verify cycles on one data dir.
+inline void run_crash_rounds(int rounds, uint32_t seed, bool graceful = false) {
   BrokerProcess broker;
   ASSERT_TRUE(broker.start());
   CrashWorkload w(broker, seed);
@@ -233,7 +239,7 @@ inline void run_crash_rounds(int rounds, uint32_t seed) {
   int round = 0;
   for (; round < rounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    ASSERT_NO_FATAL_FAILURE(w.crash_round(round));
+    ASSERT_NO_FATAL_FAILURE(w.crash_round(round, graceful));
     ASSERT_NO_FATAL_FAILURE(w.verify(round));
     if (::testing::Test::HasFailure()) break;  // later rounds only pile up the same failure
   }
