@@ -21,8 +21,8 @@
 # Per run: fio (one 100 x 100 B batch per write + fdatasync, file grown by
 # appends; 4 KiB overwrite + fdatasync), Redis (XADD, appendfsync always,
 # -P 100 with 1 and 4 clients, -P 1 latency), then kafka-lite with flush
-# always (1 and 4 producers; fio 4 KiB fdatasync again right before the
-# single-record latency run; producer beside a consumer), with flush never
+# always (1 and 4 producers; fio 4 KiB fdatasync and Redis -P 1 latency right
+# before the single-record latency run; producer beside a consumer), with flush never
 # (2,000,000 records on one connection, fetched back; producer beside a
 # consumer) and the RSS run (--rss-mb over --rss-partitions, flush never).
 # Exit status 0 even when a target is missed: this is a report, not a gate.
@@ -112,8 +112,8 @@ EOF
   rm -rf "$d"
 }
 
-redis_run() {  # rep
-  local rep="$1" port dir v
+redis_run() {  # rep [latency-only]
+  local rep="$1" only_latency="${2:-}" port dir v
   port="$(free_port)"
   dir="$WORK/redis"
   rm -rf "$dir"; mkdir -p "$dir"
@@ -125,12 +125,13 @@ redis_run() {  # rep
   v="$(printf 'v%.0s' $(seq 100))"
   local c n
   for c in 1 4; do
+    [ -n "$only_latency" ] && break
     n=$(( c == 1 ? 40000 : 100000 ))
     redis-benchmark -h 127.0.0.1 -p "$port" -c "$c" -P 100 -n "$n" --csv XADD "bench$c" '*' f "$v" \
       | tail -1 | awk -F, -v c="$c" -v rep="$rep" '{gsub(/"/,""); print "REDIS job=xadd_p100 clients=" c " rep=" rep " rps=" $2 " p50_ms=" $5 " p99_ms=" $7}' \
       | tee -a "$RESULTS"
   done
-  redis-benchmark -h 127.0.0.1 -p "$port" -c 1 -P 1 -n 1000 --csv XADD lat '*' f "$v" \
+  [ -z "$only_latency" ] || redis-benchmark -h 127.0.0.1 -p "$port" -c 1 -P 1 -n 1000 --csv XADD lat '*' f "$v" \
     | tail -1 | awk -F, -v rep="$rep" '{gsub(/"/,""); print "REDIS job=xadd_p1 clients=1 rep=" rep " rps=" $2 " p50_ms=" $5 " p99_ms=" $7}' \
     | tee -a "$RESULTS"
   kill "$rpid"; wait "$rpid" 2>/dev/null || true
@@ -177,6 +178,7 @@ scenarios() {  # run
   if [ "$BASELINES" = 1 ]; then
     fio_run fdatasync_4k "$run" --bs=4096
     fio_run fdatasync_4k_append "$run" --bs=4096 --file_append=1 --fallocate=none
+    redis_run "$run" latency-only
   fi
   load always_lat "$run" latency --topic lat --value-bytes 100 --records 1500 --warmup 20
   # Consumer vs producers: partition 0 of "mixed" filled, then a producer on
