@@ -2,7 +2,7 @@
 # Runs the storage-engine benchmarks and their fio disk baselines at the same
 # write sizes (bench/fio_baseline.sh), then prints a Markdown table of medians,
 # each figure beside its fio baseline as a ratio, and the targets of
-# docs/PERFORMANCE.md with pass/fail. Takes about 5 minutes.
+# docs/PERFORMANCE.md with pass/fail. Takes about 10 minutes on the 2-core VM.
 #
 #   1. storage_bench, every benchmark but flush:always, 5 repetitions (medians)
 #   2. fio buffered_write at the batch sizes + seq_read_cold, 3 repetitions

@@ -19,6 +19,10 @@
 //   Reopen/full_recovery         open() with recovery point 0 (every batch rescanned)
 //   Reopen/full_recovery/cold    the same after dropping the page cache
 //
+// The SeqRead/pass and Reopen benchmarks also report cpu_user_ms/cpu_sys_ms:
+// this thread's CPU time in the timed region per iteration, which a shared,
+// loaded machine does not inflate the way it inflates wall time.
+//
 // Sizes: RUSTLOG_BENCH_LOG_MB (default 1024) for the large log,
 // RUSTLOG_BENCH_SEGMENT_MB (default 128) for its segments.
 #include <benchmark/benchmark.h>
