@@ -158,7 +158,7 @@ Result<DumpSummary> walk_segment(const std::string& log_path, const DumpOptions&
       DumpedBatch b;
       b.position = pos;
       b.header = h;
-      b.computed_crc = crc32c(p + kBatchCrcStart, h.total_size() - kBatchCrcStart);
+      b.computed_crc = compute_batch_crc(p, h.total_size());
       b.crc_ok = b.computed_crc == h.crc;
       if (b.crc_ok) {
         scratch.clear();

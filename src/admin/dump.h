@@ -26,7 +26,7 @@ struct DumpOptions {
 struct DumpedBatch {
   uint64_t position = 0;      // byte position in the .log file
   BatchHeader header;
-  uint32_t computed_crc = 0;  // CRC-32C of bytes [17, end) as found on disk
+  uint32_t computed_crc = 0;  // compute_batch_crc() of the bytes as found on disk
   bool crc_ok = false;
   std::vector<Record> records;  // filled with DumpOptions::records when the batch decodes
   std::string decode_error;     // why the records did not decode (CRC-valid batches only)

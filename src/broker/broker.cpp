@@ -198,7 +198,7 @@ Broker::Out Broker::produce(const ProduceRequest& r, int64_t now_us, Reply& repl
   auto p = writable_partition(r.topic, r.partition);
   if (!p) return p.status();
   if (r.records.empty()) return Status(ErrorCode::kInvalidRequest, "produce carries no records");
-  BatchBuilder b;
+  BatchBuilder b((*p)->high_watermark());  // the offset append() assigns: one CRC pass
   static const std::vector<RecordHeader> kNoHeaders;
   for (const auto& v : r.records) b.add(now_us, std::nullopt, v, kNoHeaders);
   std::string batch = b.finish();
@@ -212,7 +212,7 @@ Status Broker::produce_v0(const LegacyProduce& lp, int64_t now_us, Reply& reply)
   topic_buf_.assign(lp.topic);
   auto p = writable_partition(topic_buf_, lp.partition);
   if (!p) return p.status();
-  build_legacy_batch(lp, now_us, batch_buf_);
+  build_legacy_batch(lp, now_us, batch_buf_, (*p)->high_watermark());
   AppendInfo info;
   auto st = append(**p, batch_buf_, lp.count, now_us, reply, &info);
   if (batch_buf_.capacity() > (4u << 20)) std::string().swap(batch_buf_);  // keep no large buffer around
@@ -231,7 +231,7 @@ Broker::Out Broker::produce_ex(const ProduceExRequest& r, int64_t now_us, Reply&
   auto p = writable_partition(r.topic, r.partition);
   if (!p) return p.status();
   if (r.records.empty()) return Status(ErrorCode::kInvalidRequest, "produce carries no records");
-  BatchBuilder b;
+  BatchBuilder b((*p)->high_watermark());
   for (const auto& rec : r.records) b.add(effective_timestamp(r, rec, now_us), rec.key, rec.value, rec.headers);
   std::string batch = b.finish();
   AppendInfo info;

@@ -47,7 +47,8 @@ inline uint8_t* put_uvarint_raw(uint8_t* q, uint64_t v) {
 }
 }  // namespace
 
-void build_legacy_batch(const LegacyProduce& lp, int64_t now_us, std::string& out) {
+void build_legacy_batch(const LegacyProduce& lp, int64_t now_us, std::string& out,
+                        uint64_t base_offset) {
   // Record: uvarint body_length | 0 attributes | varint ts_delta (0) |
   // uvarint offset_delta | varint key_length (-1) | varint value_length |
   // value | uvarint header_count (0). Worst case per record: 10 + 1 + 1 + 5
@@ -74,7 +75,7 @@ void build_legacy_batch(const LegacyProduce& lp, int64_t now_us, std::string& ou
   }
   out.resize(static_cast<size_t>(q - base));
   base = reinterpret_cast<uint8_t*>(out.data());
-  put_u64(base, 0);
+  put_u64(base, base_offset);
   put_u32(base + 8, static_cast<uint32_t>(out.size() - kBatchLogOverhead));
   base[12] = kBatchMagic;
   put_u16(base + 17, 0);
@@ -82,7 +83,7 @@ void build_legacy_batch(const LegacyProduce& lp, int64_t now_us, std::string& ou
   put_u64(base + 23, static_cast<uint64_t>(now_us));
   put_u64(base + 31, static_cast<uint64_t>(now_us));
   put_u32(base + 39, lp.count);
-  put_u32(base + 13, crc32c(base + kBatchCrcStart, out.size() - kBatchCrcStart));
+  put_u32(base + kBatchCrcOffset, compute_batch_crc(base, out.size()));
 }
 
 }  // namespace rustlog

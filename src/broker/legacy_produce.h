@@ -24,6 +24,9 @@ struct LegacyProduce {
 bool parse_legacy_produce(std::string_view payload, LegacyProduce* out);
 
 // Replaces `out` with the whole batch (base offset 0: the log assigns it).
-void build_legacy_batch(const LegacyProduce& p, int64_t now_us, std::string& out);
+// `base_offset` is the offset the log will assign (its high watermark), so
+// the CRC is computed once, here, and append() need not reseal the batch.
+void build_legacy_batch(const LegacyProduce& p, int64_t now_us, std::string& out,
+                        uint64_t base_offset = 0);
 
 }  // namespace rustlog

@@ -80,7 +80,7 @@ Status OffsetStore::load() {
 Status OffsetStore::append(const std::vector<std::pair<GroupKey, std::optional<uint64_t>>>& entries,
                            int64_t now_us) {
   if (entries.empty()) return Status::ok();
-  BatchBuilder b;
+  BatchBuilder b(log_->high_watermark());
   for (const auto& [k, v] : entries) {
     std::optional<std::string> value;
     if (v) value = encode_offset_value(*v, now_us);

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "storage/atomic_file.h"
+#include "storage/byte_order.h"
 #include "storage/roll_policy.h"
 
 namespace rustlog {
@@ -157,8 +158,11 @@ Result<AppendInfo> PartitionLog::append(std::string& batch, int64_t now_us) {
     return Status(ErrorCode::kTooLarge, "batch of " + std::to_string(batch.size()) +
                                             " bytes exceeds segment.bytes " +
                                             std::to_string(config_.segment_bytes));
-  h.base_offset = next_offset_;
-  set_batch_base_offset(p, h.base_offset);
+  if (h.base_offset != next_offset_) {
+    h.base_offset = next_offset_;
+    assign_base_offset(p, batch.size(), h.base_offset);
+    h.crc = get_u32(p + kBatchCrcOffset);
+  }
   Segment* active = segments_.back().get();
   if (active->empty()) roll_base_us_ = now_us;
   if (should_roll({active->base_offset(), active->size_bytes(), roll_base_us_},

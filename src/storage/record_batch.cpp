@@ -42,11 +42,18 @@ HeaderCheck parse_batch_header(const uint8_t* p, size_t n, BatchHeader* h) {
   return HeaderCheck::kOk;
 }
 
-bool batch_crc_ok(const uint8_t* p, const BatchHeader& h) {
-  return crc32c(p + kBatchCrcStart, h.total_size() - kBatchCrcStart) == h.crc;
+uint32_t compute_batch_crc(const uint8_t* p, size_t n) {
+  return crc32c(p + kBatchCrcStart, n - kBatchCrcStart, crc32c(p, kBatchCrcOffset));
 }
 
-void set_batch_base_offset(uint8_t* p, uint64_t base_offset) { put_u64(p, base_offset); }
+bool batch_crc_ok(const uint8_t* p, const BatchHeader& h) {
+  return compute_batch_crc(p, h.total_size()) == h.crc;
+}
+
+void assign_base_offset(uint8_t* p, size_t n, uint64_t base_offset) {
+  put_u64(p, base_offset);
+  put_u32(p + kBatchCrcOffset, compute_batch_crc(p, n));
+}
 
 BatchBuilder::BatchBuilder(uint64_t base_offset) : base_offset_(base_offset) {
   buf_.resize(kBatchHeaderSize);
@@ -113,7 +120,7 @@ std::string BatchBuilder::finish() {
   put_u64(p + 23, static_cast<uint64_t>(first_ts_));
   put_u64(p + 31, static_cast<uint64_t>(max_ts_));
   put_u32(p + 39, count_);
-  put_u32(p + 13, crc32c(p + kBatchCrcStart, buf_.size() - kBatchCrcStart));
+  put_u32(p + kBatchCrcOffset, compute_batch_crc(p, buf_.size()));
   std::string out = std::move(buf_);
   buf_.assign(kBatchHeaderSize, '\0');
   count_ = 0;

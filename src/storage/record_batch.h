@@ -3,10 +3,11 @@
 // Table in docs/STORAGE.md "Record batch". All fixed fields are big-endian.
 //
 //   off size field
-//    0   8   base_offset          (not covered by the CRC: assigned at append)
+//    0   8   base_offset
 //    8   4   batch_length         (bytes after this field = total size - 12)
 //   12   1   magic                (format version, kBatchMagic)
-//   13   4   crc                  (CRC-32C of bytes [17, end))
+//   13   4   crc                  (CRC-32C of bytes [0, 13) then [17, end):
+//                                     everything but itself, base offset included)
 //   17   2   attributes           (bits 0-2: compression codec, 0 = none)
 //   19   4   last_offset_delta
 //   23   8   first_timestamp      (µs since epoch)
@@ -28,7 +29,7 @@ namespace rustlog {
 inline constexpr size_t kBatchHeaderSize = 43;
 inline constexpr size_t kBatchLengthOffset = 8;
 inline constexpr size_t kBatchCrcOffset = 13;
-inline constexpr size_t kBatchCrcStart = 17;
+inline constexpr size_t kBatchCrcStart = 17;  // the CRC also covers [0, kBatchCrcOffset)
 inline constexpr size_t kBatchLogOverhead = 12;  // base_offset + batch_length
 inline constexpr uint8_t kBatchMagic = 1;
 inline constexpr uint32_t kMaxBatchBytes = 256u << 20;  // sanity bound for parsing
@@ -57,11 +58,16 @@ enum class HeaderCheck { kOk, kIncomplete, kInvalid };
 // shorter than the header, count larger than the bytes could hold).
 HeaderCheck parse_batch_header(const uint8_t* p, size_t n, BatchHeader* out);
 
+// The CRC of a whole batch of `n` bytes: everything except the CRC field.
+uint32_t compute_batch_crc(const uint8_t* p, size_t n);
+
 // True when the stored CRC matches the bytes. `p` points at a whole batch.
 bool batch_crc_ok(const uint8_t* p, const BatchHeader& h);
 
-// Rewrites base_offset in place (the CRC does not cover it).
-void set_batch_base_offset(uint8_t* p, uint64_t base_offset);
+// Rewrites base_offset in place and recomputes the CRC (which covers it, so
+// a damaged base offset can never pass as another offset). Producers that
+// know the offset build the batch with it and avoid this second CRC pass.
+void assign_base_offset(uint8_t* p, size_t n, uint64_t base_offset);
 
 // Builds one batch. Offsets are assigned as base_offset + index unless
 // add() is given an explicit offset delta (compaction keeps original offsets).

@@ -31,7 +31,7 @@ Status decode(const std::string& b, BatchHeader* h = nullptr, std::vector<Record
 
 // Recomputes the CRC after a test edits covered bytes on purpose.
 void reseal(std::string& b) {
-  put_u32(u8(b) + kBatchCrcOffset, crc32c(u8(b) + kBatchCrcStart, b.size() - kBatchCrcStart));
+  put_u32(u8(b) + kBatchCrcOffset, compute_batch_crc(u8(b), b.size()));
 }
 
 void expect_round_trip(const std::vector<Record>& in, uint64_t base) {
@@ -164,7 +164,7 @@ TEST(RecordBatchTest, HeaderLayoutMatchesTheTable) {
   EXPECT_EQ(p[0], 0x01);
   EXPECT_EQ(get_u32(p + kBatchLengthOffset), b.size() - kBatchLogOverhead);
   EXPECT_EQ(p[12], kBatchMagic);
-  EXPECT_EQ(get_u32(p + kBatchCrcOffset), crc32c(p + kBatchCrcStart, b.size() - kBatchCrcStart));
+  EXPECT_EQ(get_u32(p + kBatchCrcOffset), compute_batch_crc(p, b.size()));
   EXPECT_EQ(get_u16(p + 17), 0);      // attributes: no compression
   EXPECT_EQ(get_u32(p + 19), 2u);     // last_offset_delta
   EXPECT_EQ(get_u64(p + 23), 5000u);  // first_timestamp
@@ -173,13 +173,15 @@ TEST(RecordBatchTest, HeaderLayoutMatchesTheTable) {
   EXPECT_GT(b.size(), kBatchHeaderSize);
 }
 
-TEST(RecordBatchTest, BaseOffsetCanBeRewrittenWithoutTheCrc) {
+TEST(RecordBatchTest, AssigningTheBaseOffsetReseals) {
   RecordGen g(23);
   const auto recs = g.records(100);
   std::string b = build_batch(recs, 0);
-  const uint32_t crc = get_u32(u8(b) + kBatchCrcOffset);
-  set_batch_base_offset(u8(b), 987654321);
-  EXPECT_EQ(get_u32(u8(b) + kBatchCrcOffset), crc);
+  std::string moved = b;
+  put_u64(u8(moved), 987654321);  // a bare rewrite no longer passes the CRC
+  EXPECT_FALSE(decode(moved).is_ok());
+  assign_base_offset(u8(b), b.size(), 987654321);
+  EXPECT_EQ(b, build_batch(with_offsets(recs, 987654321), 987654321));
   std::vector<Record> out;
   ASSERT_TRUE(decode(b, nullptr, &out).is_ok());
   EXPECT_EQ(out, with_offsets(recs, 987654321));
@@ -218,14 +220,14 @@ TEST(RecordBatchTest, TrailingBytesAreRejected) {
   EXPECT_FALSE(decode(b + b).is_ok());  // two batches are not one
 }
 
-TEST(RecordBatchTest, EveryBitFlipOutsideTheBaseOffsetIsRejected) {
-  // The base offset is deliberately outside the CRC (assigned at append);
-  // every other byte is covered by the length, magic or CRC checks.
+TEST(RecordBatchTest, EveryBitFlipIsRejected) {
+  // The CRC covers every byte but itself (base offset included); the CRC
+  // field is checked against all of them.
   for (uint64_t seed = 50; seed < 53; ++seed) {
     SCOPED_TRACE(seed_trace(seed));
     RecordGen g(seed);
     std::string b = build_batch(g.records(test::kBaseTimestampUs), 42);
-    for (size_t i = 8; i < b.size(); ++i) {
+    for (size_t i = 0; i < b.size(); ++i) {
       for (int bit = 0; bit < 8; ++bit) {
         b[i] = static_cast<char>(b[i] ^ (1 << bit));
         const Status st = decode(b);
