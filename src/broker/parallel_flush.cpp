@@ -45,7 +45,10 @@ void ParallelFlusher::flush_all(const std::vector<PartitionLog*>& logs) {
 }
 
 void ParallelFlusher::worker_main() {
-  uint64_t seen = generation_.load(std::memory_order_acquire);
+  // The generation at construction, not whatever it is when this thread first
+  // runs: a worker scheduled after the first batch (or after the stop) must
+  // still see it, or flush_all (or the destructor's join) waits forever.
+  uint64_t seen = 0;
   while (true) {
     generation_.wait(seen, std::memory_order_acquire);
     seen = generation_.load(std::memory_order_acquire);
