@@ -130,7 +130,8 @@ SegmentSummary verify_segment(const std::string& dir, uint64_t base, uint32_t in
   s.base_offset = base;
   s.next_offset = base;
   SegmentScanReport open_report;
-  auto seg = Segment::open(dir, base, index_interval, /*cache=*/nullptr, &open_report);
+  auto seg = Segment::open(dir, base, index_interval, /*cache=*/nullptr, &open_report,
+                           /*writable=*/false);
   if (!seg) {
     s.problems.push_back(s.log_file + ": cannot open: " + seg.status().message());
     return s;

@@ -11,7 +11,8 @@ namespace rustlog {
 // When appended bytes are fdatasync'ed. `always`: before anything is
 // acknowledged (the broker groups the appends of one loop turn into one
 // flush); `interval:<ms>`: at most that long after the first unflushed
-// append; `never`: only on roll... never by policy, on shutdown.
+// append; `never`: only at shutdown (and for what recovery validated), so a
+// power loss may lose what the page cache held. Rolling never flushes.
 struct FlushPolicy {
   enum class Kind { kAlways, kInterval, kNever };
   Kind kind = Kind::kAlways;

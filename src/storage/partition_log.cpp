@@ -61,10 +61,10 @@ Status PartitionLog::recover(uint64_t recovery_point) {
   }
 
   // Every segment's indexes are sanity-checked on open (cheap: the index
-  // files plus a few headers after the last entry).
-  SegmentScanReport sr;
-  for (uint64_t b : bases) {
-    auto s = Segment::open(dir_, b, config_.index_interval_bytes, cache_, &sr);
+  // files plus about one index interval of batches after the last entry).
+  std::vector<SegmentScanReport> opened(bases.size());
+  for (size_t i = 0; i < bases.size(); ++i) {
+    auto s = Segment::open(dir_, bases[i], config_.index_interval_bytes, cache_, &opened[i]);
     if (!s) return s.status();
     segments_.push_back(std::move(*s));
   }
@@ -72,6 +72,11 @@ Status PartitionLog::recover(uint64_t recovery_point) {
   size_t first_dirty = 0;
   for (size_t i = 0; i < segments_.size(); ++i)
     if (segments_[i]->base_offset() <= recovery_point) first_dirty = i;
+  // What open() saw in the rescanned segments (a torn tail, typically) is
+  // judged by the rescan, which truncates it: only older damage is reported.
+  SegmentScanReport sr;
+  for (size_t i = 0; i < first_dirty; ++i)
+    for (auto& c : opened[i].corruptions) sr.corruptions.push_back(std::move(c));
   for (size_t i = 0; i < first_dirty; ++i) {
     RUSTLOG_RETURN_IF_ERROR(segments_[i]->rebuild_indexes_if_needed(&sr));
     if (sr.index_rebuilt) ++report_.indexes_rebuilt;
@@ -85,8 +90,6 @@ Status PartitionLog::recover(uint64_t recovery_point) {
     sr.index_rebuilt = false;
     // A torn batch ends the log: later segments hold nothing acknowledged.
     const bool truncated = sr.bytes_truncated > before;
-    bool later_nonempty = false;
-    for (size_t j = i + 1; j < segments_.size(); ++j) later_nonempty |= !segments_[j]->empty();
     if (truncated && i + 1 < segments_.size()) {
       for (size_t j = i + 1; j < segments_.size(); ++j) {
         sr.bytes_truncated += segments_[j]->size_bytes();
@@ -96,17 +99,6 @@ Status PartitionLog::recover(uint64_t recovery_point) {
       segments_.resize(i + 1);
       RUSTLOG_RETURN_IF_ERROR(fsync_dir(dir_));
       break;
-    }
-    (void)later_nonempty;
-  }
-  // An empty segment in the middle (a roll interrupted before its first
-  // append, then another roll) carries nothing; drop all but the last.
-  for (size_t i = 0; i + 1 < segments_.size();) {
-    if (segments_[i]->empty() && segments_[i]->base_offset() >= segments_[i + 1]->base_offset()) {
-      RUSTLOG_RETURN_IF_ERROR(segments_[i]->remove_files());
-      segments_.erase(segments_.begin() + static_cast<long>(i));
-    } else {
-      ++i;
     }
   }
   for (size_t i = 0; i + 1 < segments_.size(); ++i)
@@ -143,7 +135,16 @@ Status PartitionLog::roll(int64_t now_us) {
   Segment& old = *segments_.back();
   RUSTLOG_RETURN_IF_ERROR(old.seal());
   auto s = Segment::create(dir_, next_offset_, config_.index_interval_bytes, cache_);
-  if (!s) return s.status();
+  if (!s) {
+    // E.g. ENOSPC creating the files: the old segment stays the active one
+    // (appends go on there once space is freed) and no half-made files stay.
+    std::error_code ec;
+    for (const char* ext : {".log", ".index", ".timeindex"})
+      fs::remove(dir_ + "/" + Segment::file_name(next_offset_, ext), ec);
+    Status st = old.activate();
+    if (!st) return st;
+    return s.status();
+  }
   segments_.push_back(std::move(*s));
   return Status::ok();
 }

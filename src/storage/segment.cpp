@@ -62,9 +62,9 @@ Result<std::unique_ptr<Segment>> Segment::create(const std::string& dir, uint64_
 
 Result<std::unique_ptr<Segment>> Segment::open(const std::string& dir, uint64_t base,
                                                uint32_t interval, MmapCache* cache,
-                                               SegmentScanReport* report) {
+                                               SegmentScanReport* report, bool writable) {
   std::unique_ptr<Segment> s(new Segment(dir, base, interval, cache));
-  auto log = File::open(s->log_path(), O_RDWR | O_APPEND);
+  auto log = File::open(s->log_path(), writable ? (O_RDWR | O_APPEND) : O_RDONLY);
   if (!log) return log.status();
   s->log_ = std::move(*log);
   auto sz = s->log_.size();
@@ -231,10 +231,19 @@ std::optional<BatchLocation> Segment::resync(uint64_t pos, uint64_t min_offset, 
 }
 
 std::string Segment::corrupt_range(uint64_t first, std::optional<BatchLocation> next) const {
-  const uint64_t end = next ? next->header.base_offset : next_offset_;
-  return "corrupt record batch in " + log_path() + ": offsets " + std::to_string(first) + ".." +
-         (end > first ? std::to_string(end - 1) : std::to_string(first)) +
-         " are unreadable; offsets from " + std::to_string(end) + " on can still be read";
+  const std::string where = "corrupt record batch in " + log_path() + ": offsets ";
+  if (next) {
+    const uint64_t end = next->header.base_offset;
+    return where + std::to_string(first) + ".." + std::to_string(end > first ? end - 1 : first) +
+           " are unreadable; offsets from " + std::to_string(end) + " on can still be read";
+  }
+  // No valid batch follows in this segment. Once the log has told the
+  // segment where the next one starts (extend_unreadable_tail), name it.
+  if (next_offset_ > first)
+    return where + std::to_string(first) + ".." + std::to_string(next_offset_ - 1) +
+           " (the rest of this segment) are unreadable; reading resumes at offset " +
+           std::to_string(next_offset_) + " in the next segment";
+  return where + "from " + std::to_string(first) + " to the end of this segment are unreadable";
 }
 
 Status Segment::append_index_entries(const IndexPolicy::Entry& e) {
@@ -363,7 +372,8 @@ Status Segment::write_indexes_atomically() {
 }
 
 Status Segment::verify(SegmentScanReport* report, uint64_t* batches, uint64_t* records) {
-  const bool index_was_bad = index_bad_;
+  // Each file is compared with the rebuild on its own: the rebuild is the
+  // truth, so a file equal to it is fine whatever the other one looks like.
   auto ib = read_file(index_path());
   auto tb = read_file(time_index_path());
   OffsetIndex loaded_oi = oi_;
@@ -379,9 +389,9 @@ Status Segment::verify(SegmentScanReport* report, uint64_t* batches, uint64_t* r
   std::swap(ti_, loaded_ti);
   policy_ = loaded_policy;
   RUSTLOG_RETURN_IF_ERROR(st);
-  if (index_was_bad || !ib || *ib != loaded_oi.serialize())
+  if (!ib || *ib != loaded_oi.serialize())
     report->corruptions.push_back(index_path() + ": differs from the index rebuilt from the log");
-  if (index_was_bad || !tb || *tb != loaded_ti.serialize())
+  if (!tb || *tb != loaded_ti.serialize())
     report->corruptions.push_back(time_index_path() +
                                   ": differs from the time index rebuilt from the log");
   return Status::ok();

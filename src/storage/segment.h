@@ -45,9 +45,11 @@ class Segment final : public MappedSegment {
   // checks the few batches after the last index entry, regenerating their
   // entries, to learn the segment's end (entries missing from the files mark
   // them for rebuild too). Call recover_from() and/or rebuild_indexes_if_needed().
+  // `writable` = false opens the log read-only (for `rustlog verify` on a
+  // copy or another user's data): recover_from, rebuild and append then fail.
   static Result<std::unique_ptr<Segment>> open(const std::string& dir, uint64_t base_offset,
                                                uint32_t index_interval, MmapCache* cache,
-                                               SegmentScanReport* report);
+                                               SegmentScanReport* report, bool writable = true);
   ~Segment() override;
 
   // Recovery of the part at or above `from_offset`: validates every batch

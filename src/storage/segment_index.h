@@ -91,7 +91,9 @@ class IndexPolicy {
     std::optional<std::pair<uint32_t, uint32_t>> offset;  // (rel, pos)
     std::optional<std::pair<int64_t, uint32_t>> time;     // (ts, rel)
   };
-  explicit IndexPolicy(uint32_t interval_bytes) : interval_(interval_bytes) {}
+  // An interval of 0 behaves as 1: every batch but a segment's first is
+  // indexed (the first is found without an entry: it is at position 0).
+  explicit IndexPolicy(uint32_t interval_bytes) : interval_(interval_bytes ? interval_bytes : 1) {}
   // Resumes the rule at byte `position` given the indexes built so far for
   // everything before it and the largest timestamp before it.
   void resume(uint64_t position, const OffsetIndex& oi, const TimeIndex& ti, int64_t max_ts_before);

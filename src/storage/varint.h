@@ -1,6 +1,8 @@
 #pragma once
 // Unsigned LEB128 varints and zig-zag signed varints, as in Kafka's v2
-// record format. Decoders are bounds-checked and reject over-long encodings.
+// record format. Decoders are bounds-checked and reject encodings longer
+// than 10 bytes or whose value does not fit 64 bits. (Non-minimal
+// encodings are accepted on read; the batch CRC guards against damage.)
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -39,6 +41,7 @@ inline bool get_uvarint(const uint8_t** p, const uint8_t* end, uint64_t* out) {
   for (int shift = 0; shift <= 63; shift += 7) {
     if (*p >= end) return false;
     uint8_t b = *(*p)++;
+    if (shift == 63 && b > 1) return false;  // would not fit 64 bits
     result |= static_cast<uint64_t>(b & 0x7F) << shift;
     if (!(b & 0x80)) {
       *out = result;

@@ -228,3 +228,34 @@ TEST(IndexRebuildTest, LeftoverTempFilesAreRemovedOnOpen) {
 
 }  // namespace
 }  // namespace rustlog
+
+namespace rustlog {
+namespace {
+
+// index.interval.bytes = 0 (index every batch) must not make every open
+// distrust and rebuild the indexes.
+TEST(IndexRebuildTest, IntervalZeroIndexesAreTrustedOnReopen) {
+  test::TempDir tmp;
+  LogConfig cfg;
+  cfg.index_interval_bytes = 0;
+  cfg.segment_bytes = 4096;
+  {
+    auto log = PartitionLog::open(tmp.path(), cfg, 0);
+    ASSERT_TRUE(log.is_ok()) << log.status().to_string();
+    for (int i = 0; i < 200; ++i) {
+      BatchBuilder b((*log)->high_watermark());
+      b.add(1000 + i, std::nullopt, std::string(50, 'v'), {});
+      std::string bytes = b.finish();
+      ASSERT_TRUE((*log)->append(bytes, 1000 + i).is_ok());
+    }
+    ASSERT_TRUE((*log)->close().is_ok());
+  }
+  auto log = PartitionLog::open(tmp.path(), cfg, 200);
+  ASSERT_TRUE(log.is_ok()) << log.status().to_string();
+  EXPECT_EQ((*log)->recovery_report().indexes_rebuilt, 0u);
+  EXPECT_GT((*log)->segment_count(), 2u);
+  EXPECT_EQ((*log)->high_watermark(), 200u);
+}
+
+}  // namespace
+}  // namespace rustlog

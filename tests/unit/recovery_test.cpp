@@ -115,6 +115,8 @@ TEST(RecoveryTest, TornLastBatchCutAtEveryByte) {
         ASSERT_NE(log, nullptr);
         const RecoveryReport& rep = log->recovery_report();
         EXPECT_EQ(rep.bytes_truncated, cut - start);
+        EXPECT_TRUE(rep.corruptions.empty())
+            << "a torn tail is not corruption: " << rep.corruptions.front();
         EXPECT_EQ(rep.segments_deleted, 0u);
         ASSERT_EQ(log->high_watermark(), last.base);
         ASSERT_EQ(log->recovery_point(), last.base);

@@ -202,10 +202,12 @@ TEST(SegmentIndexTest, PolicyFollowsTheDocumentedRule) {
       EXPECT_EQ(pol.max_timestamp(), max_before);
     }
   }
-  // Interval 0 indexes every batch, the first one included.
+  // Interval 0 behaves as 1: every batch but the first (at position 0,
+  // found without an entry) is indexed, so open()'s sanity checks hold.
   IndexPolicy every(0);
-  EXPECT_TRUE(every.on_batch(0, 0, 100, 5).offset.has_value());
+  EXPECT_FALSE(every.on_batch(0, 0, 100, 5).offset.has_value());
   EXPECT_TRUE(every.on_batch(1, 100, 100, 5).offset.has_value());
+  EXPECT_TRUE(every.on_batch(2, 200, 100, 6).offset.has_value());
 }
 
 TEST(SegmentIndexTest, PolicyResumedAtAnyIndexEntryContinuesIdentically) {
