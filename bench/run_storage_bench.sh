@@ -84,7 +84,7 @@ echo "== 3. $ROUNDS paired rounds: per batch size, fio fdatasync_append then App
 PAIRS="$(python3 -c '
 import json, re, sys
 for b in json.load(open(sys.argv[1]))["benchmarks"]:
-    m = re.match(r"Append/value:(\d+)/records:(\d+)/flush:never", b["run_name"])
+    m = re.match(r"Append/value:(\d+)/records:(\d+)/flush:never/manual_time$", b["run_name"])
     if m and b.get("aggregate_name") == "median":
         print(m.group(1), m.group(2), int(round(b["batch_bytes"])))
 ' "$OUT/bench.json")"
