@@ -174,6 +174,7 @@ TEST(BrokerConfigFileTest, SettingsFromATomlFileAreApplied) {
   // max_frame_bytes: above it is 413.
   ASSERT_TRUE(c.send_bytes(raw_frame(std::string(1, '\x07') + wire_str(std::string(2047, 'x')))));
   EXPECT_EQ(as<ErrorResponse>(c.receive()).code, ErrorCode::kTooLarge);
+  EXPECT_TRUE(c.wait_for_close(scaled(5s)));  // ... and closed: no connection is open now
   // max_connections = 3.
   std::vector<client::Connection> conns;
   for (int i = 0; i < 3; ++i) {
