@@ -305,6 +305,8 @@ TEST(SnapshotCell, ConcurrentReaderNeverSeesAFreedSnapshot) {
       reads.fetch_add(1);
     }
   });
+  // Publish while the reader is really reading (it may start late).
+  while (reads.load() == 0) std::this_thread::yield();
   for (int i = 1; i <= 20000; ++i) cell.publish(std::make_unique<std::vector<int>>(100, i));
   stop = true;
   reader.join();
