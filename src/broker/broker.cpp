@@ -282,7 +282,11 @@ Status Broker::fetch(const FetchRequest& r, Reply& reply) {
   uint64_t offset = r.offset;
   if (!r.group_id.empty())
     if (auto c = offsets_->committed({r.group_id, r.topic, r.partition})) offset = *c;
-  auto st = std::make_unique<LegacyFetchState>(offset, r.max_bytes);
+  // A v0 record on the wire (u32 length + value) is never larger than it is
+  // in a batch, so capping the read below the frame limit keeps "as much as
+  // you have" requests answerable instead of 413.
+  const uint32_t cap = cfg_.max_frame_bytes > 1024 ? cfg_.max_frame_bytes - 1024 : cfg_.max_frame_bytes;
+  auto st = std::make_unique<LegacyFetchState>(offset, std::min(r.max_bytes, cap));
   st->topic = r.topic;
   st->partition = r.partition;
   st->log = *p;
@@ -370,7 +374,10 @@ bool Broker::fetch_step(LegacyFetchState& st, Status* err) {
 Broker::Out Broker::fetch_ex(const FetchExRequest& r, Reply* reply, bool final) {
   auto p = registry_->partition(r.topic, r.partition);
   if (!p) return p.status();
-  auto rr = read_visible(**p, r.offset, r.max_bytes);
+  // A FetchEx record carries fixed fields (offset, timestamp, lengths) that
+  // can make it up to 4x its size in a batch (tiny records): cap the read so
+  // the answer fits a frame.
+  auto rr = read_visible(**p, r.offset, std::min(r.max_bytes, cfg_.max_frame_bytes / 4));
   if (!rr) return rr.status();
   if (!final && reply && r.max_wait_ms > 0 && rr->data.size() < std::max<uint32_t>(r.min_bytes, 1)) {
     reply->park = r;

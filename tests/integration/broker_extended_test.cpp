@@ -81,6 +81,29 @@ TEST(BrokerExtendedHandshakeTest, HandshakeReportsTheConfiguredFrameLimit) {
   EXPECT_EQ(call<HandshakeResponse>(c, HandshakeRequest{""}).max_frame_bytes, 65536u);
 }
 
+// A consumer asking for "as much as you have" (max_bytes far above the
+// frame limit) gets data, not 413: the broker caps the read to what fits.
+TEST(BrokerExtendedHandshakeTest, FetchesAskingForMoreThanAFrameAreAnsweredWithWhatFits) {
+  BrokerProcess broker({"--max-frame-bytes", "65536"});
+  ASSERT_TRUE(broker.start());
+  auto c = broker.connect();
+  call<CreateTopicResponse>(c, CreateTopicRequest{"big", 1});
+  for (int i = 0; i < 20; ++i) {  // 20 x 10 KiB: three frames' worth
+    std::vector<ProducerRecord> recs;
+    for (int k = 0; k < 10; ++k) recs.push_back({-1, std::nullopt, std::string(1000, 'a' + k), {}});
+    call<ProduceExResponse>(c, ProduceExRequest{"big", 0, -1, std::move(recs)});
+    call<ProduceResponse>(c, ProduceRequest{"big", 0, {std::string(900, 'v')}});
+  }
+  auto f = call<FetchExResponse>(c, FetchExRequest{"big", 0, 0, 0xFFFFFFFFu, 0, 0});
+  ASSERT_FALSE(f.records.empty());
+  EXPECT_EQ(f.records.front().offset, 0u);
+  EXPECT_LT(f.records.size(), 220u);
+  auto v0 = call<FetchResponse>(c, FetchRequest{"", "big", 0, 0, 0xFFFFFFFFu});
+  ASSERT_FALSE(v0.records.empty());
+  EXPECT_LT(v0.records.size(), 220u);
+  EXPECT_EQ(v0.next_offset, v0.records.size());
+}
+
 // --------------------------------------------------------- ProduceEx/FetchEx
 
 TEST_F(BrokerExtendedTest, ProduceExAndFetchExRoundTripKeysNullsHeadersAndTimestamps) {
