@@ -5,7 +5,8 @@
 # docs/PERFORMANCE.md with pass/fail. Takes about 10 minutes on the 2-core VM.
 #
 #   1. storage_bench, every benchmark but flush:always, 5 repetitions (medians)
-#   2. fio buffered_write at the batch sizes + seq_read_cold, 3 repetitions
+#   2. fio buffered_write at the batch sizes (+4 KiB) + seq_read_cold, and
+#      fdatasync_append at 4 KiB (no benchmark writes 4 KiB), 3 repetitions
 #   3. 7 rounds of, for each of the 4 batch sizes, [fio fdatasync_append at
 #      that size for 1 s, then that Append flush:always benchmark for ~1 s]:
 #      fdatasync latency on a shared VM disk drifts by 10x within a minute,
@@ -74,10 +75,12 @@ for b in json.load(open(sys.argv[1]))["benchmarks"]:
 print(" ".join(str(x) for x in sorted(s)))
 ' "$OUT/bench.json")"
 
-echo "== 2. fio buffered_write + seq_read_cold (sizes: $SIZES)" >&2
+echo "== 2. fio buffered_write + seq_read_cold (sizes: $SIZES), fdatasync_append at 4 KiB" >&2
 # shellcheck disable=SC2086
-"$ROOT/bench/fio_baseline.sh" --jobs "buffered_write seq_read_cold" --sizes "$SIZES" $FIO_ARGS |
-  tee "$OUT/fio.txt"
+{
+  "$ROOT/bench/fio_baseline.sh" --jobs "buffered_write seq_read_cold" --sizes "$SIZES" $FIO_ARGS
+  "$ROOT/bench/fio_baseline.sh" --jobs fdatasync_append --sizes 4096 $FIO_ARGS
+} | tee "$OUT/fio.txt"
 
 echo "== 3. $ROUNDS paired rounds: per batch size, fio fdatasync_append then Append flush:always" >&2
 # (value, records, batch bytes) of each Append benchmark, from step 1.
