@@ -9,8 +9,6 @@
 #include <cstdio>
 #include <limits>
 
-#include "storage/atomic_file.h"
-
 namespace rustlog {
 
 std::string Segment::file_name(uint64_t base_offset, const char* ext) {
@@ -89,88 +87,6 @@ Status Segment::activate() {
   return Status::ok();
 }
 
-Status Segment::load_indexes(SegmentScanReport* report) {
-  (void)report;
-  index_bad_ = true;
-  oi_.clear();
-  ti_.clear();
-  auto ib = read_file(index_path());
-  auto tb = read_file(time_index_path());
-  if (!ib || !tb) return Status::ok();  // missing: rebuild
-  auto oi = OffsetIndex::parse(*ib);
-  auto ti = TimeIndex::parse(*tb);
-  if (!oi || !ti) return Status::ok();
-  // Sanity checks (Kafka's, plus cross-checks between the two indexes).
-  if (!oi->empty()) {
-    const size_t last = oi->size() - 1;
-    if (oi->pos_at(last) >= size_) return Status::ok();
-    if (oi->pos_at(0) == 0 && interval_ > 0) return Status::ok();
-    std::string buf;
-    BatchLocation loc;
-    if (read_batch_at(oi->pos_at(last), false, &loc, buf) != BatchState::kOk ||
-        loc.header.base_offset != base_ + oi->rel_at(last))
-      return Status::ok();
-    if (ti->empty() || ti->rel_at(0) != oi->rel_at(0)) return Status::ok();
-  }
-  for (size_t i = 0; i < ti->size(); ++i) {
-    size_t k = oi->count_at_or_below(ti->rel_at(i));
-    if (k == 0 || oi->rel_at(k - 1) != ti->rel_at(i)) return Status::ok();
-  }
-  oi_ = std::move(*oi);
-  ti_ = std::move(*ti);
-  index_bad_ = false;
-  return Status::ok();
-}
-
-uint64_t Segment::rewind_indexes_to(uint32_t rel, uint64_t* expected_base) {
-  size_t count = oi_.count_at_or_below(rel);
-  // Resume only at an entry that has a time entry too: the largest timestamp
-  // before it is then known exactly. (A time index that lost its last
-  // entries would otherwise resume the rule with a maximum that is too small.)
-  while (count > 0) {
-    const uint32_t r = oi_.rel_at(count - 1);
-    const size_t t = ti_.first_at_or_after_offset(r);
-    if (t < ti_.size() && ti_.rel_at(t) == r) break;
-    --count;
-  }
-  if (count == 0) {
-    oi_.clear();
-    ti_.clear();
-    policy_.resume(0, oi_, ti_, INT64_MIN);
-    *expected_base = base_;
-    return 0;
-  }
-  const size_t e = count - 1;
-  const uint64_t pos = oi_.pos_at(e);
-  const uint32_t rel_e = oi_.rel_at(e);
-  const size_t t_le = ti_.first_at_or_after_offset(rel_e + 1);  // entries with rel <= rel_e
-  const int64_t max_before = t_le > 0 ? ti_.ts_at(t_le - 1) : INT64_MIN;
-  oi_.truncate_entries(e);
-  ti_.truncate_entries(ti_.first_at_or_after_offset(rel_e));
-  policy_.resume(pos, oi_, ti_, max_before);
-  *expected_base = base_ + rel_e;
-  return pos;
-}
-
-Status Segment::scan_tail(SegmentScanReport* report) {
-  // Learn the end of the segment by regenerating, in memory, the index
-  // entries after the last trustworthy one (about one index interval of
-  // CRC-checked batches): when they differ from the loaded files, the files
-  // lost entries (e.g. appends a crash never wrote) and get rebuilt.
-  const OffsetIndex loaded_oi = oi_;
-  const TimeIndex loaded_ti = ti_;
-  uint64_t expected;
-  const uint64_t pos = rewind_indexes_to(UINT32_MAX, &expected);
-  SegmentScanReport tail;  // not a recovery scan: only corruptions are reported
-  scanning_ = true;
-  Status st = scan_from(pos, expected, pos != 0, /*truncate=*/false, &tail, nullptr, nullptr);
-  scanning_ = false;
-  RUSTLOG_RETURN_IF_ERROR(st);
-  for (auto& c : tail.corruptions) report->corruptions.push_back(std::move(c));
-  if (!(oi_ == loaded_oi) || !(ti_ == loaded_ti)) index_bad_ = true;
-  return Status::ok();
-}
-
 Status Segment::ensure_mapped() {
   if (map_ == nullptr && size_ > 0) {
     void* m = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, log_.fd(), 0);
@@ -219,33 +135,6 @@ Segment::BatchState Segment::read_batch_at(uint64_t pos, bool check_crc, BatchLo
   }
   return BatchState::kOk;
 }
-
-std::optional<BatchLocation> Segment::resync(uint64_t pos, uint64_t min_offset, std::string& buf) {
-  for (uint64_t p = pos + 1; p + kBatchHeaderSize <= size_; ++p) {
-    BatchLocation loc;
-    if (read_batch_at(p, false, &loc, buf) != BatchState::kOk) continue;
-    if (loc.header.base_offset < min_offset) continue;
-    if (read_batch_at(p, true, &loc, buf) == BatchState::kOk) return loc;
-  }
-  return std::nullopt;
-}
-
-std::string Segment::corrupt_range(uint64_t first, std::optional<BatchLocation> next) const {
-  const std::string where = "corrupt record batch in " + log_path() + ": offsets ";
-  if (next) {
-    const uint64_t end = next->header.base_offset;
-    return where + std::to_string(first) + ".." + std::to_string(end > first ? end - 1 : first) +
-           " are unreadable; offsets from " + std::to_string(end) + " on can still be read";
-  }
-  // No valid batch follows in this segment. Once the log has told the
-  // segment where the next one starts (extend_unreadable_tail), name it.
-  if (next_offset_ > first)
-    return where + std::to_string(first) + ".." + std::to_string(next_offset_ - 1) +
-           " (the rest of this segment) are unreadable; reading resumes at offset " +
-           std::to_string(next_offset_) + " in the next segment";
-  return where + "from " + std::to_string(first) + " to the end of this segment are unreadable";
-}
-
 Status Segment::append_index_entries(const IndexPolicy::Entry& e) {
   std::string ob, tb;
   if (e.offset) {
@@ -263,137 +152,6 @@ Status Segment::append_index_entries(const IndexPolicy::Entry& e) {
   // The index is derived data: a failed write is repaired on seal or by
   // recovery, it never fails the append.
   if (!st) index_files_stale_ = true;
-  return Status::ok();
-}
-
-Status Segment::scan_from(uint64_t pos, uint64_t expected_base, bool exact_base, bool truncate,
-                          SegmentScanReport* report, uint64_t* batches, uint64_t* records) {
-  std::string buf;
-  uint64_t min_next = expected_base;
-  tail_unreadable_ = false;
-  if (pos == 0) first_ts_ = INT64_MIN;
-  next_offset_ = expected_base;
-  while (pos < size_) {
-    BatchLocation loc;
-    BatchState st = read_batch_at(pos, true, &loc, buf);
-    const BatchHeader& h = loc.header;
-    bool ok = st == BatchState::kOk &&
-              (exact_base ? h.base_offset == min_next : h.base_offset >= min_next);
-    if (!ok) {
-      if (truncate) {
-        report->bytes_truncated += size_ - pos;
-        RUSTLOG_RETURN_IF_ERROR(log_.truncate(pos));
-        unmap();
-        size_ = pos;
-        break;
-      }
-      auto next = resync(pos, min_next, buf);
-      report->corruptions.push_back(corrupt_range(min_next, next));
-      if (!next) {
-        // Nothing valid follows: the segment ends here for reading purposes.
-        tail_unreadable_ = true;
-        break;
-      }
-      pos = next->position;
-      exact_base = false;
-      continue;
-    }
-    exact_base = false;
-    if (pos == 0) first_ts_ = h.first_timestamp;
-    RUSTLOG_RETURN_IF_ERROR(append_index_entries(policy_.on_batch(
-        static_cast<uint32_t>(h.base_offset - base_), static_cast<uint32_t>(pos),
-        static_cast<uint32_t>(h.total_size()), h.max_timestamp)));
-    report->bytes_scanned += h.total_size();
-    if (batches) ++*batches;
-    if (records) *records += h.record_count;
-    min_next = h.next_offset();
-    next_offset_ = min_next;
-    pos += h.total_size();
-  }
-  max_ts_ = policy_.max_timestamp();
-  if (first_ts_ == INT64_MIN && size_ > 0) {
-    BatchLocation loc;
-    if (read_batch_at(0, false, &loc, buf) == BatchState::kOk) first_ts_ = loc.header.first_timestamp;
-  }
-  return Status::ok();
-}
-
-Status Segment::recover_from(uint64_t from_offset, SegmentScanReport* report) {
-  uint64_t expected = base_;
-  uint64_t pos = 0;
-  if (index_bad_) {
-    oi_.clear();
-    ti_.clear();
-    policy_.resume(0, oi_, ti_, INT64_MIN);
-  } else {
-    const uint64_t rel = from_offset > base_ ? from_offset - base_ : 0;
-    pos = rewind_indexes_to(static_cast<uint32_t>(std::min<uint64_t>(rel, UINT32_MAX)), &expected);
-  }
-  scanning_ = true;  // index entries go to memory only while scanning
-  Status st = scan_from(pos, expected, pos != 0, /*truncate=*/true, report, nullptr, nullptr);
-  scanning_ = false;
-  RUSTLOG_RETURN_IF_ERROR(st);
-  if (size_ == 0) next_offset_ = base_;
-  // What was validated may exist only in the page cache (a crash of a
-  // process that never flushed): it must be synced before the recovery
-  // point may claim it.
-  dirty_ = true;
-  // Swap in the regenerated indexes when they differ from the files.
-  auto ib = read_file(index_path());
-  auto tb = read_file(time_index_path());
-  if (index_bad_ || !ib || !tb || *ib != oi_.serialize() || *tb != ti_.serialize()) {
-    report->index_rebuilt = true;
-    RUSTLOG_RETURN_IF_ERROR(write_indexes_atomically());
-  }
-  index_bad_ = false;
-  return Status::ok();
-}
-
-Status Segment::rebuild_indexes_if_needed(SegmentScanReport* report) {
-  if (!index_bad_) return Status::ok();
-  oi_.clear();
-  ti_.clear();
-  policy_.resume(0, oi_, ti_, INT64_MIN);
-  scanning_ = true;
-  Status st = scan_from(0, base_, false, /*truncate=*/false, report, nullptr, nullptr);
-  scanning_ = false;
-  RUSTLOG_RETURN_IF_ERROR(st);
-  report->index_rebuilt = true;
-  index_bad_ = false;
-  return write_indexes_atomically();
-}
-
-Status Segment::write_indexes_atomically() {
-  RUSTLOG_RETURN_IF_ERROR(write_file_atomic(index_path(), oi_.serialize()));
-  RUSTLOG_RETURN_IF_ERROR(write_file_atomic(time_index_path(), ti_.serialize()));
-  index_files_stale_ = false;
-  if (!sealed_) return activate();  // reopen the append handles on the new files
-  return Status::ok();
-}
-
-Status Segment::verify(SegmentScanReport* report, uint64_t* batches, uint64_t* records) {
-  // Each file is compared with the rebuild on its own: the rebuild is the
-  // truth, so a file equal to it is fine whatever the other one looks like.
-  auto ib = read_file(index_path());
-  auto tb = read_file(time_index_path());
-  OffsetIndex loaded_oi = oi_;
-  TimeIndex loaded_ti = ti_;
-  const IndexPolicy loaded_policy = policy_;
-  oi_.clear();
-  ti_.clear();
-  policy_.resume(0, oi_, ti_, INT64_MIN);
-  scanning_ = true;
-  Status st = scan_from(0, base_, false, /*truncate=*/false, report, batches, records);
-  scanning_ = false;
-  std::swap(oi_, loaded_oi);  // loaded_* now hold the indexes rebuilt from the log
-  std::swap(ti_, loaded_ti);
-  policy_ = loaded_policy;
-  RUSTLOG_RETURN_IF_ERROR(st);
-  if (!ib || *ib != loaded_oi.serialize())
-    report->corruptions.push_back(index_path() + ": differs from the index rebuilt from the log");
-  if (!tb || *tb != loaded_ti.serialize())
-    report->corruptions.push_back(time_index_path() +
-                                  ": differs from the time index rebuilt from the log");
   return Status::ok();
 }
 
@@ -416,10 +174,6 @@ Status Segment::append(std::string_view batch, const BatchHeader& h) {
   next_offset_ = h.next_offset();
   max_ts_ = std::max(max_ts_, h.max_timestamp);
   return append_index_entries(e);
-}
-
-void Segment::extend_unreadable_tail(uint64_t next_base) {
-  if (tail_unreadable_ && next_base > next_offset_) next_offset_ = next_base;
 }
 
 Status Segment::flush() {
