@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "broker/legacy_fetch.h"
 #include "broker/legacy_produce.h"
 #include "protocol/codec.h"
 #include "storage/byte_order.h"
@@ -17,12 +16,6 @@ using namespace protocol;
 
 namespace {
 constexpr const char* kServerVersion = "kafka-lite 0.1.0 (RustLog)";
-
-Status out_of_range(uint64_t offset, uint64_t start, uint64_t end) {
-  return Status(ErrorCode::kOffsetOutOfRange,
-                "offset " + std::to_string(offset) + " is out of range: valid offsets are " +
-                    std::to_string(start) + ".." + std::to_string(end));
-}
 }  // namespace
 
 Broker::Broker(BrokerConfig cfg) : cfg_(std::move(cfg)) {}
@@ -238,175 +231,6 @@ Broker::Out Broker::produce_ex(const ProduceExRequest& r, int64_t now_us, Reply&
   auto st = append(**p, batch, static_cast<uint32_t>(r.records.size()), now_us, reply, &info);
   if (!st) return st;
   return Response(ProduceExResponse{info.base_offset, static_cast<uint32_t>(r.records.size()), now_us});
-}
-
-Result<ReadResult> Broker::read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes) {
-  const uint64_t end = visible_end(log);
-  if (offset < log.log_start_offset() || offset > log.high_watermark())
-    return out_of_range(offset, log.log_start_offset(), end);
-  if (offset >= end) {
-    ReadResult r;
-    r.next_offset = offset;
-    r.high_watermark = end;
-    r.log_start_offset = log.log_start_offset();
-    return r;
-  }
-  auto r = log.read(offset, max_bytes == 0 ? 1 : max_bytes);
-  if (!r) return r;
-  r->high_watermark = end;
-  if (log.high_watermark() == end) return r;
-  // Drop batches past what is durable (appended this turn, flush pending).
-  size_t keep = 0;
-  uint64_t next = offset;
-  const auto* p = reinterpret_cast<const uint8_t*>(r->data.data());
-  while (keep < r->data.size()) {
-    BatchHeader h;
-    if (parse_batch_header(p + keep, r->data.size() - keep, &h) != HeaderCheck::kOk || h.base_offset >= end) break;
-    keep += h.total_size();
-    next = h.next_offset();
-  }
-  r->data.resize(keep);
-  r->next_offset = next;
-  return r;
-}
-
-namespace {
-// Batch bytes a legacy fetch reads per event-loop turn: a 1 MiB fetch takes
-// 16 turns, and the other connections are served between them.
-constexpr uint64_t kFetchSliceBytes = 64 * 1024;
-}  // namespace
-
-Status Broker::fetch(const FetchRequest& r, Reply& reply) {
-  auto p = registry_->partition(r.topic, r.partition);
-  if (!p) return p.status();
-  uint64_t offset = r.offset;
-  if (!r.group_id.empty())
-    if (auto c = offsets_->committed({r.group_id, r.topic, r.partition})) offset = *c;
-  // A v0 record on the wire (u32 length + value) is never larger than it is
-  // in a batch, so capping the read below the frame limit keeps "as much as
-  // you have" requests answerable instead of 413.
-  const uint32_t cap = cfg_.max_frame_bytes > 1024 ? cfg_.max_frame_bytes - 1024 : cfg_.max_frame_bytes;
-  auto st = std::make_unique<LegacyFetchState>(offset, std::min(r.max_bytes, cap));
-  st->topic = r.topic;
-  st->partition = r.partition;
-  st->log = *p;
-  st->topic_deletes = topic_deletes_;
-  st->enc.begin(st->frame);
-  Status err;
-  if (!fetch_step(*st, &err)) {
-    reply.fetch_more = std::move(st);
-    return Status::ok();
-  }
-  if (!err) return err;
-  reply.frame = std::move(st->frame);
-  return Status::ok();
-}
-
-std::optional<std::string> Broker::continue_fetch(LegacyFetchState& st) {
-  Status err;
-  if (!fetch_step(st, &err)) return std::nullopt;
-  if (!err) {
-    metrics_.on_error(static_cast<uint8_t>(MessageType::kFetch), err.code());
-    return encode_error(err);
-  }
-  return std::move(st.frame);
-}
-
-// Reads one slice of a legacy fetch into its answer: the same records and
-// bytes as one read of max_bytes (whole batches while they fit, the first
-// always), as long as the log does not change under it. True when the answer
-// is complete: in st.frame, or failed (*err). PartitionLog::read verified each
-// batch's CRC as it read it, so the record walk does not recompute it.
-bool Broker::fetch_step(LegacyFetchState& st, Status* err) {
-  auto p = registry_->partition(st.topic, st.partition);
-  if (p && (*p != st.log || topic_deletes_ != st.topic_deletes))  // any delete: answer with what was read
-    p = Status(ErrorCode::kTopicNotFound, "the partition was deleted");
-  PartitionLog* lp = p ? *p : nullptr;
-  auto complete = [&]() {
-    *err = st.enc.finish(st.frame, cfg_.max_frame_bytes);
-    if (err->is_ok() && lp) partition_counters(lp).records_out.inc(st.enc.info().records);
-    return true;
-  };
-  if (!p) {  // deleted between two slices: answer with what was read
-    if (st.first) *err = p.status();
-    return st.first ? true : complete();
-  }
-  PartitionLog& log = **p;
-  const uint64_t slice = std::min(kFetchSliceBytes, st.batch_budget);
-  auto rr = read_visible(log, st.read_at, static_cast<uint32_t>(slice));
-  if (!rr) {
-    if (st.first) {
-      *err = rr.status();
-      return true;
-    }
-    return complete();  // as one read returns what was good before a bad batch
-  }
-  std::string_view data = rr->data;
-  uint64_t next = rr->next_offset;
-  if (!st.first) {
-    // Only whole batches that still fit in what max_bytes leaves.
-    size_t keep = 0;
-    const auto* b = reinterpret_cast<const uint8_t*>(data.data());
-    while (keep < data.size()) {
-      BatchHeader h;
-      if (parse_batch_header(b + keep, data.size() - keep, &h) != HeaderCheck::kOk ||
-          keep + h.total_size() > st.batch_budget)
-        break;
-      keep += h.total_size();
-      next = h.next_offset();
-    }
-    data = data.substr(0, keep);
-  }
-  if (data.empty()) return complete();
-  bool full = false;
-  if (Status s = st.enc.add(data, st.frame, &full); !s) {
-    *err = s;
-    return true;
-  }
-  st.first = false;
-  st.batch_budget -= std::min<uint64_t>(st.batch_budget, data.size());
-  st.read_at = next;
-  partition_counters(&log).bytes_out.inc(data.size());
-  if (full || st.batch_budget == 0 || st.read_at >= visible_end(log)) return complete();
-  return false;
-}
-
-Broker::Out Broker::fetch_ex(const FetchExRequest& r, Reply* reply, bool final) {
-  auto p = registry_->partition(r.topic, r.partition);
-  if (!p) return p.status();
-  // A FetchEx record carries fixed fields (offset, timestamp, lengths) that
-  // can make it up to 4x its size in a batch (tiny records): cap the read so
-  // the answer fits a frame.
-  auto rr = read_visible(**p, r.offset, std::min(r.max_bytes, cfg_.max_frame_bytes / 4));
-  if (!rr) return rr.status();
-  if (!final && reply && r.max_wait_ms > 0 && rr->data.size() < std::max<uint32_t>(r.min_bytes, 1)) {
-    reply->park = r;
-    return Response(PongResponse{});
-  }
-  FetchExResponse resp;
-  resp.high_watermark = rr->high_watermark;
-  resp.log_start_offset = rr->log_start_offset;
-  RUSTLOG_RETURN_IF_ERROR(decode_batches(rr->data, r.offset, &resp.records));
-  resp.next_offset = resp.records.empty() ? r.offset : resp.records.back().offset + 1;
-  if (!resp.records.empty()) resp.next_offset = std::max(resp.next_offset, rr->next_offset);
-  PartitionCounters& pc = partition_counters(*p);
-  pc.records_out.inc(resp.records.size());
-  pc.bytes_out.inc(rr->data.size());
-  return Response(std::move(resp));
-}
-
-std::optional<std::string> Broker::retry_fetch(const FetchExRequest& req, bool final) {
-  Reply reply;
-  Out out = fetch_ex(req, &reply, final);
-  if (reply.park) return std::nullopt;
-  std::string frame;
-  if (out) {
-    Status st = encode_response(*out, frame, cfg_.max_frame_bytes);
-    if (st) return frame;
-    out = st;
-  }
-  metrics_.on_error(static_cast<uint8_t>(MessageType::kFetchEx), out.status().code());
-  return encode_error(out.status());
 }
 
 Broker::Out Broker::offset_commit(const OffsetCommitRequest& r, int64_t now_us, Reply& reply) {
