@@ -276,6 +276,16 @@ void EventLoop::group_commit(int64_t now) {
   }
 }
 
+void EventLoop::answer_late(Connection& c, uint64_t seq, std::string frame, uint8_t type,
+                            int64_t start_ns) {
+  ResponseSlot* s = c.slot(seq);
+  if (!s) return;
+  s->frame = std::move(frame);
+  s->ready = true;
+  touched_.push_back(c.id);
+  broker_.metrics().on_response(type, static_cast<uint64_t>(mono_ns() - start_ns));
+}
+
 void EventLoop::advance_fetches() {
   // One slice of each unfinished legacy fetch per turn: the requests that
   // arrived meanwhile on other connections are handled between two slices.
@@ -290,12 +300,7 @@ void EventLoop::advance_fetches() {
       ++it;
       continue;
     }
-    if (ResponseSlot* s = c->second->slot(it->seq)) {
-      s->frame = std::move(*frame);
-      s->ready = true;
-      touched_.push_back(it->conn);
-      broker_.metrics().on_response(it->type, static_cast<uint64_t>(mono_ns() - it->start_ns));
-    }
+    answer_late(*c->second, it->seq, std::move(*frame), it->type, it->start_ns);
     it = fetching_.erase(it);
   }
 }
@@ -313,13 +318,8 @@ void EventLoop::check_parked(int64_t now, bool force) {
       ++it;
       continue;
     }
-    if (ResponseSlot* s = c->second->slot(it->seq)) {
-      s->frame = std::move(*frame);
-      s->ready = true;
-      touched_.push_back(it->conn);
-      broker_.metrics().on_response(static_cast<uint8_t>(protocol::MessageType::kFetchEx),
-                                    static_cast<uint64_t>(mono_ns() - it->start_ns));
-    }
+    answer_late(*c->second, it->seq, std::move(*frame),
+                static_cast<uint8_t>(protocol::MessageType::kFetchEx), it->start_ns);
     it = parked_.erase(it);
   }
 }

@@ -61,6 +61,10 @@ class EventLoop {
   void group_commit(int64_t now_ms);
   void check_parked(int64_t now_ms, bool force);
   void advance_fetches();
+  // Puts an answer that was not ready in the turn its request arrived (a
+  // finished legacy fetch or long poll) into its slot on `c`, when the slot
+  // is still there, and records the request's latency.
+  void answer_late(Connection& c, uint64_t seq, std::string frame, uint8_t type, int64_t start_ns);
   void flush_output(Connection& c);
   void update_interest(Connection& c);
   void close_connection(Connection& c);
