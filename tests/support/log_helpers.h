@@ -92,6 +92,12 @@ class LogModel {
   std::vector<ModelBatch> batches_;
 };
 
+// The timestamp for the next batch appended to `m`'s log: 1 ms per offset
+// after kBaseTimestampUs, so timestamps grow with offsets.
+inline int64_t ts_for(const LogModel& m) {
+  return kBaseTimestampUs + static_cast<int64_t>(m.end_offset()) * 1000;
+}
+
 inline std::unique_ptr<PartitionLog> open_log(const std::string& dir, const LogConfig& cfg,
                                               uint64_t recovery_point) {
   auto r = PartitionLog::open(dir, cfg, recovery_point);

@@ -22,10 +22,7 @@ using test::LogModel;
 using test::RecordGen;
 using test::seed_trace;
 using test::TempDir;
-
-int64_t ts_for(const LogModel& m) {
-  return test::kBaseTimestampUs + static_cast<int64_t>(m.end_offset()) * 1000;
-}
+using test::ts_for;
 
 test::GenOptions jittery() {
   test::GenOptions o;

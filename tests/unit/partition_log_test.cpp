@@ -27,7 +27,7 @@ using test::TempDir;
 // Appends random batches until the log holds about `bytes`.
 void fill(PartitionLog& log, LogModel& m, RecordGen& g, uint64_t bytes) {
   while (log.size_bytes() < bytes) {
-    const int64_t ts = test::kBaseTimestampUs + static_cast<int64_t>(m.end_offset()) * 1000;
+    const int64_t ts = test::ts_for(m);
     test::append_batch(log, test::build_batch(g.records(ts)), &m, ts);
   }
 }

@@ -19,6 +19,7 @@ using test::LogModel;
 using test::RecordGen;
 using test::seed_trace;
 using test::TempDir;
+using test::ts_for;
 
 test::GenOptions small_batches() {
   test::GenOptions o;
@@ -27,10 +28,6 @@ test::GenOptions small_batches() {
   o.max_value = 30;
   o.max_headers = 1;
   return o;
-}
-
-int64_t ts_for(const LogModel& m) {
-  return test::kBaseTimestampUs + static_cast<int64_t>(m.end_offset()) * 1000;
 }
 
 enum class TailKind { kIndexedBatch, kUnindexedBatch, kOnlyBatchOfSegment };
