@@ -2,29 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <limits>
 #include <map>
+
+#include "protocol/prometheus_text.h"
 
 namespace rustlog::client {
 
 namespace {
 
-bool is_name_char(char c, bool first) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
-         (!first && c >= '0' && c <= '9');
-}
-
-std::optional<double> parse_value(std::string_view s) {
-  if (s == "+Inf" || s == "Inf") return std::numeric_limits<double>::infinity();
-  if (s == "-Inf") return -std::numeric_limits<double>::infinity();
-  if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
-  std::string tmp(s);
-  char* end = nullptr;
-  const double v = std::strtod(tmp.c_str(), &end);
-  if (tmp.empty() || end != tmp.c_str() + tmp.size()) return std::nullopt;
-  return v;
-}
+using protocol::prometheus::is_name_char;
+using protocol::prometheus::parse_value;
 
 bool has_suffix(std::string_view s, std::string_view suffix) {
   return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -100,16 +87,7 @@ ClientResult<std::vector<MetricFamily>> parse_prometheus_text(std::string_view t
       if (name.empty()) return bad("HELP/TYPE without a metric name");
       MetricFamily& f = family(name);
       if (help) {
-        std::string h;
-        for (size_t i = 0; i < arg.size(); ++i) {
-          if (arg[i] == '\\' && i + 1 < arg.size()) {
-            ++i;
-            h += arg[i] == 'n' ? '\n' : arg[i];
-          } else {
-            h += arg[i];
-          }
-        }
-        f.help = std::move(h);
+        f.help = protocol::prometheus::unescape_help(arg);
       } else {
         f.type = std::string(arg);
       }
@@ -135,21 +113,8 @@ ClientResult<std::vector<MetricFamily>> parse_prometheus_text(std::string_view t
         if (i + 1 >= line.size() || line[i] != '=' || line[i + 1] != '"') return bad("expected =\" after label " + key);
         i += 2;
         std::string value;
-        bool closed = false;
-        while (i < line.size()) {
-          const char c = line[i++];
-          if (c == '"') {
-            closed = true;
-            break;
-          }
-          if (c == '\\' && i < line.size()) {
-            const char e = line[i++];
-            value += e == 'n' ? '\n' : e;
-          } else {
-            value += c;
-          }
-        }
-        if (!closed) return bad("unterminated label value");
+        if (!protocol::prometheus::read_label_value(line, &i, &value))
+          return bad("unterminated label value");
         s.labels.emplace_back(std::move(key), std::move(value));
       }
     }

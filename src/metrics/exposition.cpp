@@ -1,8 +1,8 @@
 #include "metrics/exposition.h"
 
 #include <charconv>
-#include <cmath>
-#include <cstdlib>
+
+#include "protocol/prometheus_text.h"
 
 namespace rustlog::metrics {
 
@@ -190,26 +190,8 @@ const Family* Exposition::family(std::string_view name) const {
   return nullptr;
 }
 
-namespace {
-
-bool name_char(char c, bool first) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || (!first && c >= '0' && c <= '9');
-}
-
-std::optional<double> parse_float(std::string_view t) {
-  if (t == "+Inf" || t == "Inf") return HUGE_VAL;
-  if (t == "-Inf") return -HUGE_VAL;
-  if (t == "NaN") return std::nan("");
-  std::string s(t);
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size()) return std::nullopt;
-  return v;
-}
-
-}  // namespace
-
 Result<Exposition> parse_exposition(std::string_view text) {
+  using protocol::prometheus::is_name_char;
   Exposition e;
   size_t line_no = 0;
   auto bad = [&](const std::string& why) {
@@ -243,21 +225,13 @@ Result<Exposition> parse_exposition(std::string_view text) {
       if (type) {
         f.type = std::string(arg);
       } else {
-        f.help.clear();
-        for (size_t i = 0; i < arg.size(); ++i) {
-          if (arg[i] == '\\' && i + 1 < arg.size()) {
-            ++i;
-            f.help += arg[i] == 'n' ? '\n' : arg[i];
-          } else {
-            f.help += arg[i];
-          }
-        }
+        f.help = protocol::prometheus::unescape_help(arg);
       }
       continue;
     }
     Sample s;
     size_t i = 0;
-    while (i < line.size() && name_char(line[i], i == 0)) ++i;
+    while (i < line.size() && is_name_char(line[i], i == 0)) ++i;
     if (i == 0) return bad("expected a metric name");
     s.name = std::string(line.substr(0, i));
     if (i < line.size() && line[i] == '{') {
@@ -269,27 +243,14 @@ Result<Exposition> parse_exposition(std::string_view text) {
           break;
         }
         const size_t k0 = i;
-        while (i < line.size() && name_char(line[i], i == k0)) ++i;
+        while (i < line.size() && is_name_char(line[i], i == k0)) ++i;
         if (i == k0 || i + 1 >= line.size() || line[i] != '=' || line[i + 1] != '"')
           return bad("malformed label in '" + std::string(line) + "'");
         const std::string key(line.substr(k0, i - k0));
         i += 2;
         std::string val;
-        bool closed = false;
-        while (i < line.size()) {
-          const char c = line[i++];
-          if (c == '"') {
-            closed = true;
-            break;
-          }
-          if (c == '\\' && i < line.size()) {
-            const char n = line[i++];
-            val += n == 'n' ? '\n' : n;
-          } else {
-            val += c;
-          }
-        }
-        if (!closed) return bad("unterminated label value in '" + std::string(line) + "'");
+        if (!protocol::prometheus::read_label_value(line, &i, &val))
+          return bad("unterminated label value in '" + std::string(line) + "'");
         if (!s.labels.emplace(key, std::move(val)).second) return bad("duplicate label '" + key + "'");
       }
     }
@@ -298,7 +259,7 @@ Result<Exposition> parse_exposition(std::string_view text) {
     const size_t v0 = i;
     while (i < line.size() && line[i] != ' ') ++i;
     s.value_text = std::string(line.substr(v0, i - v0));
-    auto v = parse_float(s.value_text);
+    auto v = protocol::prometheus::parse_value(s.value_text);
     if (!v) return bad("bad value '" + s.value_text + "'");
     s.value = *v;
     e.samples.push_back(std::move(s));
