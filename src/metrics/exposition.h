@@ -1,7 +1,8 @@
 #pragma once
 // The Prometheus text exposition format (version 0.0.4): a small writer used
-// by the broker's renderer, and a parser for what it writes, used by tests
-// and by tools that show the metrics (`rustlog metrics`).
+// by the broker's renderer, and a strict parser for what it writes, used by
+// tests. (`rustlog metrics` uses the lenient client::parse_prometheus_text;
+// both share the lexical rules in protocol/prometheus_text.h.)
 //
 //   # HELP rustlog_requests_total Requests received, by request type.
 //   # TYPE rustlog_requests_total counter
