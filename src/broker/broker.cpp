@@ -62,9 +62,8 @@ uint64_t Broker::visible_end(const PartitionLog& log) {
                                                                : log.high_watermark();
 }
 
-void Broker::note_offsets_append() {
-  PartitionLog* l = offsets_->log();
-  if (std::find(appended_.begin(), appended_.end(), l) == appended_.end()) appended_.push_back(l);
+void Broker::note_appended(PartitionLog* log) {
+  if (std::find(appended_.begin(), appended_.end(), log) == appended_.end()) appended_.push_back(log);
 }
 
 std::vector<PartitionLog*> Broker::take_appended() {
@@ -177,7 +176,7 @@ Broker::Out Broker::append(PartitionLog& log, std::string& batch, uint32_t count
   auto r = log.append(batch, now_us);
   if (!r) return r.status();
   *info = *r;
-  if (std::find(appended_.begin(), appended_.end(), &log) == appended_.end()) appended_.push_back(&log);
+  note_appended(&log);
   PartitionCounters& pc = partition_counters(&log);
   pc.records_in.inc(count);
   pc.bytes_in.inc(bytes);
@@ -243,7 +242,7 @@ Broker::Out Broker::offset_commit(const OffsetCommitRequest& r, int64_t now_us, 
                       std::to_string((*p)->log_start_offset()) + ".." + std::to_string((*p)->high_watermark()));
   RUSTLOG_RETURN_IF_ERROR(offsets_->commit({r.group, r.topic, r.partition}, r.offset, now_us));
   reply.wait_flush = offsets_->log();
-  note_offsets_append();
+  note_appended(offsets_->log());
   return Response(OffsetCommitResponse{true});
 }
 
@@ -326,7 +325,7 @@ Broker::Out Broker::delete_topic(const DeleteTopicRequest& r, int64_t now_us, Re
   if (!n) return n.status();
   if (*n > 0) {
     reply.wait_flush = offsets_->log();
-    note_offsets_append();
+    note_appended(offsets_->log());
   }
   spdlog::info("deleted topic {} ({} committed offsets removed)", r.topic, *n);
   return Response(DeleteTopicResponse{});
@@ -362,7 +361,7 @@ Broker::Out Broker::delete_group(const DeleteGroupRequest& r, int64_t now_us, Re
   if (!n) return n.status();
   if (*n == 0) return Status(ErrorCode::kTopicNotFound, "group '" + r.group + "' has no committed offsets");
   reply.wait_flush = offsets_->log();
-  note_offsets_append();
+  note_appended(offsets_->log());
   return Response(DeleteGroupResponse{});
 }
 

@@ -115,7 +115,8 @@ class Broker {
   Out list_offsets(const protocol::ListOffsetsRequest& r);
   Out describe_group(const protocol::DescribeGroupRequest& r);
   Out delete_group(const protocol::DeleteGroupRequest& r, int64_t now_us, Reply& reply);
-  void note_offsets_append();
+  // Remembers a log that took an append this turn (each once) for group commit.
+  void note_appended(PartitionLog* log);
   Result<PartitionLog*> writable_partition(const std::string& topic, uint32_t partition);
   Result<ReadResult> read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes);
   Out append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us, Reply& reply,

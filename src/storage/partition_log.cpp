@@ -130,8 +130,7 @@ Status PartitionLog::fail(Status st) {
   return fatal_;
 }
 
-Status PartitionLog::roll(int64_t now_us) {
-  (void)now_us;
+Status PartitionLog::roll() {
   Segment& old = *segments_.back();
   RUSTLOG_RETURN_IF_ERROR(old.seal());
   auto s = Segment::create(dir_, next_offset_, config_.index_interval_bytes, cache_);
@@ -168,7 +167,7 @@ Result<AppendInfo> PartitionLog::append(std::string& batch, int64_t now_us) {
   if (active->empty()) roll_base_us_ = now_us;
   if (should_roll({active->base_offset(), active->size_bytes(), roll_base_us_},
                   batch.size(), h.last_offset(), now_us, config_)) {
-    Status st = roll(now_us);
+    Status st = roll();
     if (!st) {
       if (st.code() == ErrorCode::kInsufficientSpace) return st;
       return fail(st);

@@ -89,7 +89,7 @@ class PartitionLog {
  private:
   PartitionLog(std::string dir, LogConfig config, MmapCache* cache);
   Status recover(uint64_t recovery_point);
-  Status roll(int64_t now_us);
+  Status roll();
   Status fail(Status st);
   Segment* segment_for(uint64_t offset);
   size_t segment_index_for(uint64_t offset) const;
