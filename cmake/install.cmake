@@ -6,7 +6,8 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(_rustlog_libs rustlog_storage rustlog_protocol rustlog_client)
+# The client package: common + protocol + client; no storage code or header.
+set(_rustlog_libs rustlog_common rustlog_protocol rustlog_client)
 foreach(lib ${_rustlog_libs})
   string(REPLACE "rustlog_" "" _short ${lib})
   set_target_properties(${lib} PROPERTIES EXPORT_NAME ${_short})

@@ -1,15 +1,11 @@
 #!/usr/bin/env bash
 # Installs every Debian package RustLog needs to build, test and benchmark.
-# Idempotent; run as root (or with sudo available) on Debian 12.
+# The package names are listed in scripts/packages/*.txt (one file per part
+# of the project; '#' starts a comment). Idempotent; run as root (or with
+# sudo available) on Debian 12.
 set -euo pipefail
-PKGS=(
-  cmake ninja-build g++ git pkg-config
-  libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev
-  libasio-dev libcpp-httplib-dev libxxhash-dev libzstd-dev liblz4-dev
-  fio redis-server python3 procps util-linux
-  prometheus  # /usr/bin/prometheus and promtool: the metrics tests scrape with them
-)
+cd "$(dirname "$0")"
+mapfile -t PKGS < <(sed -e 's/#.*//' packages/*.txt | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

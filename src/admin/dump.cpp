@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <limits>
 
-#include "storage/byte_order.h"
-#include "storage/crc32c.h"
+#include "common/byte_order.h"
+#include "common/crc32c.h"
 #include "storage/file.h"
 #include "storage/segment.h"
 

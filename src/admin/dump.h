@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "storage/record.h"
+#include "common/record.h"
 #include "storage/record_batch.h"
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog::admin {
 

@@ -6,7 +6,7 @@
 
 #include "broker/legacy_produce.h"
 #include "protocol/codec.h"
-#include "storage/byte_order.h"
+#include "common/byte_order.h"
 #include "storage/record_batch.h"
 #include "topics/topic_name.h"
 

@@ -17,7 +17,7 @@
 #include "metrics/broker_metrics.h"
 #include "offsets/offset_store.h"
 #include "protocol/messages.h"
-#include "storage/status.h"
+#include "common/status.h"
 #include "topics/topic_registry.h"
 
 namespace rustlog {

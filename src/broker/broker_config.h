@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "storage/log_config.h"
-#include "storage/status.h"
+#include "common/status.h"
 #include "topics/topic_config.h"
 
 namespace rustlog {

@@ -4,7 +4,7 @@
 
 #include "protocol/frame.h"
 #include "protocol/message_type.h"
-#include "storage/byte_order.h"
+#include "common/byte_order.h"
 #include "storage/record_view.h"
 
 namespace rustlog {

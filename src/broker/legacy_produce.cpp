@@ -4,10 +4,10 @@
 
 #include "protocol/message_type.h"
 #include "protocol/wire.h"
-#include "storage/byte_order.h"
-#include "storage/crc32c.h"
+#include "common/byte_order.h"
+#include "common/crc32c.h"
 #include "storage/record_batch.h"
-#include "storage/varint.h"
+#include "common/varint.h"
 
 namespace rustlog {
 

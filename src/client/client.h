@@ -36,7 +36,7 @@
 #include "client/connection.h"
 #include "client/errors.h"
 #include "protocol/messages.h"
-#include "storage/record.h"
+#include "common/record.h"
 
 namespace rustlog::client {
 

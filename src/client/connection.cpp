@@ -13,7 +13,7 @@
 #include <cstring>
 #include <utility>
 
-#include "storage/byte_order.h"
+#include "common/byte_order.h"
 
 namespace rustlog::client {
 

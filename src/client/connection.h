@@ -39,7 +39,7 @@
 #include "protocol/codec.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog::client {
 

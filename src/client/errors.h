@@ -20,7 +20,7 @@
 #include <utility>
 #include <variant>
 
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog::client {
 

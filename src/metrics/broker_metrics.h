@@ -22,7 +22,7 @@
 #include "metrics/counter.h"
 #include "metrics/histogram.h"
 #include "metrics/snapshot.h"
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog {
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "metrics/histogram.h"
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog::metrics {
 

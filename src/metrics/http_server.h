@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog::metrics {
 

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <set>
 
-#include "storage/byte_order.h"
+#include "common/byte_order.h"
 #include "storage/record_batch.h"
 
 namespace rustlog {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "storage/partition_log.h"
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog {
 

@@ -12,7 +12,7 @@
 
 #include "protocol/frame.h"
 #include "protocol/messages.h"
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog::protocol {
 

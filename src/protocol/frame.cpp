@@ -1,6 +1,6 @@
 #include "protocol/frame.h"
 
-#include "storage/byte_order.h"
+#include "common/byte_order.h"
 
 namespace rustlog::protocol {
 

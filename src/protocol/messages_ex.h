@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "protocol/message_type.h"
-#include "storage/record.h"
+#include "common/record.h"
 
 namespace rustlog::protocol {
 

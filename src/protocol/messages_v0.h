@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "protocol/message_type.h"
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog::protocol {
 

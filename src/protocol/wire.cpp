@@ -4,7 +4,7 @@
 #include <bit>
 #include <limits>
 
-#include "storage/byte_order.h"
+#include "common/byte_order.h"
 
 namespace rustlog::protocol {
 

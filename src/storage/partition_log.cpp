@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "storage/atomic_file.h"
-#include "storage/byte_order.h"
+#include "common/byte_order.h"
 #include "storage/roll_policy.h"
 
 namespace rustlog {

@@ -17,7 +17,7 @@
 #include "storage/log_config.h"
 #include "storage/mmap_cache.h"
 #include "storage/segment.h"
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog {
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <limits>
 
-#include "storage/byte_order.h"
-#include "storage/crc32c.h"
-#include "storage/varint.h"
+#include "common/byte_order.h"
+#include "common/crc32c.h"
+#include "common/varint.h"
 
 namespace rustlog {
 

@@ -21,8 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/record.h"
-#include "storage/status.h"
+#include "common/record.h"
+#include "common/status.h"
 
 namespace rustlog {
 

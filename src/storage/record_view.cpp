@@ -3,7 +3,7 @@
 #include <limits>
 #include <string>
 
-#include "storage/varint.h"
+#include "common/varint.h"
 
 namespace rustlog {
 

@@ -21,7 +21,7 @@
 #include <string_view>
 
 #include "storage/record_batch.h"
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog {
 

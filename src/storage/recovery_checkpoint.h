@@ -12,7 +12,7 @@
 #include <map>
 #include <string>
 
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog {
 

@@ -14,7 +14,7 @@
 #include "storage/mmap_cache.h"
 #include "storage/record_batch.h"
 #include "storage/segment_index.h"
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "storage/byte_order.h"
+#include "common/byte_order.h"
 
 namespace rustlog {
 

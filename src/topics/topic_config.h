@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "storage/log_config.h"
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog {
 

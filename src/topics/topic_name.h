@@ -3,7 +3,7 @@
 // Names beginning with "__" are reserved for internal topics.
 #include <string_view>
 
-#include "storage/status.h"
+#include "common/status.h"
 
 namespace rustlog {
 

@@ -17,7 +17,7 @@
 #include "storage/mmap_cache.h"
 #include "storage/partition_log.h"
 #include "storage/recovery_checkpoint.h"
-#include "storage/status.h"
+#include "common/status.h"
 #include "topics/topic_config.h"
 
 namespace rustlog {

@@ -20,7 +20,7 @@
 #include "client/connection.h"
 #include "protocol/codec.h"
 #include "protocol/messages.h"
-#include "storage/byte_order.h"
+#include "common/byte_order.h"
 
 namespace rustlog::test {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/record.h"
+#include "common/record.h"
 #include "storage/record_batch.h"
 
 namespace rustlog::test {

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "storage/byte_order.h"
-#include "storage/crc32c.h"
+#include "common/byte_order.h"
+#include "common/crc32c.h"
 #include "storage/segment.h"
 #include "support/temp_dir.h"
 

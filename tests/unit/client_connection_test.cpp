@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "client/connection.h"
-#include "storage/byte_order.h"
+#include "common/byte_order.h"
 
 namespace rustlog::client {
 namespace {

@@ -1,6 +1,6 @@
 // CRC-32C: published check values, chaining, and the SSE4.2 path against the
 // table-driven one for every length 0..1024 at every alignment.
-#include "storage/crc32c.h"
+#include "common/crc32c.h"
 
 #include <gtest/gtest.h>
 

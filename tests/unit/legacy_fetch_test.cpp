@@ -11,8 +11,8 @@
 
 #include "broker/legacy_fetch.h"
 #include "protocol/codec.h"
-#include "storage/byte_order.h"
-#include "storage/crc32c.h"
+#include "common/byte_order.h"
+#include "common/crc32c.h"
 #include "storage/record_batch.h"
 #include "storage/record_view.h"
 #include "support/record_gen.h"

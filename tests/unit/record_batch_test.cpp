@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "storage/byte_order.h"
-#include "storage/crc32c.h"
+#include "common/byte_order.h"
+#include "common/crc32c.h"
 #include "support/record_gen.h"
 
 namespace rustlog {

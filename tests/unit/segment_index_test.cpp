@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/byte_order.h"
+#include "common/byte_order.h"
 #include "support/record_gen.h"
 
 namespace rustlog {
