@@ -1,0 +1,191 @@
+"""Exceptions of the RustLog client.
+
+Every exception is a :class:`RustLogError` carrying a stable numeric ``code``
+(the broker's wire code, see docs/PROTOCOL.md "Errors"), a human ``message``
+and a ``source`` saying who failed:
+
+* ``"broker"`` -- the broker answered with an Error frame: code and message
+  are the broker's own (e.g. ``TopicNotFound``, 404).
+* ``"transport"`` -- connecting, sending or receiving failed
+  (:class:`TransportError`; :class:`RequestTimeout` when a deadline passed).
+* ``"client"`` -- the call could not be made as asked (a bad argument, a
+  consumer with nothing assigned): :class:`InvalidArgument`, code 400.
+
+Each broker code has its own class (``TopicNotFound``, ``OffsetOutOfRange``,
+...), so ``except rustlog.TopicNotFound`` works; a code this client does not
+know still arrives as a :class:`BrokerError` with that ``code``.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Type
+
+# The broker's stable codes (src/common/status.h, ErrorCode). Their numbers
+# are part of the wire protocol.
+INVALID_REQUEST = 400
+TOPIC_NOT_FOUND = 404
+PARTITION_NOT_FOUND = 405
+TOPIC_EXISTS = 409
+TOO_LARGE = 413
+OFFSET_OUT_OF_RANGE = 416
+INTERNAL = 500
+CORRUPT_RECORD = 502
+STORAGE_ERROR = 503
+INSUFFICIENT_SPACE = 507
+
+# Transport failures carry this code, as the C++ client's do.
+TRANSPORT_ERROR = STORAGE_ERROR
+
+
+class RustLogError(Exception):
+    """Base class of every error this package raises.
+
+    Attributes:
+        code: the numeric code as on the wire (404, 416, 503, ...).
+        message: what went wrong and, where known, what to do.
+        source: ``"broker"``, ``"transport"`` or ``"client"``.
+    """
+
+    code: int = 0
+    source: str = "client"
+
+    def __init__(self, message: str, code: int | None = None, source: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if source is not None:
+            self.source = source
+
+    @property
+    def name(self) -> str:
+        """The code's name (``"TopicNotFound"``), or ``"Unknown"``; for a
+        transport failure the class name (``"RequestTimeout"``)."""
+        if isinstance(self, TransportError):
+            return type(self).__name__
+        cls = _BY_CODE.get(self.code)
+        return cls.__name__ if cls is not None else "Unknown"
+
+    def __str__(self) -> str:
+        return f"{self.source} error {self.code} {self.name}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code}, message={self.message!r}, source={self.source!r})"
+
+
+class BrokerError(RustLogError):
+    """The broker answered with an Error frame (or the client refused a call
+    for the same reason the broker would have, see ``source``)."""
+
+    source = "broker"
+
+
+class InvalidRequest(BrokerError):
+    """400: a malformed request, an unknown type, or a bad argument or config value."""
+
+    code = INVALID_REQUEST
+
+
+class TopicNotFound(BrokerError):
+    """404: the topic does not exist."""
+
+    code = TOPIC_NOT_FOUND
+
+
+class PartitionNotFound(BrokerError):
+    """405: the partition does not exist in that topic."""
+
+    code = PARTITION_NOT_FOUND
+
+
+class TopicExists(BrokerError):
+    """409: create_topic() for a topic that already exists."""
+
+    code = TOPIC_EXISTS
+
+
+class TooLarge(BrokerError):
+    """413: a record or frame is larger than the broker allows."""
+
+    code = TOO_LARGE
+
+
+class OffsetOutOfRange(BrokerError):
+    """416: an offset below the log start or above the high watermark (also
+    raised by a Consumer with ``auto_offset_reset="none"`` that has no valid
+    position; its ``source`` is then ``"client"``)."""
+
+    code = OFFSET_OUT_OF_RANGE
+
+
+class InternalError(BrokerError):
+    """500: a broker bug, e.g. a response it could not encode."""
+
+    code = INTERNAL
+
+
+class CorruptRecord(BrokerError):
+    """502: stored data failed its checksum."""
+
+    code = CORRUPT_RECORD
+
+
+class StorageError(BrokerError):
+    """503 from the broker: an I/O failure; the partition is read-only until restart."""
+
+    code = STORAGE_ERROR
+
+
+class InsufficientSpace(BrokerError):
+    """507: the broker's disk is full."""
+
+    code = INSUFFICIENT_SPACE
+
+
+class TransportError(RustLogError):
+    """Connecting, sending or receiving failed, or the broker's answer could
+    not be decoded. The connection is closed; ``Client.reconnect()`` opens a
+    new one. An answer to a request that was sent may have been lost: a
+    produce may or may not have been appended."""
+
+    code = TRANSPORT_ERROR
+    source = "transport"
+
+
+class RequestTimeout(TransportError, TimeoutError):
+    """A connect or request deadline passed (the connection is closed, since a
+    late answer would otherwise be taken for the next request's)."""
+
+
+class InvalidArgument(RustLogError, ValueError):
+    """The call could not be made as asked (code 400, source ``"client"``)."""
+
+    code = INVALID_REQUEST
+    source = "client"
+
+
+_BY_CODE: Dict[int, Type[BrokerError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidRequest,
+        TopicNotFound,
+        PartitionNotFound,
+        TopicExists,
+        TooLarge,
+        OffsetOutOfRange,
+        InternalError,
+        CorruptRecord,
+        StorageError,
+        InsufficientSpace,
+    )
+}
+
+
+def error_class(code: int) -> Type[BrokerError]:
+    """The exception class for a broker code (:class:`BrokerError` when unknown)."""
+    return _BY_CODE.get(code, BrokerError)
+
+
+def broker_error(code: int, message: str, source: str = "broker") -> BrokerError:
+    """The exception for an Error frame with ``code`` and ``message``."""
+    return error_class(code)(message, code=code, source=source)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Stage: the Python client (clients/python). Installs the package with pip
+# from the repository into a fresh virtual environment, as a user would (no
+# download: the package's build backend is in the tree and needs nothing),
+# then runs its pytest suite against the release build: a real kafka-lite per
+# session, interop with the rustlog CLI and the C++ client library, and the
+# examples in examples/python.
+# Cost: about 1 minute on 2 cores once the release build exists (the
+# interop helper is one small C++ file).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash scripts/setup.sh
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)" --target kafka-lite rustlog
+
+PY=/usr/bin/python3
+VENV=build/python-venv
+rm -rf "$VENV"
+# --system-site-packages: the suite uses Debian's pytest (python3-pytest).
+"$PY" -m venv --system-site-packages "$VENV"
+"$VENV/bin/pip" install --disable-pip-version-check --quiet ./clients/python
+
+cd clients/python
+set +e
+RUSTLOG_BIN_DIR="$PWD/../../build/release" RUSTLOG_PY_EXPECT_INSTALLED=1 \
+  "../../$VENV/bin/python" -m pytest -p no:cacheprovider -ra tests
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "30-python: pytest collected no tests: failing the stage" >&2
+  exit 1
+fi
+exit "$rc"
