@@ -15,6 +15,7 @@
 #include "broker/broker_config.h"
 #include "broker/event_loop.h"
 #include "metrics/http_server.h"
+#include "metrics/status_json.h"
 #include "storage/atomic_file.h"
 
 using namespace rustlog;
@@ -139,14 +140,22 @@ int main(int argc, char** argv) {
   // snapshots the loop publishes. A port that cannot be bound is reported but
   // does not stop the broker (the data path matters more; MetricsFetch still
   // works).
-  metrics::HttpServer http([&broker] { return broker.metrics().render(); });
+  BrokerIdentity identity{loop.bound_address(), cfg.data_dir, cfg.flush.to_string(), static_cast<int64_t>(::getpid())};
+  metrics::HttpServer http({.metrics = [&broker] { return broker.metrics().render(); },
+                            .status = [&broker, identity] {
+                              const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      std::chrono::system_clock::now().time_since_epoch())
+                                                      .count();
+                              return render_status_json(broker.metrics(), identity, now);
+                            }});
   if (cfg.metrics_listen != "off") {
     std::string host;
     uint16_t mport = 0;
     Status st = BrokerConfig::split_host_port("metrics_listen", cfg.metrics_listen, &host, &mport);
     if (st) st = http.start(host, mport);
     if (!st) spdlog::error("metrics endpoint disabled: {}", st.message());
-    else spdlog::info("metrics endpoint on http://{}/metrics", http.bound_address());
+    else spdlog::info("metrics endpoint on http://{}/metrics, status page on http://{}/", http.bound_address(),
+                      http.bound_address());
   }
   if (!metrics_port_file.empty()) {
     if (Status st = write_file_atomic(metrics_port_file, std::to_string(http.port()) + "\n"); !st) {

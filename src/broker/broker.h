@@ -129,6 +129,7 @@ class Broker {
   std::unordered_map<const PartitionLog*, std::unique_ptr<PartitionCounters>> partition_counters_;
   bool metrics_dirty_ = true;
   int64_t metrics_published_ms_ = 0;
+  metrics::Trailing<metrics::HistogramSnapshot> fsync_recent_;  // for the snapshot's recent fsync latency
   void track_partitions(const Topic& t);
   void publish_metrics();
   std::vector<PartitionLog*> appended_;

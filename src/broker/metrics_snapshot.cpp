@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "broker/broker.h"
+#include "topics/topic_name.h"
 
 namespace rustlog {
 
@@ -19,6 +20,10 @@ int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+// (now - then) per second over `ms`.
+double per_sec(uint64_t now, uint64_t then, int64_t ms) {
+  return ms > 0 && now > then ? static_cast<double>(now - then) * 1000.0 / static_cast<double>(ms) : 0.0;
+}
 }  // namespace
 
 void Broker::track_partitions(const Topic& t) {
@@ -27,6 +32,9 @@ void Broker::track_partitions(const Topic& t) {
     if (!slot) {
       slot = std::make_unique<PartitionCounters>();
       slot->flushed_size = p->size_bytes();
+      // The counters start at zero now: traffic before the next snapshot
+      // already shows as a rate.
+      slot->recent.offer(steady_ms(), {});
     }
   }
 }
@@ -53,12 +61,23 @@ uint64_t Broker::take_flushed_bytes(PartitionLog* log) {
 void Broker::publish_metrics() {
   auto snap = std::make_unique<metrics::MetricsSnapshot>();
   snap->taken_unix_ms = unix_ms();
+  // Recent rates and fsync latency: the difference to the oldest sample of
+  // a trailing window (metrics/trailing.h) on the loop's steady clock.
+  const int64_t now = steady_ms();
+  const metrics::HistogramSnapshot fsync = metrics_.fsync_latency.snapshot();
+  if (const auto* old = fsync_recent_.oldest()) {
+    snap->window_ms = now - old->at_ms;
+    snap->fsync_recent = fsync.since(old->value);
+  } else {
+    snap->fsync_recent = metrics::HistogramSnapshot(fsync.layout);
+  }
+  fsync_recent_.offer(now, fsync);
   if (registry_) {
     snap->topics = registry_->topics().size();
     for (const auto& [name, t] : registry_->topics()) {
       for (uint32_t i = 0; i < t->partitions.size(); ++i) {
         const PartitionLog& l = *t->partitions[i];
-        const PartitionCounters& pc = partition_counters(&l);
+        PartitionCounters& pc = partition_counters(&l);
         metrics::PartitionStats s;
         s.topic = name;
         s.partition = i;
@@ -71,6 +90,16 @@ void Broker::publish_metrics() {
         s.size_bytes = l.size_bytes();
         s.segments = l.segment_count();
         s.read_only = l.read_only();
+        s.internal = is_internal_topic(name);
+        const std::array<uint64_t, 4> counters = {s.records_in, s.bytes_in, s.records_out, s.bytes_out};
+        if (const auto* old = pc.recent.oldest()) {
+          const int64_t ms = now - old->at_ms;
+          s.records_in_per_sec = per_sec(counters[0], old->value[0], ms);
+          s.bytes_in_per_sec = per_sec(counters[1], old->value[1], ms);
+          s.records_out_per_sec = per_sec(counters[2], old->value[2], ms);
+          s.bytes_out_per_sec = per_sec(counters[3], old->value[3], ms);
+        }
+        pc.recent.offer(now, counters);
         snap->partitions.push_back(std::move(s));
       }
     }
@@ -91,7 +120,7 @@ void Broker::publish_metrics() {
     }
   }
   metrics_.snapshots().publish(std::move(snap));
-  metrics_published_ms_ = steady_ms();
+  metrics_published_ms_ = now;
   metrics_dirty_ = false;
 }
 

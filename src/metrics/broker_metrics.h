@@ -22,6 +22,7 @@
 #include "metrics/counter.h"
 #include "metrics/histogram.h"
 #include "metrics/snapshot.h"
+#include "metrics/trailing.h"
 #include "common/status.h"
 
 namespace rustlog {
@@ -32,6 +33,9 @@ namespace rustlog {
 struct PartitionCounters {
   metrics::Counter records_in, bytes_in, records_out, bytes_out;
   uint64_t flushed_size = 0;  // loop only: size_bytes() at the last group-commit flush
+  // Loop only: the four counters (in the order above) over the last seconds,
+  // for the snapshot's rates.
+  metrics::Trailing<std::array<uint64_t, 4>> recent;
 };
 
 class BrokerMetrics {
@@ -98,6 +102,7 @@ class BrokerMetrics {
 
   // Partition and group state, published by the event loop.
   metrics::SnapshotCell<metrics::MetricsSnapshot>& snapshots() { return snapshots_; }
+  const metrics::SnapshotCell<metrics::MetricsSnapshot>& snapshots() const { return snapshots_; }
 
   // The Prometheus text exposition of everything above (any thread).
   std::string render() const;

@@ -32,6 +32,14 @@ bool HistogramSnapshot::merge(const HistogramSnapshot& other) {
   return true;
 }
 
+HistogramSnapshot HistogramSnapshot::since(const HistogramSnapshot& earlier) const {
+  HistogramSnapshot out = *this;
+  if (!(layout == earlier.layout) || counts.size() != earlier.counts.size()) return out;
+  for (size_t i = 0; i < counts.size(); ++i) out.counts[i] = counts[i] > earlier.counts[i] ? counts[i] - earlier.counts[i] : 0;
+  out.sum = sum > earlier.sum ? sum - earlier.sum : 0;
+  return out;
+}
+
 double HistogramSnapshot::quantile(double q) const {
   const uint64_t n = count();
   if (n == 0) return 0;

@@ -93,6 +93,10 @@ struct HistogramSnapshot {
   void record(uint64_t v, uint64_t times = 1);
   // Adds other's counts; false (and nothing changes) when layouts differ.
   bool merge(const HistogramSnapshot& other);
+  // What was recorded after `earlier` (an older snapshot of the same
+  // histogram): counts and sum minus earlier's. A layout mismatch or an
+  // empty `earlier` gives *this.
+  HistogramSnapshot since(const HistogramSnapshot& earlier) const;
   // The q-quantile (0 <= q <= 1) in base units, interpolated linearly inside
   // the bucket holding the ceil(q * count)-th smallest value, so within that
   // bucket's width of the true value. Values in the overflow bucket report

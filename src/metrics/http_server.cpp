@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "metrics/exposition.h"
+#include "metrics/status_page_html.h"
 
 namespace rustlog::metrics {
 
@@ -32,7 +33,7 @@ struct HttpServer::Impl {
   std::atomic<bool> exited{false};
 };
 
-HttpServer::HttpServer(Render render) : render_(std::move(render)) {}
+HttpServer::HttpServer(Handlers handlers) : handlers_(std::move(handlers)) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -55,14 +56,23 @@ Status HttpServer::start(const std::string& host, uint16_t port) {
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(render_(), kExpositionContentType);
+    res.set_content(handlers_.metrics(), kExpositionContentType);
+  });
+  s.Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(handlers_.status(), "application/json");
   });
   s.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain; charset=utf-8");
   });
   s.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("kafka-lite metrics endpoint: GET /metrics (Prometheus text), GET /health\n",
-                    "text/plain; charset=utf-8");
+    // The page must work offline: the policy lets it run its own inline
+    // script and style and fetch this server, nothing else.
+    res.set_header("Content-Security-Policy",
+                   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                   "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'");
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(kStatusPageHtml, kStatusPageHtml_size, "text/html; charset=utf-8");
   });
 
   errno = 0;

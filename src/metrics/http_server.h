@@ -1,13 +1,17 @@
 #pragma once
-// The HTTP metrics endpoint: GET /metrics (Prometheus text) and GET /health
-// (200 "ok" while the process serves), built on cpp-httplib.
+// The HTTP metrics endpoint, built on cpp-httplib:
+//   GET /metrics      Prometheus text
+//   GET /api/status   the status document (JSON, metrics/status_json.h)
+//   GET /             the live status page (metrics/status_page.html, compiled
+//                     in; it polls /api/status and loads nothing else)
+//   GET /health       200 "ok" while the process serves
 //
 // It runs on exactly one thread of its own, the only thread besides the
 // event loop and the sync workers (docs/ARCHITECTURE.md). That thread accepts
 // and answers one connection at a time (httplib's task queue is replaced by
 // one that runs each connection inline, and keep-alive is off), so a scrape
-// never adds threads. It reads nothing but what `render` reads, i.e. relaxed
-// atomics and the published snapshot: it never waits for, and is never
+// never adds threads. It reads nothing but what the handlers read, i.e.
+// relaxed atomics and the published snapshot: it never waits for, and is never
 // waited for by, the event loop.
 #include <cstdint>
 #include <functional>
@@ -22,7 +26,11 @@ namespace rustlog::metrics {
 class HttpServer {
  public:
   using Render = std::function<std::string()>;
-  explicit HttpServer(Render render);
+  struct Handlers {
+    Render metrics;  // the body of GET /metrics
+    Render status;   // the body of GET /api/status
+  };
+  explicit HttpServer(Handlers handlers);
   ~HttpServer();  // stop()
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -41,7 +49,7 @@ class HttpServer {
 
  private:
   struct Impl;
-  Render render_;
+  Handlers handlers_;
   std::unique_ptr<Impl> impl_;
   std::thread thread_;
   uint16_t port_ = 0;

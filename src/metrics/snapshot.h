@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "metrics/histogram.h"
+
 namespace rustlog::metrics {
 
 // One topic-partition, as of the snapshot.
@@ -35,6 +37,13 @@ struct PartitionStats {
   uint64_t size_bytes = 0;  // bytes of segment files
   uint64_t segments = 0;
   bool read_only = false;  // a fatal I/O error turned it read-only until restart
+  bool internal = false;   // an internal topic ("__" prefix)
+  // The counters above per second over the last few seconds
+  // (MetricsSnapshot::window_ms; 0 until a window exists).
+  double records_in_per_sec = 0;
+  double bytes_in_per_sec = 0;
+  double records_out_per_sec = 0;
+  double bytes_out_per_sec = 0;
 };
 
 // One committed offset of a consumer group.
@@ -49,6 +58,10 @@ struct GroupOffsetStats {
 
 struct MetricsSnapshot {
   int64_t taken_unix_ms = 0;
+  // The trailing window the rates and fsync_recent cover (about 5 s once the
+  // broker has run that long; 0 in the first snapshot).
+  int64_t window_ms = 0;
+  HistogramSnapshot fsync_recent;  // partition-log flushes finished in that window
   uint64_t topics = 0;  // including internal topics
   std::vector<PartitionStats> partitions;  // ordered by topic, then partition
   std::vector<GroupOffsetStats> groups;    // ordered by group, topic, partition

@@ -47,20 +47,12 @@ class MetricsTest : public ::testing::Test {
  protected:
   // A broker with the metrics endpoint on an ephemeral port.
   ::testing::AssertionResult start(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--metrics-listen", "127.0.0.1:0", "--metrics-port-file", mport_file(),
-                                     "--flush", "always"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    broker_.set_args(args);
-    auto ok = broker_.start();
+    extra.insert(extra.begin(), {"--flush", "always"});
+    auto ok = start_with_metrics(broker_, extra, &mport_);
     if (!ok) return ok;
-    std::ifstream in(mport_file());
-    unsigned p = 0;
-    if (!(in >> p) || p == 0) return ::testing::AssertionFailure() << "no metrics port file\n" << broker_.log_tail();
-    mport_ = static_cast<uint16_t>(p);
     conn_.emplace(broker_.connect());
     return ::testing::AssertionSuccess();
   }
-  std::string mport_file() const { return broker_.root_dir() + "/metrics-port"; }
   client::Connection& c() { return *conn_; }
 
   std::string metrics_fetch() { return call<MetricsResponse>(c(), MetricsFetchRequest{}).text; }

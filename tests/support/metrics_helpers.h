@@ -35,6 +35,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/broker_process.h"
+
 namespace rustlog::test {
 
 struct HttpResult {
@@ -99,6 +101,23 @@ inline std::string missing_tool_message(const std::string& name) {
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Starts `broker` with `args` and the metrics endpoint on an ephemeral port,
+// whose number it reads from the broker's --metrics-port-file into *mport.
+inline ::testing::AssertionResult start_with_metrics(BrokerProcess& broker, std::vector<std::string> args,
+                                                     uint16_t* mport) {
+  const std::string port_file = broker.root_dir() + "/metrics-port";
+  args.insert(args.begin(), {"--metrics-listen", "127.0.0.1:0", "--metrics-port-file", port_file});
+  broker.set_args(args);
+  auto ok = broker.start();
+  if (!ok) return ok;
+  std::ifstream in(port_file);
+  unsigned p = 0;
+  if (!(in >> p) || p == 0 || p > 65535)
+    return ::testing::AssertionFailure() << "no metrics port in " << port_file << "\n" << broker.log_tail();
+  *mport = static_cast<uint16_t>(p);
+  return ::testing::AssertionSuccess();
 }
 
 struct CommandResult {
