@@ -24,10 +24,12 @@ class Trailing {
   // The window then spans (K-1) to K steps.
   static constexpr int64_t kWindowMs = (K - 1) * kStepMs;
 
-  // Keeps `value` as of `now_ms` unless the newest sample is less than a
-  // step old (then it is dropped: the window moves in whole steps).
+  // Keeps `value` as of `now_ms` unless the newest sample is less than about
+  // a step old (then it is dropped: the window moves in whole steps). A tenth
+  // of a step of slack: offers that come once a step, a little early, must
+  // not be dropped every other time.
   void offer(int64_t now_ms, const T& value) {
-    if (n_ > 0 && now_ms - newest().at_ms < kStepMs) return;
+    if (n_ > 0 && now_ms - newest().at_ms < kStepMs - kStepMs / 10) return;
     if (n_ == K) {
       head_ = (head_ + 1) % K;
       --n_;
