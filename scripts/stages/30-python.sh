@@ -10,8 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/setup.sh
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target kafka-lite rustlog
+# scripts/test.sh has configured and built the release tree already; configure
+# only when run alone on a fresh checkout (re-running the preset would switch
+# RUSTLOG_WERROR to this shell's value and rebuild everything).
+[ -f build/release/CMakeCache.txt ] || cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)" --target kafka-lite rustlog interop_client
 
 PY=/usr/bin/python3
 VENV=build/python-venv

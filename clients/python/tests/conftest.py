@@ -10,12 +10,14 @@ with its log.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Iterator, List, Optional
@@ -154,3 +156,22 @@ def run_cli(broker: Broker, *args: str, input: Optional[bytes] = None, check: bo
     if check and r.returncode != 0:
         raise AssertionError(f"rustlog {' '.join(args)} exited with {r.returncode}:\n{r.stderr.decode(errors='replace')}")
     return r
+
+
+@contextlib.contextmanager
+def produced_later(broker: Broker, topic: str, partition: int, value: bytes, delay: float = 0.3) -> Iterator[None]:
+    """Produces ``value`` from another connection ``delay`` seconds into the block
+    (for long-poll tests); the block waits for it at exit."""
+    import rustlog
+
+    def later() -> None:
+        time.sleep(delay)
+        with rustlog.Client(broker.address) as other:
+            other.produce(topic, partition, [value])
+
+    t = threading.Thread(target=later)
+    t.start()
+    try:
+        yield
+    finally:
+        t.join()

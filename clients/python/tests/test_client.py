@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from typing import Iterator
 
@@ -11,7 +10,7 @@ import pytest
 
 import rustlog
 from rustlog import ProducerRecord as PR
-from conftest import Broker
+from conftest import Broker, produced_later
 
 
 def test_connect_handshakes_and_pings(broker: Broker) -> None:
@@ -183,18 +182,8 @@ def test_fetch_max_bytes_is_soft_and_next_offset_continues(client: rustlog.Clien
 
 def test_fetch_long_polls_until_a_record_arrives(broker: Broker, client: rustlog.Client, topic_name: str) -> None:
     client.create_topic(topic_name, 1)
-
-    def later() -> None:
-        time.sleep(0.3)
-        with rustlog.Client(broker.address) as other:
-            other.produce(topic_name, 0, [b"late"])
-
-    t = threading.Thread(target=later)
-    t.start()
-    try:
+    with produced_later(broker, topic_name, 0, b"late"):
         f = client.fetch(topic_name, 0, 0, max_wait=30.0)
-    finally:
-        t.join()
     assert [x.value for x in f.records] == [b"late"]
 
 

@@ -132,8 +132,11 @@ class Producer:
         self._unanswered = 0  # records not yet answered
         self._flushing = 0
         self._closing = False
+        self._abort = False  # close() gave up waiting: stop without sending the rest
         self._closed = False
         self._fatal: Optional[BaseException] = None
+        self._requests_sent = 0
+        self._max_in_flight_seen = 0
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -221,20 +224,25 @@ class Producer:
 
     def close(self, timeout: Optional[float] = None) -> None:
         """Flushes, stops the sender thread and closes the connections.
-        Idempotent; ``send()`` raises afterwards."""
+        With a ``timeout`` that passes first, the records still unanswered
+        fail with TransportError and RequestTimeout is raised. Idempotent;
+        ``send()`` raises afterwards."""
         with self._cond:
             if self._closed:
                 return
+        flushed = False
         try:
             self.flush(timeout)
+            flushed = True
         finally:
             with self._cond:
                 self._closing = True
+                self._abort = not flushed
             self._wake()
             self._thread.join()
             with self._cond:
                 self._closed = True
-                self._fail_all(TransportError("the producer was closed before this record was sent"))
+                self._fail_all(TransportError("the producer was closed before this record was answered"))
             self._io.close()
             with self._meta_lock:
                 if self._meta is not None:
@@ -253,6 +261,14 @@ class Producer:
             n = self._meta.partition_count(topic)
             self._partitions[topic] = n
             return n
+
+    @property
+    def stats(self) -> Dict[str, int]:
+        """Counters: ``requests`` sent, ``max_in_flight`` reached, records
+        ``queued`` (sent or not, not yet answered)."""
+        with self._cond:
+            return {"requests": self._requests_sent, "max_in_flight": self._max_in_flight_seen,
+                    "queued": self._unanswered}
 
     def __enter__(self) -> "Producer":
         return self
@@ -325,6 +341,8 @@ class Producer:
     def _take_sendable(self) -> Tuple[List[_Batch], Optional[float], bool]:
         """Under the lock: batches to send now, the next wake-up deadline, and
         whether the loop is done."""
+        if self._abort:
+            return [], None, True
         now = time.monotonic()
         deadline: Optional[float] = None
         for batch in list(self._open.values()):
@@ -378,6 +396,8 @@ class Producer:
             payload = codec.encode_produce_ex_encoded(batch.topic, batch.partition, BROKER_TIME, batch.records)
             with self._cond:
                 self._in_flight.append(batch)
+                self._requests_sent += 1
+                self._max_in_flight_seen = max(self._max_in_flight_seen, len(self._in_flight))
             batch.sent_at = time.monotonic()
             self._io.send_produce_payload(batch.topic, batch.partition, payload)
         except TransportError as e:

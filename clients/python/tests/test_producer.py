@@ -1,0 +1,258 @@
+"""rustlog.Producer against a real kafka-lite: partitioning, batching, linger,
+pipelining, futures, flush/close, and its error cases."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+from typing import Dict, Iterator, List
+
+import pytest
+
+import rustlog
+from conftest import Broker
+
+WAIT = 60.0  # generous: the machine is shared
+
+
+def fetch_all(client: rustlog.Client, topic: str, partition: int) -> List[rustlog.Record]:
+    out: List[rustlog.Record] = []
+    offset = 0
+    while offset < client.latest_offset(topic, partition):
+        f = client.fetch(topic, partition, offset)
+        out += f.records
+        offset = f.next_offset
+    return out
+
+
+def test_send_returns_a_future_of_the_offset(broker: Broker, client: rustlog.Client, topic_name: str) -> None:
+    client.create_topic(topic_name, 1)
+    with rustlog.Producer(broker.address) as p:
+        f = p.send(topic_name, b"hello", key=b"k", headers=[("h", b"v")])
+        assert isinstance(f, rustlog.SendFuture) and (f.topic, f.partition) == (topic_name, 0)
+        assert f.result(WAIT) == 0
+        assert isinstance(f.timestamp, int) and f.timestamp > 0
+        g = p.send(topic_name, None, key=b"k", timestamp=42)
+        assert g.result(WAIT) == 1 and g.timestamp == 42
+    recs = fetch_all(client, topic_name, 0)
+    assert [(r.key, r.value, r.headers, r.timestamp) for r in recs] == [
+        (b"k", b"hello", [("h", b"v")], f.timestamp),
+        (b"k", None, [], 42),
+    ]
+
+
+def test_keys_go_to_the_fnv1a_partition_and_unkeyed_records_to_partition_0(broker: Broker, client: rustlog.Client,
+                                                                           topic_name: str) -> None:
+    client.create_topic(topic_name, 5)
+    keys = [f"customer-{i}".encode() for i in range(40)]
+    with rustlog.Producer(broker.address) as p:
+        keyed = [p.send(topic_name, b"v", key=k) for k in keys]
+        unkeyed = [p.send(topic_name, b"u") for _ in range(3)]
+        explicit = p.send(topic_name, b"x", key=b"customer-1", partition=4)
+        p.flush()
+    for k, f in zip(keys, keyed):
+        assert f.partition == rustlog.partition_for_key(k, 5)
+    assert {f.partition for f in keyed} == {0, 1, 2, 3, 4}  # the 40 keys spread
+    assert all(f.partition == 0 for f in unkeyed)
+    assert explicit.partition == 4
+    for part in range(5):
+        stored = [r.key for r in fetch_all(client, topic_name, part)]
+        expected = [k for k, f in zip(keys, keyed) if f.partition == part]
+        if part == 0:
+            expected += [None] * 3
+        if part == 4:
+            expected.append(b"customer-1")
+        assert stored == expected  # in send order within the partition
+
+
+def test_records_batch_per_partition_until_batch_size(broker: Broker, client: rustlog.Client, topic_name: str) -> None:
+    client.create_topic(topic_name, 2)
+    with rustlog.Producer(broker.address, linger=3600, batch_size=1 << 20) as p:
+        fs = [p.send(topic_name, b"%d" % i, partition=i % 2) for i in range(100)]
+        assert p.stats["requests"] == 0 and p.stats["queued"] == 100  # lingering
+        p.flush()
+        assert p.stats["requests"] == 2  # one batch per partition
+        assert [f.result() for f in fs] == [i // 2 for i in range(100)]
+        assert len({f.timestamp for f in fs if f.partition == 0}) == 1  # one append, one time
+    with rustlog.Producer(broker.address, linger=3600, batch_size=1) as p:
+        fs = [p.send(topic_name, b"x", partition=0) for _ in range(5)]
+        for f in fs:
+            f.result(WAIT)  # full batches go without waiting for linger or flush
+        assert p.stats["requests"] == 5
+
+
+def test_linger_sends_a_partial_batch_without_flush(broker: Broker, client: rustlog.Client, topic_name: str) -> None:
+    client.create_topic(topic_name, 1)
+    with rustlog.Producer(broker.address, linger=0.05, batch_size=1 << 20) as p:
+        f = p.send(topic_name, b"soon")
+        assert f.result(WAIT) == 0
+
+
+def test_several_requests_in_flight_but_never_more_than_max(broker: Broker, client: rustlog.Client,
+                                                           topic_name: str) -> None:
+    client.create_topic(topic_name, 8)
+    with rustlog.Producer(broker.address, linger=3600, max_in_flight=3) as p:
+        fs = [p.send(topic_name, b"v", partition=i % 8) for i in range(80)]
+        p.flush()  # seals eight batches at once; three go out before any answer is read
+        assert p.stats == {"requests": 8, "max_in_flight": 3, "queued": 0}
+    assert sorted(f.result() for f in fs if f.partition == 3) == list(range(10))
+
+
+def test_concurrent_senders_each_get_their_own_offset(broker: Broker, client: rustlog.Client, topic_name: str) -> None:
+    client.create_topic(topic_name, 1)
+    futures: Dict[int, List[rustlog.SendFuture]] = {}
+    with rustlog.Producer(broker.address) as p:
+        def worker(n: int) -> None:
+            futures[n] = [p.send(topic_name, b"%d-%d" % (n, i)) for i in range(300)]
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    offsets = sorted(f.result() for fs in futures.values() for f in fs)
+    assert offsets == list(range(1200))
+    stored = {r.offset: r.value for r in fetch_all(client, topic_name, 0)}
+    for n, fs in futures.items():
+        assert [stored[f.result()] for f in fs] == [b"%d-%d" % (n, i) for i in range(300)]
+
+
+def test_send_blocks_while_the_buffer_is_full_then_completes(broker: Broker, client: rustlog.Client,
+                                                              topic_name: str) -> None:
+    client.create_topic(topic_name, 1)
+    with rustlog.Producer(broker.address, buffer_memory=2000, batch_size=500) as p:
+        fs = [p.send(topic_name, b"x" * 100) for _ in range(200)]
+    assert [f.result() for f in fs] == list(range(200))
+
+
+def test_done_callbacks_run(broker: Broker, client: rustlog.Client, topic_name: str) -> None:
+    client.create_topic(topic_name, 1)
+    seen: List[int] = []
+    done = threading.Event()
+    with rustlog.Producer(broker.address) as p:
+        f = p.send(topic_name, b"v")
+        f.add_done_callback(lambda fut: (seen.append(fut.result()), done.set()))
+        assert done.wait(WAIT)
+    assert seen == [0]
+
+
+def test_send_errors_raised_at_once(broker: Broker, client: rustlog.Client, topic_name: str) -> None:
+    client.create_topic(topic_name, 1)
+    with rustlog.Producer(broker.address) as p:
+        with pytest.raises(rustlog.TopicNotFound):
+            p.send(topic_name + "-missing", b"v", key=b"k")  # the partitioner needs the partition count
+        with pytest.raises(rustlog.TooLarge):
+            p.send(topic_name, b"x" * (11 * 1024 * 1024))
+        with pytest.raises(rustlog.InvalidArgument):
+            p.send(topic_name, b"v", headers={"h": None})
+        with pytest.raises(rustlog.InvalidArgument):
+            p.send(topic_name, b"v", timestamp=-7)
+        with pytest.raises(rustlog.InvalidArgument):
+            p.send(topic_name, b"v", partition=-1)
+        assert p.send(topic_name, b"still fine").result(WAIT) == 0
+    with pytest.raises(rustlog.InvalidArgument):
+        rustlog.Producer(broker.address, max_in_flight=0)
+
+
+def test_broker_errors_fail_only_their_batch(broker: Broker, client: rustlog.Client, topic_name: str) -> None:
+    client.create_topic(topic_name, 1)
+    with rustlog.Producer(broker.address) as p:
+        bad_topic = p.send(topic_name + "-missing", b"v", partition=0)
+        bad_part = p.send(topic_name, b"v", partition=3)
+        good = p.send(topic_name, b"v")
+        p.flush()
+        with pytest.raises(rustlog.TopicNotFound):
+            bad_topic.result()
+        with pytest.raises(rustlog.PartitionNotFound) as e:
+            bad_part.result()
+        assert e.value.code == 405 and f"{topic_name}/3" in e.value.message
+        assert good.result() == 0
+
+
+def test_close_flushes_and_is_final(broker: Broker, client: rustlog.Client, topic_name: str) -> None:
+    client.create_topic(topic_name, 1)
+    p = rustlog.Producer(broker.address, linger=3600)
+    f = p.send(topic_name, b"v")
+    p.close()
+    assert f.result(0) == 0
+    p.close()  # idempotent
+    with pytest.raises(rustlog.InvalidArgument, match="closed"):
+        p.send(topic_name, b"v")
+
+
+@pytest.fixture
+def mute_broker() -> Iterator[str]:
+    """Answers the Handshake, then reads requests and never answers them."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    stop = threading.Event()
+    conns: List[socket.socket] = []
+
+    def serve() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except socket.timeout:
+                continue
+            conns.append(conn)
+            n = struct.unpack(">I", conn.recv(4))[0]
+            conn.recv(n)
+            version = b"mute/1"
+            body = bytes([0x10]) + struct.pack(">H", len(version)) + version + struct.pack(">II", 1 << 20, 0)
+            conn.sendall(struct.pack(">I", len(body)) + body)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    yield "127.0.0.1:%d" % server.getsockname()[1]
+    stop.set()
+    t.join()
+    for c in conns:
+        c.close()
+    server.close()
+
+
+def test_request_timeout_fails_the_futures_with_a_transport_error(mute_broker: str) -> None:
+    p = rustlog.Producer(mute_broker, request_timeout=0.3, linger=0)
+    f = p.send("t", b"v")
+    with pytest.raises(rustlog.RequestTimeout):
+        f.result(WAIT)
+    g = p.send("t", b"w")  # a new connection is opened for the next batch
+    with pytest.raises(rustlog.RequestTimeout):
+        g.result(WAIT)
+    with pytest.raises(rustlog.RequestTimeout):
+        p.send("t", b"x")
+        p.flush(timeout=0.05)
+    p.close()
+
+
+def test_a_dead_broker_fails_the_futures_with_a_transport_error(topic_name: str) -> None:
+    b = Broker()
+    b.start()
+    try:
+        with rustlog.Client(b.address) as c:
+            c.create_topic(topic_name, 1)
+        p = rustlog.Producer(b.address)
+        assert p.send(topic_name, b"v").result(WAIT) == 0
+        b.kill9()
+        f = p.send(topic_name, b"lost")
+        with pytest.raises(rustlog.TransportError) as e:
+            f.result(WAIT)
+        assert not isinstance(e.value, rustlog.BrokerError)
+        p.close()
+    finally:
+        b.kill9()
+        b.cleanup()
+
+
+def test_close_with_a_timeout_gives_up_on_unanswered_records(mute_broker: str) -> None:
+    p = rustlog.Producer(mute_broker, request_timeout=None, linger=0)
+    f = p.send("t", b"v")
+    with pytest.raises(rustlog.RequestTimeout):
+        p.close(timeout=0.2)
+    with pytest.raises(rustlog.TransportError, match="closed before"):
+        f.result(WAIT)
+    with pytest.raises(rustlog.InvalidArgument, match="closed"):
+        p.send("t", b"w")
