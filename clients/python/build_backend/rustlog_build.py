@@ -16,10 +16,13 @@ import hashlib
 import io
 import os
 import re
+import sys
 import tarfile
 import time
 import zipfile
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+Config = Optional[Dict[str, Any]]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "src")
@@ -74,11 +77,12 @@ def project_metadata() -> Dict[str, Value]:
     """pyproject.toml's ``[project]`` table."""
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         data = f.read()
-    try:
-        import tomllib  # Python >= 3.11
-    except ImportError:
-        return parse_project_table(data.decode("utf-8"))
-    return tomllib.loads(data.decode("utf-8"))["project"]
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        project: Dict[str, Value] = tomllib.loads(data.decode("utf-8"))["project"]
+        return project
+    return parse_project_table(data.decode("utf-8"))
 
 
 def _names() -> Tuple[str, str]:
@@ -160,19 +164,19 @@ def _write_wheel(wheel_directory: str, files: List[Tuple[str, bytes]]) -> str:
 # ----------------------------------------------------------- PEP 517 hooks
 
 
-def get_requires_for_build_wheel(config_settings=None):  # noqa: ANN001, ANN201
+def get_requires_for_build_wheel(config_settings: Config = None) -> List[str]:
     return []
 
 
-def get_requires_for_build_sdist(config_settings=None):  # noqa: ANN001, ANN201
+def get_requires_for_build_sdist(config_settings: Config = None) -> List[str]:
     return []
 
 
-def get_requires_for_build_editable(config_settings=None):  # noqa: ANN001, ANN201
+def get_requires_for_build_editable(config_settings: Config = None) -> List[str]:
     return []
 
 
-def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):  # noqa: ANN001, ANN201
+def prepare_metadata_for_build_wheel(metadata_directory: str, config_settings: Config = None) -> str:
     name, version = _names()
     dist_info = f"{name}-{version}.dist-info"
     os.makedirs(os.path.join(metadata_directory, dist_info), exist_ok=True)
@@ -185,16 +189,16 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None): 
 prepare_metadata_for_build_editable = prepare_metadata_for_build_wheel
 
 
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):  # noqa: ANN001, ANN201
+def build_wheel(wheel_directory: str, config_settings: Config = None, metadata_directory: Optional[str] = None) -> str:
     return _write_wheel(wheel_directory, _package_files())
 
 
-def build_editable(wheel_directory, config_settings=None, metadata_directory=None):  # noqa: ANN001, ANN201
+def build_editable(wheel_directory: str, config_settings: Config = None, metadata_directory: Optional[str] = None) -> str:
     pth = (SRC + "\n").encode("utf-8")
     return _write_wheel(wheel_directory, [(f"__editable__.{PACKAGE}.pth", pth)])
 
 
-def build_sdist(sdist_directory, config_settings=None):  # noqa: ANN001, ANN201
+def build_sdist(sdist_directory: str, config_settings: Config = None) -> str:
     name, version = _names()
     base = f"{name}-{version}"
     filename = f"{base}.tar.gz"

@@ -7,7 +7,7 @@ byte is left over.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 from ._wire import Reader, Writer
 from .errors import InvalidArgument, TransportError, broker_error
@@ -68,6 +68,8 @@ TYPE_NAMES: Dict[int, str] = {
     ERROR: "Error",
     PING: "Ping",
 }
+
+T = TypeVar("T")
 
 # Minimum encoded sizes of repeated elements (for Reader.count()).
 _MIN_HEADER = 2 + 4
@@ -332,7 +334,7 @@ def raise_if_error(payload: bytes) -> None:
     raise broker_error(code, message)
 
 
-def decode(payload: bytes, request_type: int, body: Callable[[Reader], object]) -> object:
+def decode(payload: bytes, request_type: int, body: Callable[[Reader], T]) -> T:
     """Checks ``payload`` answers ``request_type`` (raising the broker's error
     for an Error frame) and decodes it with ``body``."""
     raise_if_error(payload)

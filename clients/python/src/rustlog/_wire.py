@@ -8,6 +8,7 @@ first). This mirrors src/protocol/wire.cpp and frame.cpp.
 
 from __future__ import annotations
 
+import builtins
 import struct
 from typing import Optional
 
@@ -71,13 +72,13 @@ class Writer:
         self._buf += _U16.pack(len(b))
         self._buf += b
 
-    def bytes(self, b: bytes, field: str) -> None:
+    def bytes(self, b: builtins.bytes, field: str) -> None:
         if len(b) > 0xFFFFFFFF:
             raise InvalidArgument(f"{field} exceeds 4 GiB")
         self._buf += _U32.pack(len(b))
         self._buf += b
 
-    def nullable_bytes(self, b: Optional[bytes], field: str) -> None:
+    def nullable_bytes(self, b: Optional[builtins.bytes], field: str) -> None:
         if b is None:
             self._buf += _I32.pack(-1)
             return
@@ -89,8 +90,8 @@ class Writer:
     def count(self, n: int, field: str) -> None:
         self.u32(n, field)
 
-    def payload(self) -> bytes:
-        return bytes(self._buf)
+    def payload(self) -> builtins.bytes:
+        return builtins.bytes(self._buf)
 
     def __len__(self) -> int:
         return len(self._buf)
@@ -123,19 +124,19 @@ class Reader:
         return self._take(1, field)[0]
 
     def u16(self, field: str) -> int:
-        return _U16.unpack(self._take(2, field))[0]
+        return int(_U16.unpack(self._take(2, field))[0])
 
     def u32(self, field: str) -> int:
-        return _U32.unpack(self._take(4, field))[0]
+        return int(_U32.unpack(self._take(4, field))[0])
 
     def u64(self, field: str) -> int:
-        return _U64.unpack(self._take(8, field))[0]
+        return int(_U64.unpack(self._take(8, field))[0])
 
     def i32(self, field: str) -> int:
-        return _I32.unpack(self._take(4, field))[0]
+        return int(_I32.unpack(self._take(4, field))[0])
 
     def i64(self, field: str) -> int:
-        return _I64.unpack(self._take(8, field))[0]
+        return int(_I64.unpack(self._take(8, field))[0])
 
     def boolean(self, field: str) -> bool:
         at = self._pos
@@ -155,17 +156,17 @@ class Reader:
             raise self._fail(f"field '{field}' at byte {at} is not valid UTF-8 or contains a NUL byte")
         return s
 
-    def bytes(self, field: str) -> bytes:
-        return bytes(self._take(self.u32(field), field))
+    def bytes(self, field: str) -> builtins.bytes:
+        return builtins.bytes(self._take(self.u32(field), field))
 
-    def nullable_bytes(self, field: str) -> Optional[bytes]:
+    def nullable_bytes(self, field: str) -> Optional[builtins.bytes]:
         at = self._pos
         n = self.i32(field)
         if n == -1:
             return None
         if n < 0:
             raise self._fail(f"field '{field}' at byte {at} has length {n} (only -1 = null may be negative)")
-        return bytes(self._take(n, field))
+        return builtins.bytes(self._take(n, field))
 
     def count(self, field: str, min_element_bytes: int) -> int:
         """A u32 element count, checked against the bytes left first."""
@@ -201,4 +202,4 @@ def frame(payload: bytes, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> byt
 
 def frame_length(header: bytes) -> int:
     """The payload length in a 4-byte frame header."""
-    return _U32.unpack(header)[0]
+    return int(_U32.unpack(header)[0])

@@ -24,6 +24,7 @@ from .types import (
     LATEST,
     BytesLike,
     FetchResult,
+    HeadersLike,
     GroupOffset,
     OffsetLookup,
     ProduceResult,
@@ -40,7 +41,6 @@ CLIENT_VERSION = f"rustlog-python/{__version__}"
 
 #: What ``produce()`` takes per record: a ProducerRecord, or just a value.
 RecordLike = Union[ProducerRecord, bytes, bytearray, memoryview, str, None]
-HeadersLike = Union[Mapping[str, BytesLike], Iterable[Tuple[str, BytesLike]], None]
 ConfigLike = Union[Mapping[str, Any], Iterable[Tuple[str, Any]], None]
 
 
@@ -218,7 +218,7 @@ class Client:
         if t is not None:
             t += extra_wait
         conn.send(data, t)
-        return codec.decode(conn.receive(t), request_type, body)  # type: ignore[return-value]
+        return codec.decode(conn.receive(t), request_type, body)
 
     # -------------------------------------------------------------- general
 
@@ -294,7 +294,7 @@ class Client:
                 e.message = f"produce to {topic}/{partition}: {e.message}"
                 e.args = (e.message,)
             raise
-        return codec.produce_result(topic, partition, answer)  # type: ignore[arg-type]
+        return codec.produce_result(topic, partition, answer)
 
     # -------------------------------------------------------------- consume
 

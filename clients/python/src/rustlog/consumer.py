@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Deque, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Deque, Dict, Iterator, List, Optional, Sequence
 
 from .client import Client
 from .errors import InvalidArgument, OffsetOutOfRange
@@ -106,10 +106,10 @@ class Consumer:
         self.max_wait = float(max_wait)
         self.min_bytes = min_bytes
         self.consumer_timeout = consumer_timeout
-        kw = {"request_timeout": request_timeout, "connect_timeout": connect_timeout}
+        kw: Dict[str, Any] = {"request_timeout": request_timeout, "connect_timeout": connect_timeout}
         if client_id is not None:
             kw["client_id"] = client_id
-        self.client = Client(address, **kw)  # type: ignore[arg-type]
+        self.client = Client(address, **kw)
         try:
             if partitions is None:
                 chosen = list(range(self.client.partition_count(topic)))
@@ -219,8 +219,9 @@ class Consumer:
     # -------------------------------------------------------------- reading
 
     def _fetch_into(self, p: _Part, wait: float) -> None:
+        assert p.position is not None  # resolved before any fetch
         if not p.buffer:
-            p.fetch_next = p.position  # type: ignore[assignment]
+            p.fetch_next = p.position
         start = p.fetch_next
         try:
             r = self.client.fetch(self.topic, p.partition, start, max_bytes=self.max_bytes, max_wait=wait,

@@ -26,19 +26,19 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future
-from typing import Deque, Dict, List, Optional, Tuple
+from typing import Any, Deque, Dict, List, Optional, Tuple
 
 from . import _codec as codec
-from .client import Client, HeadersLike, partition_for_key, to_wire_record
+from .client import Client, partition_for_key, to_wire_record
 from .errors import InvalidArgument, RequestTimeout, RustLogError, TooLarge, TransportError
-from .types import BROKER_TIME, BytesLike, ProducerRecord
+from .types import BROKER_TIME, BytesLike, HeadersLike, ProducerRecord
 
 # ProduceEx bytes besides the records: type, topic length, partition,
 # timestamp, record count (the topic itself is added per batch).
 _REQUEST_OVERHEAD = 1 + 2 + 4 + 8 + 4
 
 
-class SendFuture(Future):  # type: ignore[type-arg]
+class SendFuture(Future[int]):
     """The outcome of one ``send()``: ``result()`` is the record's offset, or
     raises the error that kept it from being written.
 
@@ -53,7 +53,8 @@ class SendFuture(Future):  # type: ignore[type-arg]
         self.timestamp: Optional[int] = None
 
     def __repr__(self) -> str:
-        return f"<SendFuture {self.topic}/{self.partition} {self._state}>"
+        state = "done" if self.done() else "running" if self.running() else "pending"
+        return f"<SendFuture {self.topic}/{self.partition} {state}>"
 
 
 class _Batch:
@@ -111,11 +112,11 @@ class Producer:
         self.linger = float(linger)
         self.max_in_flight = max_in_flight
         self.buffer_memory = buffer_memory
-        kw = {"request_timeout": request_timeout, "connect_timeout": connect_timeout}
+        kw: Dict[str, Any] = {"request_timeout": request_timeout, "connect_timeout": connect_timeout}
         if client_id is not None:
             kw["client_id"] = client_id
         self._client_kw = kw
-        self._io = Client(address, **kw)  # type: ignore[arg-type]
+        self._io = Client(address, **kw)
         self.address = self._io.address
         self._request_timeout = self._io.request_timeout
         self._max_frame_bytes = self._io.server.max_frame_bytes
@@ -257,7 +258,7 @@ class Producer:
             if n is not None:
                 return n
             if self._meta is None or not self._meta.connected:
-                self._meta = Client(self.address, **self._client_kw)  # type: ignore[arg-type]
+                self._meta = Client(self.address, **self._client_kw)
             n = self._meta.partition_count(topic)
             self._partitions[topic] = n
             return n
@@ -351,7 +352,7 @@ class Producer:
                 self._seal(batch)
             elif deadline is None or due < deadline:
                 deadline = due
-        out = []
+        out: List[_Batch] = []
         while self._ready and len(self._in_flight) + len(out) < self.max_in_flight:
             out.append(self._ready.popleft())
         done = self._closing and not self._open and not self._ready and not self._in_flight and not out
@@ -373,7 +374,7 @@ class Producer:
             for batch in to_send:
                 self._send_batch(batch)
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            watch = [self._wake_r]
+            watch: List[Any] = [self._wake_r]
             if self._in_flight and self._io.connected:
                 watch.append(self._io._connection())
                 if self._request_timeout is not None:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 Header = Tuple[str, bytes]
 
 #: What may be given as a key or value: bytes-like, a str (sent as UTF-8) or None.
 BytesLike = Union[bytes, bytearray, memoryview, str, None]
+
+#: Headers as given when producing: a mapping or (name, value) pairs; names may repeat in pairs.
+HeadersLike = Union[Mapping[str, BytesLike], Iterable[Tuple[str, BytesLike]], None]
 
 #: ``ListOffsets`` specs (and ``Client.list_offsets(spec=...)``).
 EARLIEST = -2
@@ -62,7 +65,7 @@ class ProducerRecord:
 
     value: BytesLike
     key: BytesLike = None
-    headers: Optional[List[Tuple[str, BytesLike]]] = None
+    headers: HeadersLike = None
     timestamp: int = BROKER_TIME
 
 
