@@ -14,6 +14,7 @@
 #include "broker/broker.h"
 #include "broker/broker_config.h"
 #include "broker/event_loop.h"
+#include "common/clock.h"
 #include "metrics/http_server.h"
 #include "metrics/status_json.h"
 #include "storage/atomic_file.h"
@@ -115,15 +116,13 @@ int main(int argc, char** argv) {
 
   const auto t0 = std::chrono::steady_clock::now();
   Broker broker(cfg);
-  broker.metrics().start_time_unix_ms.set(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              std::chrono::system_clock::now().time_since_epoch())
-                                              .count());
+  broker.metrics().start_time_unix_ms.set(wall_ms());
   RegistryOpenReport report;
   if (Status st = broker.open(&report); !st) {
     spdlog::error("cannot open data dir {}: {}", cfg.data_dir, st.message());
     return 1;
   }
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const double ms = ms_since(t0);
   broker.metrics().recovery_duration_ns.set(static_cast<int64_t>(ms * 1e6));
   spdlog::info(
       "recovered {} partitions in {:.1f} ms: {} bytes rescanned, {} bytes truncated, {} indexes rebuilt, "

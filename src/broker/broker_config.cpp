@@ -3,6 +3,8 @@
 #include <charconv>
 #include <toml++/toml.h>
 
+#include "common/host_port.h"
+
 namespace rustlog {
 
 namespace {
@@ -129,23 +131,13 @@ const std::vector<ConfigOption>& config_options() {
 
 Status BrokerConfig::split_host_port(const std::string& field, const std::string& value,
                                      std::string* host, uint16_t* port) {
-  auto bad = [&] {
-    return Status(ErrorCode::kInvalidRequest,
-                  "bad value '" + value + "' for " + field + ": expected HOST:PORT, e.g. 127.0.0.1:9092 or [::1]:9092");
-  };
-  const auto colon = value.rfind(':');
-  if (colon == std::string::npos || colon == 0) return bad();
-  std::string h = value.substr(0, colon);
-  if (h.front() == '[') {
-    if (h.back() != ']') return bad();
-    h = h.substr(1, h.size() - 2);
-  }
-  uint32_t p = 0;
-  const std::string ps = value.substr(colon + 1);
-  auto [ptr, ec] = std::from_chars(ps.data(), ps.data() + ps.size(), p);
-  if (ec != std::errc() || ptr != ps.data() + ps.size() || ps.empty() || p > 65535) return bad();
-  *host = h;
-  *port = static_cast<uint16_t>(p);
+  auto hp = parse_host_port(value, {.default_port = std::nullopt, .allow_port_zero = true});
+  if (!hp)
+    return Status(ErrorCode::kInvalidRequest, "bad value '" + value + "' for " + field + ": " +
+                                                  hp.status().message() +
+                                                  " (expected HOST:PORT, e.g. 127.0.0.1:9092 or [::1]:9092)");
+  *host = std::move(hp->host);
+  *port = hp->port;
   return Status::ok();
 }
 

@@ -1,9 +1,8 @@
 // The broker's side of the metrics: per-partition counters, and the snapshot
 // of partition and group numbers the event loop publishes for the HTTP
 // endpoint (which must never touch broker state itself).
-#include <chrono>
-
 #include "broker/broker.h"
+#include "common/clock.h"
 #include "topics/topic_name.h"
 
 namespace rustlog {
@@ -11,15 +10,6 @@ namespace rustlog {
 namespace {
 constexpr int64_t kPublishMinIntervalMs = 100;   // while requests change things
 constexpr int64_t kPublishMaxIntervalMs = 1000;  // when idle (flushes may still move high watermarks)
-
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 // (now - then) per second over `ms`.
 double per_sec(uint64_t now, uint64_t then, int64_t ms) {
   return ms > 0 && now > then ? static_cast<double>(now - then) * 1000.0 / static_cast<double>(ms) : 0.0;
@@ -60,7 +50,7 @@ uint64_t Broker::take_flushed_bytes(PartitionLog* log) {
 
 void Broker::publish_metrics() {
   auto snap = std::make_unique<metrics::MetricsSnapshot>();
-  snap->taken_unix_ms = unix_ms();
+  snap->taken_unix_ms = wall_ms();
   // Recent rates and fsync latency: the difference to the oldest sample of
   // a trailing window (metrics/trailing.h) on the loop's steady clock.
   const int64_t now = steady_ms();

@@ -3,7 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <chrono>
+#include "common/clock.h"
 
 namespace rustlog {
 
@@ -64,9 +64,9 @@ void ParallelFlusher::flush_one(PartitionLog* log) {
     (void)log->flush();
     return;
   }
-  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t t0 = steady_ns();
   const Status st = log->flush();
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  const int64_t ns = steady_ns() - t0;
   metrics_->fsync_latency.record(static_cast<uint64_t>(ns));
   if (!st) metrics_->fsync_errors.inc();
 }

@@ -1,9 +1,10 @@
 #include "client/client.h"
 
-#include <charconv>
 #include <cstdlib>
 #include <utility>
 #include <variant>
+
+#include "common/host_port.h"
 
 namespace rustlog::client {
 
@@ -31,44 +32,15 @@ ClientError broker_error(const ErrorResponse& error) {
 
 // ------------------------------------------------------------------ helpers
 
-std::string BrokerAddress::to_string() const {
-  const bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
+std::string BrokerAddress::to_string() const { return HostPort{host, port}.to_string(); }
 
 ClientResult<BrokerAddress> parse_broker_address(std::string_view text) {
-  auto bad = [&](const std::string& why) {
-    return ClientError::invalid_argument("bad broker address '" + std::string(text) + "': " + why +
+  auto hp = parse_host_port(text, {.default_port = uint16_t{9092}, .allow_port_zero = false});
+  if (!hp)
+    return ClientError::invalid_argument("bad broker address '" + std::string(text) + "': " +
+                                         hp.status().message() +
                                          " (expected HOST:PORT, e.g. 127.0.0.1:9092)");
-  };
-  BrokerAddress a;
-  std::string_view host = text, port;
-  if (!text.empty() && text.front() == '[') {
-    const size_t close = text.find(']');
-    if (close == std::string_view::npos) return bad("missing ']'");
-    host = text.substr(1, close - 1);
-    std::string_view rest = text.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return bad("expected ':' after ']'");
-      port = rest.substr(1);
-      if (port.empty()) return bad("empty port");
-    }
-  } else if (const size_t colon = text.rfind(':'); colon != std::string_view::npos) {
-    if (text.find(':') != colon) return bad("an IPv6 address needs brackets: [::1]:9092");
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (port.empty()) return bad("empty port");
-  }
-  if (host.empty()) return bad("empty host");
-  a.host = std::string(host);
-  if (!port.empty()) {
-    unsigned v = 0;
-    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
-    if (ec != std::errc() || p != port.data() + port.size() || v == 0 || v > 65535)
-      return bad("port must be a number from 1 to 65535");
-    a.port = static_cast<uint16_t>(v);
-  }
-  return a;
+  return BrokerAddress{std::move(hp->host), hp->port};
 }
 
 std::string default_broker_address() {

@@ -44,6 +44,15 @@ TEST(PackageInstallTest, OutsideProjectBuildsAgainstTheInstalledPackage) {
   for (const auto& e : fs::recursive_directory_iterator(prefix))
     config |= e.path().filename() == "rustlogConfig.cmake";
   EXPECT_TRUE(config);
+  // The client package holds common + protocol + client only: no storage
+  // header and no storage (or other engine) library.
+  for (const auto& e : fs::recursive_directory_iterator(prefix)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_NE(e.path().parent_path().filename(), "storage") << e.path();
+    EXPECT_EQ(name.find("rustlog_storage"), std::string::npos) << e.path();
+    EXPECT_EQ(name.find("rustlog_broker"), std::string::npos) << e.path();
+  }
+  EXPECT_FALSE(fs::exists(prefix + "/include/rustlog/storage"));
 
   std::vector<std::string> configure = {cmake, "-S", src + "/tests/package", "-B", build,
                                         "-DCMAKE_PREFIX_PATH=" + prefix};

@@ -16,6 +16,7 @@
 #include "bin/commands/commands.h"
 #include "bin/commands/net_common.h"
 #include "client/consumer.h"
+#include "common/clock.h"
 
 namespace rustlog::cli {
 namespace {
@@ -53,9 +54,7 @@ std::optional<int64_t> parse_time_us(const std::string& s, std::string* why) {
     *why = "empty";
     return std::nullopt;
   }
-  const int64_t now_us =
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const int64_t now_us = wall_us();
   // Duration ago.
   std::string d = s;
   if (d.front() == '-') d.erase(0, 1);
