@@ -7,10 +7,8 @@
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
-#include <limits>
 
-#include "common/byte_order.h"
-#include "common/crc32c.h"
+#include "storage/batch_scanner.h"
 #include "storage/file.h"
 #include "storage/segment.h"
 
@@ -52,45 +50,39 @@ std::string hex32(uint32_t v) {
   return buf;
 }
 
-// Why the header bytes at p (n available) do not start a whole batch. Called
-// only after parse_batch_header refused them.
-std::string header_problem(const uint8_t* p, uint64_t n, HeaderCheck check) {
-  if (check == HeaderCheck::kIncomplete) {
-    if (n < kBatchHeaderSize)
-      return "only " + std::to_string(n) + " bytes left, fewer than a " +
+// Why the scanner refused the bytes at a fault (`left` bytes to the end).
+std::string fault_reason(const ScanEvent& ev, uint64_t left, uint64_t segment_base,
+                         const uint8_t* bytes) {
+  const BatchHeader& h = ev.header;
+  switch (ev.reason) {
+    case BatchError::kShortHeader:
+      return "only " + std::to_string(left) + " bytes left, fewer than a " +
              std::to_string(kBatchHeaderSize) + "-byte batch header (torn write)";
-    const uint64_t total = kBatchLogOverhead + get_u32(p + kBatchLengthOffset);
-    return "batch declares " + std::to_string(total) + " bytes but only " + std::to_string(n) +
-           " are left (torn write, or a damaged length field)";
+    case BatchError::kShortBatch:
+      return "batch declares " + std::to_string(h.total_size()) + " bytes but only " +
+             std::to_string(left) + " are left (torn write, or a damaged length field)";
+    case BatchError::kBadLength:
+      return "batch length " + std::to_string(h.batch_length) + " is out of range";
+    case BatchError::kBadMagic:
+      return "magic byte " + std::to_string(h.magic) + " (expected " + std::to_string(kBatchMagic) + ")";
+    case BatchError::kBadHeader:
+      return "impossible header fields (record count, offset delta or base offset)";
+    case BatchError::kOffsetBackwards:
+    case BatchError::kOffsetMismatch:
+      return "batch base offset " + std::to_string(h.base_offset) +
+             " goes backwards (expected at least " + std::to_string(ev.first_offset) + ")";
+    case BatchError::kOutsideSegment:
+      return "batch offsets " + std::to_string(h.base_offset) + ".." + std::to_string(h.last_offset()) +
+             " do not belong to the segment based at " + std::to_string(segment_base);
+    case BatchError::kCrcMismatch:
+      // After a CRC mismatch the length field is not trusted either.
+      return "CRC mismatch in the batch claiming offsets " + std::to_string(h.base_offset) + ".." +
+             std::to_string(h.last_offset()) + " (stored " + hex32(h.crc) + ", computed " +
+             hex32(compute_batch_crc(bytes, h.total_size())) + ")";
+    case BatchError::kOk: break;
   }
-  const uint32_t len = get_u32(p + kBatchLengthOffset);
-  if (len < kBatchHeaderSize - kBatchLogOverhead || len > kMaxBatchBytes)
-    return "batch length " + std::to_string(len) + " is out of range";
-  if (n >= kBatchHeaderSize && p[12] != kBatchMagic)
-    return "magic byte " + std::to_string(p[12]) + " (expected " + std::to_string(kBatchMagic) +
-           ")";
-  return "impossible header fields (record count, offset delta or base offset)";
+  return batch_error_name(ev.reason);
 }
-
-struct Walker {
-  const uint8_t* data;
-  uint64_t size;
-  uint64_t segment_base;
-
-  // Mirrors Segment::read_batch_at's acceptance rule for a header at pos.
-  bool header_ok(uint64_t pos, uint64_t min_next, BatchHeader* h) const {
-    if (parse_batch_header(data + pos, size - pos, h) != HeaderCheck::kOk) return false;
-    return h->base_offset >= min_next && h->base_offset >= segment_base &&
-           h->last_offset() - segment_base <= std::numeric_limits<uint32_t>::max();
-  }
-  // Mirrors Segment::resync: the next position after pos holding a header
-  // that parses, continues the offsets, and carries a valid CRC.
-  std::optional<uint64_t> resync(uint64_t pos, uint64_t min_next, BatchHeader* h) const {
-    for (uint64_t q = pos + 1; q + kBatchHeaderSize <= size; ++q)
-      if (header_ok(q, min_next, h) && batch_crc_ok(data + q, *h)) return q;
-    return std::nullopt;
-  }
-};
 
 }  // namespace
 
@@ -103,106 +95,89 @@ Result<DumpSummary> walk_segment(const std::string& log_path, const DumpOptions&
   summary.file_bytes = file.size();
   summary.base_offset =
       Segment::parse_log_file_name(std::filesystem::path(log_path).filename().string());
-  const Walker w{file.data(), file.size(), summary.base_offset.value_or(0)};
+  const uint64_t segment_base = summary.base_offset.value_or(0);
 
-  auto report = [&](uint64_t pos, uint64_t min_next, const std::string& why,
-                    std::optional<uint64_t> resume, const BatchHeader& next) {
+  auto report = [&](const ScanEvent& ev) {
     DumpProblem pr;
-    pr.position = pos;
-    pr.first_offset = min_next;
-    pr.resume_position = resume;
+    pr.position = ev.position;
+    pr.first_offset = ev.first_offset;
     std::string& m = pr.message;
-    m = log_path + ": byte " + std::to_string(pos) + ": " + why;
-    if (resume) {
+    m = log_path + ": byte " + std::to_string(ev.position) + ": " +
+        fault_reason(ev, file.size() - ev.position, segment_base, file.data() + ev.position);
+    if (ev.kind == ScanKind::kCorrupt) {
+      const BatchHeader& next = ev.resume_header;
+      pr.resume_position = ev.resume_position;
       pr.resume_offset = next.base_offset;
-      if (next.base_offset > min_next)
-        m += "; offsets " + std::to_string(min_next) + ".." + std::to_string(next.base_offset - 1) +
-             " are unreadable";
+      if (next.base_offset > ev.first_offset)
+        m += "; offsets " + std::to_string(ev.first_offset) + ".." +
+             std::to_string(next.base_offset - 1) + " are unreadable";
       else
         m += "; no offsets are missing";
-      m += "; the next valid batch is at byte " + std::to_string(*resume) + " (offset " +
+      m += "; the next valid batch is at byte " + std::to_string(ev.resume_position) + " (offset " +
            std::to_string(next.base_offset) + ")";
     } else {
-      m += "; offsets from " + std::to_string(min_next) +
+      m += "; offsets from " + std::to_string(ev.first_offset) +
            " on are unreadable: no valid batch follows before the end of the file (byte " +
-           std::to_string(w.size) + ")";
+           std::to_string(file.size()) + ")";
     }
     ++summary.problems;
     if (visitor.on_problem) visitor.on_problem(pr);
   };
 
-  uint64_t pos = 0;
-  uint64_t min_next = w.segment_base;
+  MemoryBytes bytes(file.data(), file.size());
+  BatchScanner sc(bytes, ScanStart{.position = 0, .next_offset = segment_base, .segment_base = segment_base});
+  ScanEvent ev;
   std::vector<Record> scratch;
-  while (pos < w.size) {
-    if (summary.batches >= options.max_batches) {
+  summary.end_position = file.size();
+  while (true) {
+    if (summary.batches >= options.max_batches && sc.position() < file.size()) {
       summary.limited = true;
+      summary.end_position = sc.position();
       break;
     }
-    const uint8_t* p = w.data + pos;
-    const uint64_t left = w.size - pos;
-    BatchHeader h;
-    std::string why;
-    const HeaderCheck check = parse_batch_header(p, left, &h);
-    if (check != HeaderCheck::kOk) {
-      why = header_problem(p, left, check);
-    } else if (h.base_offset < min_next) {
-      why = "batch base offset " + std::to_string(h.base_offset) +
-            " goes backwards (expected at least " + std::to_string(min_next) + ")";
-    } else if (h.base_offset < w.segment_base ||
-               h.last_offset() - w.segment_base > std::numeric_limits<uint32_t>::max()) {
-      why = "batch offsets " + std::to_string(h.base_offset) + ".." +
-            std::to_string(h.last_offset()) + " do not belong to the segment based at " +
-            std::to_string(w.segment_base);
-    } else {
-      DumpedBatch b;
-      b.position = pos;
-      b.header = h;
-      b.computed_crc = compute_batch_crc(p, h.total_size());
-      b.crc_ok = b.computed_crc == h.crc;
-      if (b.crc_ok) {
-        scratch.clear();
-        Status st = decode_batch(p, h.total_size(), nullptr, options.records ? &b.records : &scratch);
-        if (!st) {
-          b.decode_error = st.message();
-          b.records.clear();
-        }
+    if (!sc.next(&ev, OnFault::kResync)) break;
+    const BatchHeader& h = ev.header;
+    if (ev.kind != ScanKind::kBatch) {
+      if (ev.reason == BatchError::kCrcMismatch) {  // listed, then reported
+        DumpedBatch b;
+        b.position = ev.position;
+        b.header = h;
+        b.computed_crc = compute_batch_crc(file.data() + ev.position, h.total_size());
+        ++summary.batches;
+        if (visitor.on_batch) visitor.on_batch(b);
       }
-      ++summary.batches;
-      if (visitor.on_batch) visitor.on_batch(b);
-      if (b.crc_ok) {
-        summary.records += h.record_count;
-        if (!b.decode_error.empty()) {
-          // The CRC vouches for the bytes, so the length is trusted and the
-          // walk goes on; the records themselves were written malformed.
-          DumpProblem pr;
-          pr.position = pos;
-          pr.resume_position = pos + h.total_size();
-          pr.first_offset = h.base_offset;
-          pr.resume_offset = h.next_offset();
-          pr.message = log_path + ": byte " + std::to_string(pos) + ": " + b.decode_error;
-          ++summary.problems;
-          if (visitor.on_problem) visitor.on_problem(pr);
-        }
-        min_next = h.next_offset();
-        pos += h.total_size();
-        continue;
-      }
-      // After a CRC mismatch the length field is not trusted either.
-      why = "CRC mismatch in the batch claiming offsets " + std::to_string(h.base_offset) + ".." +
-            std::to_string(h.last_offset()) + " (stored " + hex32(h.crc) + ", computed " +
-            hex32(b.computed_crc) + ")";
+      report(ev);
+      if (ev.kind == ScanKind::kTornTail) break;
+      continue;
     }
-    BatchHeader next;
-    const auto resume = w.resync(pos, min_next, &next);
-    report(pos, min_next, why, resume, next);
-    if (!resume) {
-      pos = w.size;
-      break;
+    DumpedBatch b;
+    b.position = ev.position;
+    b.header = h;
+    b.computed_crc = h.crc;
+    b.crc_ok = true;
+    scratch.clear();
+    Status st = decode_batch(ev.bytes, h.total_size(), nullptr, options.records ? &b.records : &scratch);
+    if (!st) {
+      b.decode_error = st.message();
+      b.records.clear();
     }
-    pos = *resume;
+    ++summary.batches;
+    if (visitor.on_batch) visitor.on_batch(b);
+    summary.records += h.record_count;
+    if (!b.decode_error.empty()) {
+      // The CRC vouches for the bytes, so the length is trusted and the
+      // walk goes on; the records themselves were written malformed.
+      DumpProblem pr;
+      pr.position = ev.position;
+      pr.resume_position = ev.position + h.total_size();
+      pr.first_offset = h.base_offset;
+      pr.resume_offset = h.next_offset();
+      pr.message = log_path + ": byte " + std::to_string(ev.position) + ": " + b.decode_error;
+      ++summary.problems;
+      if (visitor.on_problem) visitor.on_problem(pr);
+    }
   }
-  summary.end_position = pos;
+  RUSTLOG_RETURN_IF_ERROR(sc.status());
   return summary;
 }
 

@@ -118,7 +118,8 @@ class Broker {
   // Remembers a log that took an append this turn (each once) for group commit.
   void note_appended(PartitionLog* log);
   Result<PartitionLog*> writable_partition(const std::string& topic, uint32_t partition);
-  Result<ReadResult> read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes);
+  Result<ReadResult> read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes,
+                                  size_t first_batch_max = SIZE_MAX);
   Out append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us, Reply& reply,
              AppendInfo* info);
 

@@ -23,33 +23,16 @@ Status out_of_range(uint64_t offset, uint64_t start, uint64_t end) {
 }
 }  // namespace
 
-Result<ReadResult> Broker::read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes) {
+Result<ReadResult> Broker::read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes,
+                                        size_t first_batch_max) {
   const uint64_t end = visible_end(log);
   if (offset < log.log_start_offset() || offset > log.high_watermark())
     return out_of_range(offset, log.log_start_offset(), end);
-  if (offset >= end) {
-    ReadResult r;
-    r.next_offset = offset;
-    r.high_watermark = end;
-    r.log_start_offset = log.log_start_offset();
-    return r;
-  }
-  auto r = log.read(offset, max_bytes == 0 ? 1 : max_bytes);
-  if (!r) return r;
-  r->high_watermark = end;
-  if (log.high_watermark() == end) return r;
-  // Drop batches past what is durable (appended this turn, flush pending).
-  size_t keep = 0;
-  uint64_t next = offset;
-  const auto* p = reinterpret_cast<const uint8_t*>(r->data.data());
-  while (keep < r->data.size()) {
-    BatchHeader h;
-    if (parse_batch_header(p + keep, r->data.size() - keep, &h) != HeaderCheck::kOk || h.base_offset >= end) break;
-    keep += h.total_size();
-    next = h.next_offset();
-  }
-  r->data.resize(keep);
-  r->next_offset = next;
+  // Nothing past what is durable (appended this turn, flush pending).
+  auto r = log.read(offset, ReadLimits{.max_bytes = max_bytes == 0 ? 1 : max_bytes,
+                                       .first_batch_max = first_batch_max,
+                                       .max_offset = end});
+  if (r) r->high_watermark = end;
   return r;
 }
 
@@ -116,7 +99,10 @@ bool Broker::fetch_step(LegacyFetchState& st, Status* err) {
   }
   PartitionLog& log = **p;
   const uint64_t slice = std::min(kFetchSliceBytes, st.batch_budget);
-  auto rr = read_visible(log, st.read_at, static_cast<uint32_t>(slice));
+  // After the first slice, only whole batches that still fit in what
+  // max_bytes leaves.
+  auto rr = read_visible(log, st.read_at, static_cast<uint32_t>(slice),
+                         st.first ? SIZE_MAX : static_cast<size_t>(st.batch_budget));
   if (!rr) {
     if (st.first) {
       *err = rr.status();
@@ -124,22 +110,8 @@ bool Broker::fetch_step(LegacyFetchState& st, Status* err) {
     }
     return complete();  // as one read returns what was good before a bad batch
   }
-  std::string_view data = rr->data;
-  uint64_t next = rr->next_offset;
-  if (!st.first) {
-    // Only whole batches that still fit in what max_bytes leaves.
-    size_t keep = 0;
-    const auto* b = reinterpret_cast<const uint8_t*>(data.data());
-    while (keep < data.size()) {
-      BatchHeader h;
-      if (parse_batch_header(b + keep, data.size() - keep, &h) != HeaderCheck::kOk ||
-          keep + h.total_size() > st.batch_budget)
-        break;
-      keep += h.total_size();
-      next = h.next_offset();
-    }
-    data = data.substr(0, keep);
-  }
+  const std::string_view data = rr->data;
+  const uint64_t next = rr->next_offset;
   if (data.empty()) return complete();
   bool full = false;
   if (Status s = st.enc.add(data, st.frame, &full); !s) {

@@ -5,7 +5,6 @@
 #include "protocol/message_type.h"
 #include "protocol/wire.h"
 #include "common/byte_order.h"
-#include "common/crc32c.h"
 #include "storage/record_batch.h"
 #include "common/varint.h"
 
@@ -36,17 +35,6 @@ bool parse_legacy_produce(std::string_view payload, LegacyProduce* out) {
   return true;
 }
 
-namespace {
-inline uint8_t* put_uvarint_raw(uint8_t* q, uint64_t v) {
-  while (v >= 0x80) {
-    *q++ = static_cast<uint8_t>(v | 0x80);
-    v >>= 7;
-  }
-  *q++ = static_cast<uint8_t>(v);
-  return q;
-}
-}  // namespace
-
 void build_legacy_batch(const LegacyProduce& lp, int64_t now_us, std::string& out,
                         uint64_t base_offset) {
   // Record: uvarint body_length | 0 attributes | varint ts_delta (0) |
@@ -62,28 +50,25 @@ void build_legacy_batch(const LegacyProduce& lp, int64_t now_us, std::string& ou
     const uint32_t vlen = get_u32(r);
     const int64_t vl = static_cast<int64_t>(vlen);
     const size_t body = 1 + 1 + uvarint_size(i) + 1 + varint_size(vl) + vlen + 1;
-    q = put_uvarint_raw(q, body);
+    q = put_uvarint(q, body);
     *q++ = 0;                              // attributes
     *q++ = 0;                              // timestamp delta 0 (zig-zag)
-    q = put_uvarint_raw(q, i);             // offset delta
+    q = put_uvarint(q, i);                 // offset delta
     *q++ = 1;                              // key length -1 (zig-zag)
-    q = put_uvarint_raw(q, zigzag_encode(vl));
+    q = put_uvarint(q, zigzag_encode(vl));
     std::memcpy(q, r + 4, vlen);
     q += vlen;
     *q++ = 0;                              // no headers
     r += 4 + vlen;
   }
   out.resize(static_cast<size_t>(q - base));
-  base = reinterpret_cast<uint8_t*>(out.data());
-  put_u64(base, base_offset);
-  put_u32(base + 8, static_cast<uint32_t>(out.size() - kBatchLogOverhead));
-  base[12] = kBatchMagic;
-  put_u16(base + 17, 0);
-  put_u32(base + 19, lp.count - 1);
-  put_u64(base + 23, static_cast<uint64_t>(now_us));
-  put_u64(base + 31, static_cast<uint64_t>(now_us));
-  put_u32(base + 39, lp.count);
-  put_u32(base + kBatchCrcOffset, compute_batch_crc(base, out.size()));
+  BatchHeader h;
+  h.base_offset = base_offset;
+  h.last_offset_delta = lp.count - 1;
+  h.first_timestamp = now_us;
+  h.max_timestamp = now_us;
+  h.record_count = lp.count;
+  encode_batch_header(reinterpret_cast<uint8_t*>(out.data()), out.size(), h);
 }
 
 }  // namespace rustlog

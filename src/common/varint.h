@@ -9,15 +9,18 @@
 
 namespace rustlog {
 
-inline void put_uvarint(std::string& out, uint64_t v) {
-  char buf[10];
-  size_t n = 0;
+// Writes v at q (at most 10 bytes) and returns the byte after it.
+inline uint8_t* put_uvarint(uint8_t* q, uint64_t v) {
   while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
+    *q++ = static_cast<uint8_t>(v | 0x80);
     v >>= 7;
   }
-  buf[n++] = static_cast<char>(v);
-  out.append(buf, n);
+  *q++ = static_cast<uint8_t>(v);
+  return q;
+}
+inline void put_uvarint(std::string& out, uint64_t v) {
+  uint8_t buf[10];
+  out.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(put_uvarint(buf, v) - buf));
 }
 
 inline uint64_t zigzag_encode(int64_t v) {

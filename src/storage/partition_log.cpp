@@ -7,8 +7,9 @@
 #include <chrono>
 #include <filesystem>
 
-#include "storage/atomic_file.h"
 #include "common/byte_order.h"
+#include "common/clock.h"
+#include "storage/atomic_file.h"
 #include "storage/roll_policy.h"
 
 namespace rustlog {
@@ -36,8 +37,7 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(const std::string& dir,
   std::unique_ptr<PartitionLog> log(new PartitionLog(dir, config, cache));
   const auto t0 = std::chrono::steady_clock::now();
   RUSTLOG_RETURN_IF_ERROR(log->recover(recovery_point));
-  log->report_.duration_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  log->report_.duration_ms = ms_since(t0);
   return log;
 }
 
@@ -152,7 +152,7 @@ Result<AppendInfo> PartitionLog::append(std::string& batch, int64_t now_us) {
   if (!fatal_.is_ok()) return fatal_;
   auto* p = reinterpret_cast<uint8_t*>(batch.data());
   BatchHeader h;
-  if (parse_batch_header(p, batch.size(), &h) != HeaderCheck::kOk || h.total_size() != batch.size())
+  if (parse_batch_header(p, batch.size(), &h) != BatchError::kOk || h.total_size() != batch.size())
     return Status(ErrorCode::kInvalidRequest, "append: not one whole record batch");
   if (batch.size() > config_.segment_bytes)
     return Status(ErrorCode::kTooLarge, "batch of " + std::to_string(batch.size()) +
@@ -224,7 +224,7 @@ size_t PartitionLog::segment_index_for(uint64_t offset) const {
   return it == segments_.begin() ? 0 : static_cast<size_t>(it - segments_.begin()) - 1;
 }
 
-Result<ReadResult> PartitionLog::read(uint64_t offset, size_t max_bytes) {
+Result<ReadResult> PartitionLog::read(uint64_t offset, const ReadLimits& limits) {
   ReadResult r;
   r.high_watermark = next_offset_;
   r.log_start_offset = log_start_offset();
@@ -233,12 +233,14 @@ Result<ReadResult> PartitionLog::read(uint64_t offset, size_t max_bytes) {
     return Status(ErrorCode::kOffsetOutOfRange,
                   "offset " + std::to_string(offset) + " is out of range: valid offsets are " +
                       std::to_string(r.log_start_offset) + ".." + std::to_string(next_offset_));
-  if (offset == next_offset_) return r;
+  if (offset == next_offset_ || offset >= limits.max_offset) return r;
+  const size_t max_bytes = limits.max_bytes;
   size_t i = segment_index_for(offset);
   uint64_t want = offset;
   for (; i < segments_.size(); ++i) {
     Segment& s = *segments_[i];
     if (want >= s.next_offset()) continue;  // offsets missing at the segment's end (compaction)
+    if (want >= limits.max_offset) break;
     auto loc = s.locate(std::max(want, s.base_offset()));
     if (!loc) {
       if (loc.status().code() == ErrorCode::kOffsetOutOfRange) continue;
@@ -248,8 +250,11 @@ Result<ReadResult> PartitionLog::read(uint64_t offset, size_t max_bytes) {
     const size_t before = r.data.size();
     const size_t budget = before == 0 ? max_bytes : (max_bytes > before ? max_bytes - before : 0);
     if (before > 0 && budget == 0) break;
+    ReadLimits seg = limits;
+    seg.max_bytes = budget;
+    if (before > 0) seg.first_batch_max = budget;  // only the read's first batch may exceed it
     uint64_t next = r.next_offset;
-    Status st = s.read_batches(*loc, budget, /*at_least_one=*/before == 0, r.data, &next);
+    Status st = s.read_batches(*loc, seg, r.data, &next);
     if (!st) {
       if (!r.data.empty()) break;
       return st;

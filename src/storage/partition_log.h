@@ -62,11 +62,16 @@ class PartitionLog {
   bool flush_due(int64_t now_ms) const;
   bool has_unflushed() const { return recovery_point_ < next_offset_; }
 
-  // Whole batches from the one holding `offset` (at least one when any
-  // exists at or after it, then more while they fit in max_bytes).
+  // Whole batches from the one holding `offset`, within `limits`
+  // (segment.h: by default at least one batch when any exists at or after
+  // the offset, then more while they fit in max_bytes; none at or past
+  // limits.max_offset, so a caller never gets what it may not serve).
   // kOffsetOutOfRange (message names the valid range) outside
   // [log_start_offset, high_watermark].
-  Result<ReadResult> read(uint64_t offset, size_t max_bytes);
+  Result<ReadResult> read(uint64_t offset, const ReadLimits& limits);
+  Result<ReadResult> read(uint64_t offset, size_t max_bytes, uint64_t max_offset = UINT64_MAX) {
+    return read(offset, ReadLimits{.max_bytes = max_bytes, .max_offset = max_offset});
+  }
   // First offset whose timestamp >= ts; high_watermark() when none.
   Result<uint64_t> offset_for_time(int64_t ts);
 

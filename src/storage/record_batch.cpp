@@ -6,6 +6,7 @@
 #include "common/byte_order.h"
 #include "common/crc32c.h"
 #include "common/varint.h"
+#include "storage/record_view.h"
 
 namespace rustlog {
 
@@ -17,29 +18,57 @@ namespace rustlog {
 //         | uvarint header_count | header_count x (uvarint name_length | name
 //                                                  | uvarint value_length | value)
 
-HeaderCheck parse_batch_header(const uint8_t* p, size_t n, BatchHeader* h) {
-  if (n < kBatchLogOverhead) return HeaderCheck::kIncomplete;
+const char* batch_error_name(BatchError e) {
+  switch (e) {
+    case BatchError::kOk: return "ok";
+    case BatchError::kShortHeader: return "short header";
+    case BatchError::kShortBatch: return "short batch";
+    case BatchError::kBadLength: return "bad length";
+    case BatchError::kBadMagic: return "bad magic";
+    case BatchError::kBadHeader: return "bad header fields";
+    case BatchError::kCrcMismatch: return "CRC mismatch";
+    case BatchError::kOffsetBackwards: return "offset goes backwards";
+    case BatchError::kOffsetMismatch: return "offset differs from the index";
+    case BatchError::kOutsideSegment: return "offsets outside the segment";
+  }
+  return "unknown";
+}
+
+BatchError parse_batch_header(const uint8_t* p, size_t n, BatchHeader* h) {
+  if (n < kBatchLogOverhead) return BatchError::kShortHeader;
   h->base_offset = get_u64(p);
-  h->batch_length = get_u32(p + 8);
+  h->batch_length = get_u32(p + kBatchLengthOffset);
   if (h->batch_length < kBatchHeaderSize - kBatchLogOverhead || h->batch_length > kMaxBatchBytes)
-    return HeaderCheck::kInvalid;
-  if (n < kBatchHeaderSize) return HeaderCheck::kIncomplete;
-  h->magic = p[12];
-  if (h->magic != kBatchMagic) return HeaderCheck::kInvalid;
-  h->crc = get_u32(p + 13);
-  h->attributes = get_u16(p + 17);
-  h->last_offset_delta = get_u32(p + 19);
-  h->first_timestamp = static_cast<int64_t>(get_u64(p + 23));
-  h->max_timestamp = static_cast<int64_t>(get_u64(p + 31));
-  h->record_count = get_u32(p + 39);
+    return BatchError::kBadLength;
+  if (n < kBatchHeaderSize) return BatchError::kShortHeader;
+  h->magic = p[kBatchMagicOffset];
+  if (h->magic != kBatchMagic) return BatchError::kBadMagic;
+  h->crc = get_u32(p + kBatchCrcOffset);
+  h->attributes = get_u16(p + kBatchAttributesOffset);
+  h->last_offset_delta = get_u32(p + kBatchLastDeltaOffset);
+  h->first_timestamp = static_cast<int64_t>(get_u64(p + kBatchFirstTimestampOffset));
+  h->max_timestamp = static_cast<int64_t>(get_u64(p + kBatchMaxTimestampOffset));
+  h->record_count = get_u32(p + kBatchRecordCountOffset);
   // Each record needs at least 7 bytes (length, attrs, ts, delta, key, value, hdrs).
   const uint64_t body = h->batch_length - (kBatchHeaderSize - kBatchLogOverhead);
-  if (h->record_count == 0 || uint64_t{h->record_count} * 7 > body) return HeaderCheck::kInvalid;
-  if (h->last_offset_delta < h->record_count - 1) return HeaderCheck::kInvalid;
+  if (h->record_count == 0 || uint64_t{h->record_count} * 7 > body) return BatchError::kBadHeader;
+  if (h->last_offset_delta < h->record_count - 1) return BatchError::kBadHeader;
   if (h->base_offset > std::numeric_limits<uint64_t>::max() - h->last_offset_delta - 1)
-    return HeaderCheck::kInvalid;
-  if (n < h->total_size()) return HeaderCheck::kIncomplete;
-  return HeaderCheck::kOk;
+    return BatchError::kBadHeader;
+  if (n < h->total_size()) return BatchError::kShortBatch;
+  return BatchError::kOk;
+}
+
+void encode_batch_header(uint8_t* p, size_t n, const BatchHeader& h) {
+  put_u64(p, h.base_offset);
+  put_u32(p + kBatchLengthOffset, static_cast<uint32_t>(n - kBatchLogOverhead));
+  p[kBatchMagicOffset] = h.magic;
+  put_u16(p + kBatchAttributesOffset, h.attributes);
+  put_u32(p + kBatchLastDeltaOffset, h.last_offset_delta);
+  put_u64(p + kBatchFirstTimestampOffset, static_cast<uint64_t>(h.first_timestamp));
+  put_u64(p + kBatchMaxTimestampOffset, static_cast<uint64_t>(h.max_timestamp));
+  put_u32(p + kBatchRecordCountOffset, h.record_count);
+  put_u32(p + kBatchCrcOffset, compute_batch_crc(p, n));
 }
 
 uint32_t compute_batch_crc(const uint8_t* p, size_t n) {
@@ -111,16 +140,13 @@ void BatchBuilder::add_impl(uint32_t delta, int64_t ts, const std::optional<std:
 }
 
 std::string BatchBuilder::finish() {
-  auto* p = reinterpret_cast<uint8_t*>(buf_.data());
-  put_u64(p, base_offset_);
-  put_u32(p + 8, static_cast<uint32_t>(buf_.size() - kBatchLogOverhead));
-  p[12] = kBatchMagic;
-  put_u16(p + 17, 0);
-  put_u32(p + 19, last_delta_);
-  put_u64(p + 23, static_cast<uint64_t>(first_ts_));
-  put_u64(p + 31, static_cast<uint64_t>(max_ts_));
-  put_u32(p + 39, count_);
-  put_u32(p + kBatchCrcOffset, compute_batch_crc(p, buf_.size()));
+  BatchHeader h;
+  h.base_offset = base_offset_;
+  h.last_offset_delta = last_delta_;
+  h.first_timestamp = first_ts_;
+  h.max_timestamp = max_ts_;
+  h.record_count = count_;
+  encode_batch_header(reinterpret_cast<uint8_t*>(buf_.data()), buf_.size(), h);
   std::string out = std::move(buf_);
   buf_.assign(kBatchHeaderSize, '\0');
   count_ = 0;
@@ -128,83 +154,23 @@ std::string BatchBuilder::finish() {
   return out;
 }
 
-namespace {
-
-Status corrupt(const BatchHeader& h, const char* what) {
-  return Status(ErrorCode::kCorruptRecord,
-                "batch at offsets " + std::to_string(h.base_offset) + ".." +
-                    std::to_string(h.last_offset()) + ": " + what);
-}
-
-bool get_len(const uint8_t** p, const uint8_t* end, int64_t* len) {
-  if (!get_varint(p, end, len)) return false;
-  return *len >= -1 && *len <= end - *p;
-}
-
-}  // namespace
-
 Status decode_batch(const uint8_t* p, size_t n, BatchHeader* hp, std::vector<Record>* records) {
   BatchHeader local;
   BatchHeader& h = hp ? *hp : local;
-  switch (parse_batch_header(p, n, &h)) {
-    case HeaderCheck::kOk: break;
-    case HeaderCheck::kIncomplete:
-      return Status(ErrorCode::kCorruptRecord, "truncated batch: " + std::to_string(n) + " bytes");
-    case HeaderCheck::kInvalid: return Status(ErrorCode::kCorruptRecord, "invalid batch header");
-  }
-  if (n != h.total_size()) return corrupt(h, "trailing bytes after batch");
-  if (!batch_crc_ok(p, h)) return corrupt(h, "CRC mismatch");
-  if (h.attributes != 0) return corrupt(h, "unsupported compression codec");
-  const uint8_t* cur = p + kBatchHeaderSize;
-  const uint8_t* end = p + n;
-  int64_t max_ts = std::numeric_limits<int64_t>::min();
-  int64_t prev_delta = -1;
-  for (uint32_t i = 0; i < h.record_count; ++i) {
-    uint64_t body;
-    if (!get_uvarint(&cur, end, &body) || body > static_cast<uint64_t>(end - cur))
-      return corrupt(h, "record length out of bounds");
-    const uint8_t* rend = cur + body;
-    if (cur >= rend || *cur++ != 0) return corrupt(h, "bad record attributes");
-    int64_t ts_delta, klen, vlen;
-    uint64_t delta, hcount;
-    if (!get_varint(&cur, rend, &ts_delta) || !get_uvarint(&cur, rend, &delta))
-      return corrupt(h, "bad record timestamp/offset");
-    if (static_cast<int64_t>(delta) <= prev_delta || delta > h.last_offset_delta)
-      return corrupt(h, "record offsets not increasing");
-    prev_delta = static_cast<int64_t>(delta);
-    Record r;
-    r.offset = h.base_offset + delta;
-    r.timestamp_us = static_cast<int64_t>(static_cast<uint64_t>(h.first_timestamp) +
-                                          static_cast<uint64_t>(ts_delta));  // see add_impl
-    max_ts = std::max(max_ts, r.timestamp_us);
-    if (!get_len(&cur, rend, &klen)) return corrupt(h, "bad key length");
-    if (klen >= 0) r.key.emplace(reinterpret_cast<const char*>(cur), klen), cur += klen;
-    if (!get_len(&cur, rend, &vlen)) return corrupt(h, "bad value length");
-    if (vlen >= 0) r.value.emplace(reinterpret_cast<const char*>(cur), vlen), cur += vlen;
-    if (!get_uvarint(&cur, rend, &hcount) || hcount > static_cast<uint64_t>(rend - cur) / 2)
-      return corrupt(h, "bad header count");
-    r.headers.reserve(hcount);
-    for (uint64_t k = 0; k < hcount; ++k) {
-      uint64_t nl, vl;
-      RecordHeader hdr;
-      if (!get_uvarint(&cur, rend, &nl) || nl > static_cast<uint64_t>(rend - cur))
-        return corrupt(h, "bad header name");
-      hdr.name.assign(reinterpret_cast<const char*>(cur), nl);
-      cur += nl;
-      if (!get_uvarint(&cur, rend, &vl) || vl > static_cast<uint64_t>(rend - cur))
-        return corrupt(h, "bad header value");
-      hdr.value.assign(reinterpret_cast<const char*>(cur), vl);
-      cur += vl;
-      r.headers.push_back(std::move(hdr));
-    }
-    if (cur != rend) return corrupt(h, "record length mismatch");
-    if (records) records->push_back(std::move(r));
-  }
-  if (cur != end) return corrupt(h, "bytes after the last record");
-  if (static_cast<uint64_t>(prev_delta) != h.last_offset_delta)
-    return corrupt(h, "last offset delta mismatch");
-  if (max_ts != h.max_timestamp) return corrupt(h, "max timestamp mismatch");
-  return Status::ok();
+  const BatchError e = parse_batch_header(p, n, &h);
+  if (is_short(e))
+    return Status(ErrorCode::kCorruptRecord, "truncated batch: " + std::to_string(n) + " bytes");
+  if (e != BatchError::kOk) return Status(ErrorCode::kCorruptRecord, "invalid batch header");
+  if (n != h.total_size())
+    return Status(ErrorCode::kCorruptRecord, "batch at offsets " + std::to_string(h.base_offset) + ".." +
+                                                 std::to_string(h.last_offset()) +
+                                                 ": trailing bytes after batch");
+  // The record loop is RecordWalker's, over this one batch.
+  RecordWalker w(std::string_view(reinterpret_cast<const char*>(p), n), /*check_crc=*/true);
+  RecordView v;
+  while (w.next(&v))
+    if (records) records->push_back(to_record(v));
+  return w.status();
 }
 
 Status decode_batches(std::string_view data, uint64_t min_offset, std::vector<Record>* out) {
@@ -213,7 +179,7 @@ Status decode_batches(std::string_view data, uint64_t min_offset, std::vector<Re
   std::vector<Record> tmp;
   while (left > 0) {
     BatchHeader h;
-    if (parse_batch_header(p, left, &h) != HeaderCheck::kOk)
+    if (parse_batch_header(p, left, &h) != BatchError::kOk)
       return Status(ErrorCode::kCorruptRecord, "buffer does not hold whole batches");
     tmp.clear();
     RUSTLOG_RETURN_IF_ERROR(decode_batch(p, h.total_size(), &h, &tmp));

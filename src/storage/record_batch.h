@@ -27,9 +27,17 @@
 namespace rustlog {
 
 inline constexpr size_t kBatchHeaderSize = 43;
+// Field positions (the table above); only record_batch.cpp reads or writes
+// header fields by position.
 inline constexpr size_t kBatchLengthOffset = 8;
+inline constexpr size_t kBatchMagicOffset = 12;
 inline constexpr size_t kBatchCrcOffset = 13;
 inline constexpr size_t kBatchCrcStart = 17;  // the CRC also covers [0, kBatchCrcOffset)
+inline constexpr size_t kBatchAttributesOffset = 17;
+inline constexpr size_t kBatchLastDeltaOffset = 19;
+inline constexpr size_t kBatchFirstTimestampOffset = 23;
+inline constexpr size_t kBatchMaxTimestampOffset = 31;
+inline constexpr size_t kBatchRecordCountOffset = 39;
 inline constexpr size_t kBatchLogOverhead = 12;  // base_offset + batch_length
 inline constexpr uint8_t kBatchMagic = 1;
 inline constexpr uint32_t kMaxBatchBytes = 256u << 20;  // sanity bound for parsing
@@ -50,13 +58,34 @@ struct BatchHeader {
   size_t total_size() const { return kBatchLogOverhead + batch_length; }
 };
 
-enum class HeaderCheck { kOk, kIncomplete, kInvalid };
+// Why bytes are not the next whole, valid batch. parse_batch_header returns
+// the first five; the batch scanner (batch_scanner.h) adds the checks that
+// need the whole batch or its place in a segment.
+enum class BatchError : uint8_t {
+  kOk = 0,
+  kShortHeader,    // fewer bytes left than a batch header (torn write)
+  kShortBatch,     // the header declares more bytes than are left (torn, or a damaged length)
+  kBadLength,      // batch length shorter than a header or above kMaxBatchBytes
+  kBadMagic,       // unknown format version
+  kBadHeader,      // impossible record count, last offset delta or base offset
+  kCrcMismatch,    // the bytes are not those the CRC was computed over
+  kOffsetBackwards,   // base offset below the end of the batch before it
+  kOffsetMismatch,    // base offset is not the one an index entry promised
+  kOutsideSegment,    // offsets that cannot belong to this segment
+};
+const char* batch_error_name(BatchError e);
+// A torn write looks like this: the bytes simply stop early.
+inline bool is_short(BatchError e) { return e == BatchError::kShortHeader || e == BatchError::kShortBatch; }
 
-// Parses the fixed header from `n` available bytes. kIncomplete when fewer
-// than kBatchHeaderSize bytes or fewer than the declared total are available
-// (a torn tail); kInvalid when a field is impossible (bad magic, length
-// shorter than the header, count larger than the bytes could hold).
-HeaderCheck parse_batch_header(const uint8_t* p, size_t n, BatchHeader* out);
+// Parses the fixed header from `n` available bytes (only the first
+// kBatchHeaderSize are read). The fields are filled as far as they were
+// read, so a caller can say why (the declared length, the magic byte).
+BatchError parse_batch_header(const uint8_t* p, size_t n, BatchHeader* out);
+
+// Writes every header field of the batch of `n` bytes at `p` (whose records
+// follow the header) from `h` — batch_length from `n`, the CRC last. The one
+// encoder of the header: BatchBuilder and the legacy produce path use it.
+void encode_batch_header(uint8_t* p, size_t n, const BatchHeader& h);
 
 // The CRC of a whole batch of `n` bytes: everything except the CRC field.
 uint32_t compute_batch_crc(const uint8_t* p, size_t n);

@@ -32,7 +32,7 @@ bool RecordWalker::fail(const char* what) {
 
 bool RecordWalker::start_batch() {
   const size_t left = static_cast<size_t>(end_ - p_);
-  if (parse_batch_header(p_, left, &h_) != HeaderCheck::kOk)
+  if (parse_batch_header(p_, left, &h_) != BatchError::kOk)
     return fail("buffer does not hold whole batches");
   in_batch_ = true;
   if (check_crc_ && !batch_crc_ok(p_, h_)) return fail("CRC mismatch");
@@ -74,7 +74,10 @@ bool RecordWalker::next(RecordView* r) {
     return fail("record offsets not increasing");
   prev_delta_ = static_cast<int64_t>(delta);
   r->offset = h_.base_offset + delta;
-  r->timestamp_us = h_.first_timestamp + ts_delta;
+  // Wraps (mod 2^64) as BatchBuilder encoded it: any two timestamps of a
+  // batch round-trip, and INT64_MAX next to INT64_MIN is no overflow.
+  r->timestamp_us = static_cast<int64_t>(static_cast<uint64_t>(h_.first_timestamp) +
+                                         static_cast<uint64_t>(ts_delta));
   if (r->timestamp_us > max_ts_) max_ts_ = r->timestamp_us;
   if (!get_len(&cur_, rend, &r->key_len)) return fail("bad key length");
   r->key_data = reinterpret_cast<const char*>(cur_);
@@ -96,6 +99,30 @@ bool RecordWalker::next(RecordView* r) {
   if (cur_ != rend) return fail("record length mismatch");
   ++index_;
   return true;
+}
+
+Record to_record(const RecordView& v) {
+  Record r;
+  r.offset = v.offset;
+  r.timestamp_us = v.timestamp_us;
+  if (v.key_len >= 0) r.key.emplace(v.key_data, static_cast<size_t>(v.key_len));
+  if (v.value_len >= 0) r.value.emplace(v.value_data, static_cast<size_t>(v.value_len));
+  // The walker checked every length against the record's bounds.
+  const auto* cur = reinterpret_cast<const uint8_t*>(v.headers_data);
+  const uint8_t* end = cur + v.headers_len;
+  r.headers.reserve(v.header_count);
+  for (uint64_t k = 0; k < v.header_count; ++k) {
+    uint64_t nl = 0, vl = 0;
+    RecordHeader h;
+    (void)get_uvarint(&cur, end, &nl);
+    h.name.assign(reinterpret_cast<const char*>(cur), nl);
+    cur += nl;
+    (void)get_uvarint(&cur, end, &vl);
+    h.value.assign(reinterpret_cast<const char*>(cur), vl);
+    cur += vl;
+    r.headers.push_back(std::move(h));
+  }
+  return r;
 }
 
 }  // namespace rustlog

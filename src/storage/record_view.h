@@ -1,11 +1,11 @@
 #pragma once
-// Zero-copy walk over the records of a buffer of whole record batches (as
-// PartitionLog::read returns them): each record is handed out as views into
-// the buffer, nothing is allocated. The checks are those of decode_batch
-// (record_batch.h) — bounds, attributes, increasing offsets, the last offset
-// delta and max timestamp of each batch — with the CRC check optional, for
-// callers whose bytes were just verified by the reader (Segment::read_batches
-// reads with its CRC check on).
+// The one record loop: a zero-copy walk over the records of a buffer of
+// whole record batches (as PartitionLog::read returns them). Each record is
+// handed out as views into the buffer, nothing is allocated. It checks
+// bounds, attributes, increasing offsets, the last offset delta and max
+// timestamp of each batch, and the CRC when asked (callers whose bytes were
+// just verified by the reader skip it: Segment reads check every CRC).
+// decode_batch (record_batch.h) is this walk plus to_record().
 //
 //   RecordWalker w(data, /*check_crc=*/false);
 //   RecordView r;
@@ -20,8 +20,9 @@
 #include <optional>
 #include <string_view>
 
-#include "storage/record_batch.h"
+#include "common/record.h"
 #include "common/status.h"
+#include "storage/record_batch.h"
 
 namespace rustlog {
 
@@ -49,6 +50,9 @@ struct RecordView {
     return value_len < 0 ? std::string_view() : std::string_view(value_data, static_cast<size_t>(value_len));
   }
 };
+
+// The record as owned strings (key, value, headers).
+Record to_record(const RecordView& v);
 
 class RecordWalker {
  public:

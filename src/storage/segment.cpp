@@ -22,8 +22,9 @@ std::optional<uint64_t> Segment::parse_log_file_name(const std::string& name) {
   uint64_t v = 0;
   for (size_t i = 0; i < 20; ++i) {
     if (name[i] < '0' || name[i] > '9') return std::nullopt;
-    if (v > (std::numeric_limits<uint64_t>::max() - 9) / 10) return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(name[i] - '0');
+    const auto d = static_cast<uint64_t>(name[i] - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return std::nullopt;  // > 2^64 - 1
+    v = v * 10 + d;
   }
   return v;
 }
@@ -115,37 +116,25 @@ Result<const uint8_t*> Segment::bytes_at(uint64_t pos, size_t n, std::string& bu
   return reinterpret_cast<const uint8_t*>(buf.data());
 }
 
-Segment::BatchState Segment::read_batch_at(uint64_t pos, bool check_crc, BatchLocation* loc,
-                                           std::string& buf) {
-  if (pos >= size_) return BatchState::kEnd;
-  const uint64_t avail = size_ - pos;
-  const size_t hn = static_cast<size_t>(std::min<uint64_t>(avail, kBatchHeaderSize));
-  auto hp = bytes_at(pos, hn, buf);
-  if (!hp) return BatchState::kInvalid;
-  BatchHeader& h = loc->header;
-  if (parse_batch_header(*hp, static_cast<size_t>(std::min<uint64_t>(avail, SIZE_MAX)), &h) !=
-      HeaderCheck::kOk)
-    return BatchState::kInvalid;
-  if (h.base_offset < base_ || h.last_offset() - base_ > std::numeric_limits<uint32_t>::max())
-    return BatchState::kInvalid;
-  loc->position = pos;
-  if (check_crc) {
-    auto bp = bytes_at(pos, h.total_size(), buf);
-    if (!bp || !batch_crc_ok(*bp, h)) return BatchState::kInvalid;
-  }
-  return BatchState::kOk;
+ScanStart Segment::scan_start(uint64_t pos, uint64_t next_offset, bool exact_first) const {
+  return ScanStart{.position = pos,
+                   .next_offset = next_offset,
+                   .segment_base = base_,
+                   .exact_first = exact_first,
+                   .check_crc = true};
 }
+
+void Segment::index_in_memory(const IndexPolicy::Entry& e) {
+  if (e.offset) oi_.add(e.offset->first, e.offset->second);
+  if (e.time) ti_.add(e.time->first, e.time->second);
+}
+
 Status Segment::append_index_entries(const IndexPolicy::Entry& e) {
+  index_in_memory(e);
+  if (sealed_ || index_files_stale_) return Status::ok();
   std::string ob, tb;
-  if (e.offset) {
-    oi_.add(e.offset->first, e.offset->second);
-    OffsetIndex::serialize_entry(e.offset->first, e.offset->second, ob);
-  }
-  if (e.time) {
-    ti_.add(e.time->first, e.time->second);
-    TimeIndex::serialize_entry(e.time->first, e.time->second, tb);
-  }
-  if (sealed_ || scanning_ || index_files_stale_) return Status::ok();
+  if (e.offset) OffsetIndex::serialize_entry(e.offset->first, e.offset->second, ob);
+  if (e.time) TimeIndex::serialize_entry(e.time->first, e.time->second, tb);
   Status st = Status::ok();
   if (!ob.empty()) st = index_file_.write_all(ob);
   if (st && !tb.empty()) st = time_index_file_.write_all(tb);
@@ -200,63 +189,58 @@ Result<BatchLocation> Segment::locate(uint64_t offset) {
   const uint32_t rel = static_cast<uint32_t>(
       std::min<uint64_t>(offset > base_ ? offset - base_ : 0, UINT32_MAX));
   const size_t count = oi_.count_at_or_below(rel);
-  uint64_t pos = count ? oi_.pos_at(count - 1) : 0;
-  uint64_t min_next = count ? base_ + oi_.rel_at(count - 1) : base_;
-  std::string buf;
-  while (true) {
-    BatchLocation loc;
-    // CRC-checked: a damaged length or last-offset field must not steer the
-    // walk past (or onto) the batches after it.
-    BatchState st = read_batch_at(pos, true, &loc, buf);
-    if (st == BatchState::kEnd)
-      return Status(ErrorCode::kOffsetOutOfRange, "offset " + std::to_string(offset) +
-                                                      " not found in segment " +
-                                                      std::to_string(base_));
-    if (st == BatchState::kInvalid || loc.header.base_offset < min_next) {
-      auto next = resync(pos, min_next, buf);
-      if (!next || next->header.base_offset > offset)
-        return Status(ErrorCode::kCorruptRecord, corrupt_range(min_next, next));
-      loc = *next;
+  const uint64_t pos = count ? oi_.pos_at(count - 1) : 0;
+  const uint64_t min_next = count ? base_ + oi_.rel_at(count - 1) : base_;
+  // CRC-checked: a damaged length or last-offset field must not steer the
+  // walk past (or onto) the batches after it.
+  Bytes src(*this);
+  BatchScanner sc(src, scan_start(pos, min_next));
+  ScanEvent ev;
+  while (sc.next(&ev, OnFault::kResync)) {
+    if (ev.kind == ScanKind::kTornTail) return corrupt(ev);
+    if (ev.kind == ScanKind::kCorrupt) {
+      if (ev.resume_header.base_offset > offset) return corrupt(ev);
+      continue;  // the next event is the batch it resumes at
     }
-    if (loc.header.last_offset() >= offset) return loc;
-    min_next = loc.header.next_offset();
-    pos = loc.position + loc.header.total_size();
+    if (ev.header.last_offset() >= offset) return BatchLocation{ev.position, ev.header};
   }
+  RUSTLOG_RETURN_IF_ERROR(sc.status());
+  return Status(ErrorCode::kOffsetOutOfRange, "offset " + std::to_string(offset) +
+                                                  " not found in segment " + std::to_string(base_));
 }
 
-Status Segment::read_batches(const BatchLocation& start, size_t max_bytes, bool at_least_one,
-                             std::string& out, uint64_t* next_offset) {
-  std::string buf;
-  uint64_t pos = start.position;
-  bool first = true;
-  size_t taken = 0;
+Status Segment::read_batches(const BatchLocation& start, const ReadLimits& limits, std::string& out,
+                             uint64_t* next_offset) {
   // One allocation for what this call can return (max_bytes, bounded by the
   // bytes left in the segment) instead of regrowing `out` batch by batch,
   // which copied everything appended so far again on each growth.
-  if (pos < size_)
-    out.reserve(out.size() + static_cast<size_t>(std::min<uint64_t>(max_bytes, size_ - pos)));
-  while (pos < size_) {
-    BatchLocation loc;
-    // Offsets only grow: a batch that goes back (its base offset, outside
-    // the CRC, was damaged) is not returned.
-    if (read_batch_at(pos, true, &loc, buf) != BatchState::kOk ||
-        (!first && loc.header.base_offset < *next_offset)) {
-      if (!first) break;
-      auto next = resync(pos, start.header.base_offset, buf);
-      return Status(ErrorCode::kCorruptRecord, corrupt_range(start.header.base_offset, next));
+  if (start.position < size_)
+    out.reserve(out.size() +
+                static_cast<size_t>(std::min<uint64_t>(limits.max_bytes, size_ - start.position)));
+  Bytes src(*this);
+  // Offsets only grow: a batch that goes back (its base offset, outside
+  // the CRC, was damaged) is not returned.
+  BatchScanner sc(src, scan_start(start.position, start.header.base_offset));
+  ScanEvent ev;
+  bool first = true;
+  size_t taken = 0;
+  // Only a fault in the first batch is an error (and needs the resync that
+  // names the unreadable range); a later one just ends the read.
+  while (sc.next(&ev, first ? OnFault::kResync : OnFault::kStop)) {
+    if (ev.kind != ScanKind::kBatch) {
+      if (first) return corrupt(ev);
+      break;
     }
-    const size_t n = loc.header.total_size();
-    if ((!first || !at_least_one) && taken + n > max_bytes) break;
-    auto bp = bytes_at(pos, n, buf);
-    if (!bp) return bp.status();
-    out.append(reinterpret_cast<const char*>(*bp), n);
+    const size_t n = ev.header.total_size();
+    if (ev.header.base_offset >= limits.max_offset) break;
+    if (first ? n > limits.first_batch_max : taken + n > limits.max_bytes) break;
+    out.append(reinterpret_cast<const char*>(ev.bytes), n);
     taken += n;
-    *next_offset = loc.header.next_offset();
-    pos += n;
+    *next_offset = ev.header.next_offset();
     first = false;
-    if (taken >= max_bytes) break;
+    if (taken >= limits.max_bytes) break;
   }
-  return Status::ok();
+  return sc.status();
 }
 
 Result<std::optional<uint64_t>> Segment::offset_for_time(int64_t ts) {
@@ -264,23 +248,19 @@ Result<std::optional<uint64_t>> Segment::offset_for_time(int64_t ts) {
   const uint32_t rel = ti_.scan_start(ts);
   auto loc = locate(base_ + rel);
   if (!loc) return loc.status();
-  uint64_t pos = loc->position;
-  std::string buf;
+  Bytes src(*this);
+  BatchScanner sc(src, scan_start(loc->position, loc->header.base_offset));
+  ScanEvent ev;
   std::vector<Record> recs;
-  while (pos < size_) {
-    BatchLocation b;
-    if (read_batch_at(pos, true, &b, buf) != BatchState::kOk)
-      return Status(ErrorCode::kCorruptRecord, corrupt_range(b.header.base_offset, resync(pos, 0, buf)));
-    if (b.header.max_timestamp >= ts) {
-      auto bp = bytes_at(pos, b.header.total_size(), buf);
-      if (!bp) return bp.status();
-      recs.clear();
-      RUSTLOG_RETURN_IF_ERROR(decode_batch(*bp, b.header.total_size(), nullptr, &recs));
-      for (const auto& r : recs)
-        if (r.timestamp_us >= ts) return std::optional<uint64_t>(r.offset);
-    }
-    pos += b.header.total_size();
+  while (sc.next(&ev, OnFault::kResync)) {
+    if (ev.kind != ScanKind::kBatch) return corrupt(ev);
+    if (ev.header.max_timestamp < ts) continue;
+    recs.clear();
+    RUSTLOG_RETURN_IF_ERROR(decode_batch(ev.bytes, ev.header.total_size(), nullptr, &recs));
+    for (const auto& r : recs)
+      if (r.timestamp_us >= ts) return std::optional<uint64_t>(r.offset);
   }
+  RUSTLOG_RETURN_IF_ERROR(sc.status());
   return std::optional<uint64_t>();
 }
 

@@ -10,11 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "common/status.h"
+#include "storage/batch_scanner.h"
 #include "storage/file.h"
 #include "storage/mmap_cache.h"
 #include "storage/record_batch.h"
 #include "storage/segment_index.h"
-#include "common/status.h"
 
 namespace rustlog {
 
@@ -30,6 +31,16 @@ struct SegmentScanReport {
 struct BatchLocation {
   uint64_t position = 0;
   BatchHeader header;
+};
+
+// How much a read may return: whole batches while the total stays within
+// max_bytes, except that the first batch is returned whenever it is at most
+// first_batch_max (so a read always makes progress); never a batch whose
+// base offset is at or past max_offset (what the reader may not see yet).
+struct ReadLimits {
+  size_t max_bytes = SIZE_MAX;
+  size_t first_batch_max = SIZE_MAX;
+  uint64_t max_offset = UINT64_MAX;
 };
 
 class Segment final : public MappedSegment {
@@ -83,11 +94,11 @@ class Segment final : public MappedSegment {
   // gaps). kOffsetOutOfRange when offset >= next_offset().
   // kCorruptRecord names the unreadable offset range.
   Result<BatchLocation> locate(uint64_t offset);
-  // Appends whole, CRC-checked batches starting at `loc` to `out` while they
-  // fit in `max_bytes` (the first one always). Stops before a corrupt batch
-  // (returning it as an error only when it is the first).
-  Status read_batches(const BatchLocation& loc, size_t max_bytes, bool at_least_one,
-                      std::string& out, uint64_t* next_offset);
+  // Appends whole, CRC-checked batches starting at `loc` to `out` within
+  // `limits`. Stops before a corrupt batch (returning it as an error only
+  // when it is the first).
+  Status read_batches(const BatchLocation& loc, const ReadLimits& limits, std::string& out,
+                      uint64_t* next_offset);
   // First offset with timestamp >= ts in this segment, if any.
   Result<std::optional<uint64_t>> offset_for_time(int64_t ts);
 
@@ -112,14 +123,20 @@ class Segment final : public MappedSegment {
   Status verify(SegmentScanReport* report, uint64_t* batches, uint64_t* records);
 
  private:
+  class Bytes;  // the segment's bytes as a ByteSource, for the batch scanner
+
   Segment(std::string dir, uint64_t base, uint32_t interval, MmapCache* cache);
   Status load_indexes(SegmentScanReport* report);
   Status scan_tail(SegmentScanReport* report);
-  // Validates batches from `pos` on, feeding the index policy. When
-  // truncate is set the first invalid batch ends the segment; otherwise it is
-  // reported and skipped by resynchronisation.
-  Status scan_from(uint64_t pos, uint64_t expected_base, bool exact_base, bool truncate,
-                   SegmentScanReport* report, uint64_t* batches, uint64_t* records);
+  // The batch scanner's start for this segment at `pos`.
+  ScanStart scan_start(uint64_t pos, uint64_t next_offset, bool exact_first = false) const;
+  // Validates batches from `start` on, feeding the index policy (indexes in
+  // memory only). When truncate is set the first fault ends the segment (the
+  // file is cut there); otherwise faults are reported and skipped.
+  Status scan_from(const ScanStart& start, bool truncate, SegmentScanReport* report,
+                   uint64_t* batches, uint64_t* records);
+  // Empties both indexes and starts the index policy at position 0.
+  void restart_indexes();
   // Cuts the indexes back to the last entry at or below `rel` that has both
   // an offset and a time entry, and primes the policy there; returns the
   // position to scan from and its base offset.
@@ -127,15 +144,14 @@ class Segment final : public MappedSegment {
   // Reads n bytes at pos: from the mapping when sealed, else pread into buf.
   Result<const uint8_t*> bytes_at(uint64_t pos, size_t n, std::string& buf);
   Status ensure_mapped();
-  // Reads and validates (header, bounds, CRC if check_crc) the batch at pos.
-  enum class BatchState { kOk, kEnd, kInvalid };
-  BatchState read_batch_at(uint64_t pos, bool check_crc, BatchLocation* loc, std::string& buf);
-  // Finds the next position after `pos` that holds a valid batch whose base
-  // offset is >= min_offset (resynchronisation after corruption).
-  std::optional<BatchLocation> resync(uint64_t pos, uint64_t min_offset, std::string& buf);
   Status write_indexes_atomically();
-  Status append_index_entries(const IndexPolicy::Entry& e);
-  std::string corrupt_range(uint64_t first, std::optional<BatchLocation> next) const;
+  void index_in_memory(const IndexPolicy::Entry& e);
+  Status append_index_entries(const IndexPolicy::Entry& e);  // memory and files
+  // The kCorruptRecord message for a fault event of the scanner.
+  std::string corrupt_range(const ScanEvent& fault) const;
+  Status corrupt(const ScanEvent& fault) const {
+    return Status(ErrorCode::kCorruptRecord, corrupt_range(fault));
+  }
   std::string path_for(const char* ext) const;
 
   std::string dir_;
@@ -155,11 +171,21 @@ class Segment final : public MappedSegment {
   bool sealed_ = false;
   bool dirty_ = false;
   bool index_bad_ = false;
-  bool scanning_ = false;
   bool index_files_stale_ = false;  // an index write failed; rewrite on seal
   bool tail_unreadable_ = false;    // the last scan ended in bytes holding no valid batch
   const uint8_t* map_ = nullptr;
   size_t map_len_ = 0;
+};
+
+class Segment::Bytes final : public ByteSource {
+ public:
+  explicit Bytes(Segment& s) : s_(s) {}
+  uint64_t size() const override { return s_.size_; }
+  Result<const uint8_t*> bytes(uint64_t pos, size_t n) override { return s_.bytes_at(pos, n, buf_); }
+
+ private:
+  Segment& s_;
+  std::string buf_;  // pread target while the segment is active
 };
 
 }  // namespace rustlog

@@ -30,11 +30,14 @@ Status Segment::load_indexes(SegmentScanReport* report) {
     const size_t last = oi->size() - 1;
     if (oi->pos_at(last) >= size_) return Status::ok();
     if (oi->pos_at(0) == 0 && interval_ > 0) return Status::ok();
-    std::string buf;
-    BatchLocation loc;
-    if (read_batch_at(oi->pos_at(last), false, &loc, buf) != BatchState::kOk ||
-        loc.header.base_offset != base_ + oi->rel_at(last))
-      return Status::ok();
+    // The last entry must point at a batch starting at its offset.
+    Bytes src(*this);
+    BatchHeader h;
+    const uint8_t* unused = nullptr;
+    Status io;
+    if (BatchScanner::check_at(src, oi->pos_at(last), base_ + oi->rel_at(last), /*exact=*/true, base_,
+                               /*check_crc=*/false, &h, &unused, &io) != BatchError::kOk)
+      return io;
     if (ti->empty() || ti->rel_at(0) != oi->rel_at(0)) return Status::ok();
   }
   for (size_t i = 0; i < ti->size(); ++i) {
@@ -59,9 +62,7 @@ uint64_t Segment::rewind_indexes_to(uint32_t rel, uint64_t* expected_base) {
     --count;
   }
   if (count == 0) {
-    oi_.clear();
-    ti_.clear();
-    policy_.resume(0, oi_, ti_, INT64_MIN);
+    restart_indexes();
     *expected_base = base_;
     return 0;
   }
@@ -87,29 +88,24 @@ Status Segment::scan_tail(SegmentScanReport* report) {
   uint64_t expected;
   const uint64_t pos = rewind_indexes_to(UINT32_MAX, &expected);
   SegmentScanReport tail;  // not a recovery scan: only corruptions are reported
-  scanning_ = true;
-  Status st = scan_from(pos, expected, pos != 0, /*truncate=*/false, &tail, nullptr, nullptr);
-  scanning_ = false;
-  RUSTLOG_RETURN_IF_ERROR(st);
+  RUSTLOG_RETURN_IF_ERROR(
+      scan_from(scan_start(pos, expected, pos != 0), /*truncate=*/false, &tail, nullptr, nullptr));
   for (auto& c : tail.corruptions) report->corruptions.push_back(std::move(c));
   if (!(oi_ == loaded_oi) || !(ti_ == loaded_ti)) index_bad_ = true;
   return Status::ok();
 }
 
-std::optional<BatchLocation> Segment::resync(uint64_t pos, uint64_t min_offset, std::string& buf) {
-  for (uint64_t p = pos + 1; p + kBatchHeaderSize <= size_; ++p) {
-    BatchLocation loc;
-    if (read_batch_at(p, false, &loc, buf) != BatchState::kOk) continue;
-    if (loc.header.base_offset < min_offset) continue;
-    if (read_batch_at(p, true, &loc, buf) == BatchState::kOk) return loc;
-  }
-  return std::nullopt;
+void Segment::restart_indexes() {
+  oi_.clear();
+  ti_.clear();
+  policy_.resume(0, oi_, ti_, INT64_MIN);
 }
 
-std::string Segment::corrupt_range(uint64_t first, std::optional<BatchLocation> next) const {
+std::string Segment::corrupt_range(const ScanEvent& fault) const {
   const std::string where = "corrupt record batch in " + log_path() + ": offsets ";
-  if (next) {
-    const uint64_t end = next->header.base_offset;
+  const uint64_t first = fault.first_offset;
+  if (fault.kind == ScanKind::kCorrupt) {
+    const uint64_t end = fault.resume_header.base_offset;
     return where + std::to_string(first) + ".." + std::to_string(end > first ? end - 1 : first) +
            " are unreadable; offsets from " + std::to_string(end) + " on can still be read";
   }
@@ -122,54 +118,48 @@ std::string Segment::corrupt_range(uint64_t first, std::optional<BatchLocation> 
   return where + "from " + std::to_string(first) + " to the end of this segment are unreadable";
 }
 
-Status Segment::scan_from(uint64_t pos, uint64_t expected_base, bool exact_base, bool truncate,
-                          SegmentScanReport* report, uint64_t* batches, uint64_t* records) {
-  std::string buf;
-  uint64_t min_next = expected_base;
+Status Segment::scan_from(const ScanStart& start, bool truncate, SegmentScanReport* report,
+                          uint64_t* batches, uint64_t* records) {
   tail_unreadable_ = false;
-  if (pos == 0) first_ts_ = INT64_MIN;
-  next_offset_ = expected_base;
-  while (pos < size_) {
-    BatchLocation loc;
-    BatchState st = read_batch_at(pos, true, &loc, buf);
-    const BatchHeader& h = loc.header;
-    bool ok = st == BatchState::kOk &&
-              (exact_base ? h.base_offset == min_next : h.base_offset >= min_next);
-    if (!ok) {
-      if (truncate) {
-        report->bytes_truncated += size_ - pos;
-        RUSTLOG_RETURN_IF_ERROR(log_.truncate(pos));
-        unmap();
-        size_ = pos;
-        break;
-      }
-      auto next = resync(pos, min_next, buf);
-      report->corruptions.push_back(corrupt_range(min_next, next));
-      if (!next) {
-        // Nothing valid follows: the segment ends here for reading purposes.
-        tail_unreadable_ = true;
-        break;
-      }
-      pos = next->position;
-      exact_base = false;
+  if (start.position == 0) first_ts_ = INT64_MIN;
+  next_offset_ = start.next_offset;
+  Bytes src(*this);
+  BatchScanner sc(src, start);
+  ScanEvent ev;
+  while (sc.next(&ev, truncate ? OnFault::kStop : OnFault::kResync)) {
+    if (ev.kind == ScanKind::kTornTail && truncate) {
+      report->bytes_truncated += size_ - ev.position;
+      RUSTLOG_RETURN_IF_ERROR(log_.truncate(ev.position));
+      unmap();
+      size_ = ev.position;
+      break;
+    }
+    if (ev.kind != ScanKind::kBatch) {
+      report->corruptions.push_back(corrupt_range(ev));
+      // Nothing valid follows: the segment ends here for reading purposes.
+      if (ev.kind == ScanKind::kTornTail) tail_unreadable_ = true;
       continue;
     }
-    exact_base = false;
-    if (pos == 0) first_ts_ = h.first_timestamp;
-    RUSTLOG_RETURN_IF_ERROR(append_index_entries(policy_.on_batch(
-        static_cast<uint32_t>(h.base_offset - base_), static_cast<uint32_t>(pos),
-        static_cast<uint32_t>(h.total_size()), h.max_timestamp)));
+    const BatchHeader& h = ev.header;
+    if (ev.position == 0) first_ts_ = h.first_timestamp;
+    index_in_memory(policy_.on_batch(static_cast<uint32_t>(h.base_offset - base_),
+                                     static_cast<uint32_t>(ev.position),
+                                     static_cast<uint32_t>(h.total_size()), h.max_timestamp));
     report->bytes_scanned += h.total_size();
     if (batches) ++*batches;
     if (records) *records += h.record_count;
-    min_next = h.next_offset();
-    next_offset_ = min_next;
-    pos += h.total_size();
+    next_offset_ = h.next_offset();
   }
+  RUSTLOG_RETURN_IF_ERROR(sc.status());
   max_ts_ = policy_.max_timestamp();
   if (first_ts_ == INT64_MIN && size_ > 0) {
-    BatchLocation loc;
-    if (read_batch_at(0, false, &loc, buf) == BatchState::kOk) first_ts_ = loc.header.first_timestamp;
+    BatchHeader h;
+    const uint8_t* unused = nullptr;
+    Status io;
+    if (BatchScanner::check_at(src, 0, base_, false, base_, /*check_crc=*/false, &h, &unused, &io) ==
+        BatchError::kOk)
+      first_ts_ = h.first_timestamp;
+    RUSTLOG_RETURN_IF_ERROR(io);
   }
   return Status::ok();
 }
@@ -178,17 +168,13 @@ Status Segment::recover_from(uint64_t from_offset, SegmentScanReport* report) {
   uint64_t expected = base_;
   uint64_t pos = 0;
   if (index_bad_) {
-    oi_.clear();
-    ti_.clear();
-    policy_.resume(0, oi_, ti_, INT64_MIN);
+    restart_indexes();
   } else {
     const uint64_t rel = from_offset > base_ ? from_offset - base_ : 0;
     pos = rewind_indexes_to(static_cast<uint32_t>(std::min<uint64_t>(rel, UINT32_MAX)), &expected);
   }
-  scanning_ = true;  // index entries go to memory only while scanning
-  Status st = scan_from(pos, expected, pos != 0, /*truncate=*/true, report, nullptr, nullptr);
-  scanning_ = false;
-  RUSTLOG_RETURN_IF_ERROR(st);
+  RUSTLOG_RETURN_IF_ERROR(
+      scan_from(scan_start(pos, expected, pos != 0), /*truncate=*/true, report, nullptr, nullptr));
   if (size_ == 0) next_offset_ = base_;
   // What was validated may exist only in the page cache (a crash of a
   // process that never flushed): it must be synced before the recovery
@@ -207,13 +193,8 @@ Status Segment::recover_from(uint64_t from_offset, SegmentScanReport* report) {
 
 Status Segment::rebuild_indexes_if_needed(SegmentScanReport* report) {
   if (!index_bad_) return Status::ok();
-  oi_.clear();
-  ti_.clear();
-  policy_.resume(0, oi_, ti_, INT64_MIN);
-  scanning_ = true;
-  Status st = scan_from(0, base_, false, /*truncate=*/false, report, nullptr, nullptr);
-  scanning_ = false;
-  RUSTLOG_RETURN_IF_ERROR(st);
+  restart_indexes();
+  RUSTLOG_RETURN_IF_ERROR(scan_from(scan_start(0, base_), /*truncate=*/false, report, nullptr, nullptr));
   report->index_rebuilt = true;
   index_bad_ = false;
   return write_indexes_atomically();
@@ -235,12 +216,8 @@ Status Segment::verify(SegmentScanReport* report, uint64_t* batches, uint64_t* r
   OffsetIndex loaded_oi = oi_;
   TimeIndex loaded_ti = ti_;
   const IndexPolicy loaded_policy = policy_;
-  oi_.clear();
-  ti_.clear();
-  policy_.resume(0, oi_, ti_, INT64_MIN);
-  scanning_ = true;
-  Status st = scan_from(0, base_, false, /*truncate=*/false, report, batches, records);
-  scanning_ = false;
+  restart_indexes();
+  Status st = scan_from(scan_start(0, base_), /*truncate=*/false, report, batches, records);
   std::swap(oi_, loaded_oi);  // loaded_* now hold the indexes rebuilt from the log
   std::swap(ti_, loaded_ti);
   policy_ = loaded_policy;

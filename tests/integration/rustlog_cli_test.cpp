@@ -170,7 +170,7 @@ std::vector<std::pair<uint64_t, BatchHeader>> batch_positions(const std::string&
     BatchHeader h;
     EXPECT_EQ(parse_batch_header(reinterpret_cast<const uint8_t*>(data.data()) + pos,
                                  data.size() - pos, &h),
-              HeaderCheck::kOk);
+              BatchError::kOk);
     out.emplace_back(pos, h);
     pos += h.total_size();
   }

@@ -80,7 +80,7 @@ inline void verify_crash_log(PartitionLog& log, uint64_t seed, const CrashRound&
     for (const auto& b : split_batches(r->data)) {
       BatchHeader h;
       ASSERT_EQ(parse_batch_header(reinterpret_cast<const uint8_t*>(b.data()), b.size(), &h),
-                HeaderCheck::kOk);
+                BatchError::kOk);
       ASSERT_EQ(h.base_offset, off) << "offsets not dense";
       ASSERT_TRUE(same_bytes(b, deterministic_batch(seed, off, opt)))
           << "batch at " << off << (round.any_acked && off <= round.acked ? " (acknowledged)" : "");

@@ -124,7 +124,7 @@ inline std::vector<std::string> split_batches(std::string_view data) {
   while (!data.empty()) {
     BatchHeader h;
     if (parse_batch_header(reinterpret_cast<const uint8_t*>(data.data()), data.size(), &h) !=
-        HeaderCheck::kOk) {
+        BatchError::kOk) {
       ADD_FAILURE() << "buffer does not hold whole batches (" << data.size() << " bytes left)";
       break;
     }

@@ -134,7 +134,7 @@ TEST(AdminVerify, OverlappingSegmentsAreAProblem) {
     std::string bytes = b.finish();
     BatchHeader h;
     ASSERT_EQ(parse_batch_header(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &h),
-              HeaderCheck::kOk);
+              BatchError::kOk);
     ASSERT_TRUE((*s)->append(bytes, h).is_ok());
     ASSERT_TRUE((*s)->seal().is_ok());
   }

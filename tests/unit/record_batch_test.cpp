@@ -200,7 +200,7 @@ TEST(RecordBatchTest, EveryTruncationIsRejected) {
       ASSERT_FALSE(st.is_ok()) << "prefix of " << n << "/" << b.size() << " bytes accepted";
       EXPECT_EQ(st.code(), ErrorCode::kCorruptRecord);
       BatchHeader h;
-      EXPECT_NE(parse_batch_header(u8(b), n, &h), HeaderCheck::kOk) << n;
+      EXPECT_NE(parse_batch_header(u8(b), n, &h), BatchError::kOk) << n;
     }
     EXPECT_TRUE(decode(b).is_ok());
   }
@@ -296,16 +296,16 @@ TEST(RecordBatchTest, InconsistentFieldsWithAValidCrcAreRejected) {
   std::string bad_magic = good;
   bad_magic[12] = 2;
   BatchHeader h;
-  EXPECT_EQ(parse_batch_header(u8(bad_magic), bad_magic.size(), &h), HeaderCheck::kInvalid);
+  EXPECT_EQ(parse_batch_header(u8(bad_magic), bad_magic.size(), &h), BatchError::kBadMagic);
   std::string short_len = good;
   put_u32(u8(short_len) + kBatchLengthOffset, 10);
-  EXPECT_EQ(parse_batch_header(u8(short_len), short_len.size(), &h), HeaderCheck::kInvalid);
+  EXPECT_EQ(parse_batch_header(u8(short_len), short_len.size(), &h), BatchError::kBadLength);
   std::string huge_len = good;
   put_u32(u8(huge_len) + kBatchLengthOffset, kMaxBatchBytes + 1);
-  EXPECT_EQ(parse_batch_header(u8(huge_len), huge_len.size(), &h), HeaderCheck::kInvalid);
+  EXPECT_EQ(parse_batch_header(u8(huge_len), huge_len.size(), &h), BatchError::kBadLength);
   std::string overflow = good;
   put_u64(u8(overflow), UINT64_MAX - 1);
-  EXPECT_EQ(parse_batch_header(u8(overflow), overflow.size(), &h), HeaderCheck::kInvalid);
+  EXPECT_EQ(parse_batch_header(u8(overflow), overflow.size(), &h), BatchError::kBadHeader);
 }
 
 TEST(RecordBatchTest, DecodeBatchesFiltersAndRejectsPartialBatches) {

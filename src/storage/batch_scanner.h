@@ -1,0 +1,117 @@
+#pragma once
+// The one reader of batches in a segment's bytes. Given a byte range and the
+// offset the next batch must continue from, it yields events:
+//
+//   kBatch      a whole, valid batch: position, header, and its bytes
+//   kCorrupt    bytes [position, resume_position) hold no valid batch; the
+//               scan resumes at the next valid batch (resume_header)
+//   kTornTail   from `position` on nothing valid follows (or the caller
+//               asked to stop at the first fault): the scan ends there
+//
+// each fault with the BatchError saying why. Recovery (truncate the torn
+// tail), the index rebuild, `rustlog verify`, `rustlog dump` and Segment's
+// reads are its consumers; they decide what an event means (truncate,
+// report, fail a read) — the scanner only reads.
+//
+//   BatchScanner sc(bytes, {.position = 0, .next_offset = base, .segment_base = base});
+//   ScanEvent ev;
+//   while (sc.next(&ev, OnFault::kResync)) switch (ev.kind) { ... }
+//   RUSTLOG_RETURN_IF_ERROR(sc.status());  // a read of the bytes failed
+//
+// A valid batch: its header parses (parse_batch_header), its offsets fit the
+// segment (base >= segment base, last - base < 2^32), its base offset is at
+// least the end of the batch before (exactly the expected one for the first
+// batch when `exact_first` is set: an index entry promised it) and, unless
+// check_crc is off, its CRC matches. After a fault the length field is not
+// trusted: resynchronisation tries every following byte position.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "storage/record_batch.h"
+
+namespace rustlog {
+
+// Random access to the bytes being scanned: a mapping, a buffer, or pread.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  virtual uint64_t size() const = 0;
+  // n bytes at pos (pos + n <= size()), valid until the next call.
+  virtual Result<const uint8_t*> bytes(uint64_t pos, size_t n) = 0;
+};
+
+// Bytes already in memory (a mapping or a buffer).
+class MemoryBytes final : public ByteSource {
+ public:
+  MemoryBytes(const uint8_t* data, uint64_t size) : data_(data), size_(size) {}
+  uint64_t size() const override { return size_; }
+  Result<const uint8_t*> bytes(uint64_t pos, size_t) override { return data_ + pos; }
+
+ private:
+  const uint8_t* data_;
+  uint64_t size_;
+};
+
+struct ScanStart {
+  uint64_t position = 0;      // where the first batch should start
+  uint64_t next_offset = 0;   // the offset it should continue from
+  uint64_t segment_base = 0;  // the segment's base offset
+  bool exact_first = false;   // the first batch's base offset must equal next_offset
+  bool check_crc = true;
+};
+
+enum class ScanKind : uint8_t { kBatch, kCorrupt, kTornTail };
+
+// What the scanner does when the bytes at the scan position are no valid batch.
+enum class OnFault : uint8_t {
+  kResync,  // look for the next valid batch: kCorrupt when found, else kTornTail
+  kStop,    // end the scan here with kTornTail (recovery: the rest is cut)
+};
+
+struct ScanEvent {
+  ScanKind kind = ScanKind::kBatch;
+  uint64_t position = 0;  // the batch, or where the fault starts
+  // kBatch: the batch. Faults: the header as far as it was read (the
+  // declared length, the magic byte, ...), for messages.
+  BatchHeader header;
+  const uint8_t* bytes = nullptr;  // kBatch with check_crc: the whole batch
+  BatchError reason = BatchError::kOk;
+  uint64_t first_offset = 0;  // faults: the first offset the damage makes unreadable
+  uint64_t resume_position = 0;  // kCorrupt: the next valid batch
+  BatchHeader resume_header;     // kCorrupt: its header
+};
+
+class BatchScanner {
+ public:
+  BatchScanner(ByteSource& source, const ScanStart& start);
+
+  // The next event; false at the end of the bytes, after a kTornTail, or
+  // when reading failed (status()).
+  bool next(ScanEvent* ev, OnFault on_fault);
+  const Status& status() const { return status_; }
+  uint64_t position() const { return pos_; }     // where the next event starts
+  uint64_t next_offset() const { return next_; }  // what the next batch must continue from
+
+  // The fault, if any, of the bytes at `pos` as the batch continuing from
+  // `min_offset` (kOk: *h is a valid batch). Reads through `source`.
+  static BatchError check_at(ByteSource& source, uint64_t pos, uint64_t min_offset, bool exact,
+                             uint64_t segment_base, bool check_crc, BatchHeader* h,
+                             const uint8_t** bytes, Status* io);
+
+ private:
+  std::optional<uint64_t> resync(uint64_t from, BatchHeader* h);
+
+  ByteSource& src_;
+  uint64_t pos_;
+  uint64_t next_;
+  uint64_t base_;
+  bool exact_;
+  bool check_crc_;
+  bool done_ = false;
+  Status status_;
+};
+
+}  // namespace rustlog
