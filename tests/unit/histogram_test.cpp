@@ -1,6 +1,5 @@
 // Histogram buckets (layout, cumulative and monotonic counts, quantiles within
-// one bucket of the truth, merging, concurrent recording), the exposition
-// writer/parser and the snapshot hand-over.
+// one bucket of the truth, merging, concurrent recording).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,10 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "metrics/broker_metrics.h"
-#include "metrics/exposition.h"
+#include "metrics/counter.h"
 #include "metrics/histogram.h"
-#include "metrics/snapshot.h"
 
 namespace rustlog::metrics {
 namespace {
@@ -175,144 +172,6 @@ TEST(Histogram, ConcurrentRecordsAreAllCounted) {
   for (auto& t : ts) t.join();
   EXPECT_EQ(h.count(), uint64_t{kThreads} * kPer);
   EXPECT_EQ(c.value(), uint64_t{kThreads} * kPer);
-}
-
-TEST(Exposition, ScaledDecimalIsExact) {
-  EXPECT_EQ(scaled_decimal(0, 9), "0");
-  EXPECT_EQ(scaled_decimal(1000, 9), "0.000001");
-  EXPECT_EQ(scaled_decimal(1250, 9), "0.00000125");
-  EXPECT_EQ(scaled_decimal(67'108'864'000, 9), "67.108864");
-  EXPECT_EQ(scaled_decimal(1'700'000'000'123, 3), "1700000000.123");
-  EXPECT_EQ(scaled_decimal(96, 0), "96");
-}
-
-TEST(Exposition, LabelValuesAreEscapedAndValidUtf8) {
-  EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-  EXPECT_EQ(escape_label_value("gr\xC3\xBC\xC3\x9F"), "gr\xC3\xBC\xC3\x9F");  // valid UTF-8 kept
-  EXPECT_EQ(escape_label_value("x\xFFy"), "x\xEF\xBF\xBDy");                    // invalid byte replaced
-  EXPECT_EQ(escape_label_value("\xC0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD");        // overlong NUL
-}
-
-TEST(Exposition, RenderedHistogramParsesBackCumulative) {
-  LatencyHistogram h;
-  for (uint64_t v : {500u, 1100u, 1100u, 3000u, 2'000'000'000u}) h.record(v);
-  std::string text;
-  ExpositionWriter w(text);
-  w.family("x_seconds", "histogram", "Test.");
-  w.histogram("x_seconds", {{"type", "a\"b"}}, h.snapshot(), 9);
-  auto e = parse_exposition(text);
-  ASSERT_TRUE(e) << e.status().to_string();
-  ASSERT_NE(e->family("x_seconds"), nullptr);
-  EXPECT_EQ(e->family("x_seconds")->type, "histogram");
-  double prev_le = -1, prev = -1;
-  size_t buckets = 0;
-  for (const auto& s : e->samples) {
-    if (s.name != "x_seconds_bucket") continue;
-    ++buckets;
-    EXPECT_EQ(s.labels.at("type"), "a\"b");
-    const double le = s.labels.at("le") == "+Inf" ? HUGE_VAL : std::stod(s.labels.at("le"));
-    EXPECT_GT(le, prev_le);
-    EXPECT_GE(s.value, prev);
-    prev_le = le;
-    prev = s.value;
-  }
-  EXPECT_EQ(buckets, kLatencyLayout.buckets());
-  EXPECT_EQ(prev, 5);
-  EXPECT_EQ(e->value("x_seconds_count"), 5);
-  EXPECT_EQ(e->value("x_seconds_bucket", {{"le", "0.000001"}}), 1);
-  EXPECT_EQ(e->value("x_seconds_bucket", {{"le", "0.00000125"}}), 3);
-  EXPECT_EQ(e->find("x_seconds_sum")->value_text, "2.0000057");
-}
-
-TEST(Exposition, ParserRejectsGarbage) {
-  EXPECT_FALSE(parse_exposition("metric{a=\"x} 1\n"));
-  EXPECT_FALSE(parse_exposition("metric one\n"));
-  EXPECT_FALSE(parse_exposition("{a=\"b\"} 1\n"));
-  auto ok = parse_exposition("# a comment\nm 1 1700000000000\nn{a=\"1\",b=\"2\"} -3.5e2\n");
-  ASSERT_TRUE(ok);
-  EXPECT_EQ(ok->value("m"), 1);
-  EXPECT_EQ(ok->value("n", {{"b", "2"}}), -350);
-}
-
-TEST(BrokerMetricsRender, EveryFamilyHasHelpAndTypeAndNamesFollowConventions) {
-  BrokerMetrics m;
-  m.on_request(0x01);
-  m.on_response(0x01, 2'000'000);
-  m.on_request(0x42);  // unknown type
-  m.on_error(0x42, ErrorCode::kInvalidRequest);
-  auto snap = std::make_unique<MetricsSnapshot>();
-  snap->partitions.push_back({"t", 0, 3, 300, 2, 200, 3, 0, 300, 1, false});
-  snap->groups.push_back({"g", "t", 0, 1, 3, 2});
-  m.snapshots().publish(std::move(snap));
-  const std::string text = m.render();
-  auto e = parse_exposition(text);
-  ASSERT_TRUE(e) << e.status().to_string();
-  for (const auto& f : e->families) {
-    EXPECT_EQ(f.name.rfind("rustlog_", 0), 0u) << f.name;
-    EXPECT_FALSE(f.help.empty()) << f.name;
-    ASSERT_TRUE(f.type == "counter" || f.type == "gauge" || f.type == "histogram") << f.name;
-    const bool total = f.name.size() > 6 && f.name.compare(f.name.size() - 6, 6, "_total") == 0;
-    EXPECT_EQ(total, f.type == "counter") << f.name;
-  }
-  for (const auto& s : e->samples) {
-    std::string base = s.name;
-    for (const char* suf : {"_bucket", "_sum", "_count"})
-      if (!e->family(base) && base.size() > strlen(suf) && base.compare(base.size() - strlen(suf), strlen(suf), suf) == 0)
-        base.resize(base.size() - strlen(suf));
-    EXPECT_NE(e->family(base), nullptr) << "sample without a family: " << s.name;
-  }
-  EXPECT_EQ(e->value("rustlog_requests_total", {{"type", "Produce"}}), 1);
-  EXPECT_EQ(e->value("rustlog_requests_total", {{"type", "Unknown"}}), 1);
-  EXPECT_EQ(e->value("rustlog_request_errors_total", {{"type", "Unknown"}, {"code", "400"}}), 1);
-  EXPECT_EQ(e->value("rustlog_request_duration_seconds_count", {{"type", "Produce"}}), 1);
-  EXPECT_EQ(e->value("rustlog_request_duration_seconds_sum", {{"type", "Produce"}}), 0.002);
-  EXPECT_EQ(e->value("rustlog_consumer_lag", {{"group", "g"}, {"topic", "t"}, {"partition", "0"}}), 2);
-  EXPECT_EQ(e->value("rustlog_partition_bytes_in_total", {{"topic", "t"}, {"partition", "0"}}), 300);
-  EXPECT_EQ(e->value("rustlog_consumer_groups"), 1);
-}
-
-TEST(SnapshotCell, ReadersSeeTheLatestAndOldObjectsWaitForReaders) {
-  SnapshotCell<int> cell;
-  EXPECT_EQ(cell.read([](const int* p) { return p ? *p : -1; }), -1);
-  cell.publish(std::make_unique<int>(1));
-  EXPECT_EQ(cell.read([](const int* p) { return *p; }), 1);
-  cell.publish(std::make_unique<int>(2));
-  EXPECT_EQ(cell.retired(), 0u);  // no reader: freed at once
-  // A publish while a reader is inside keeps the old object alive.
-  cell.read([&](const int* p) {
-    cell.publish(std::make_unique<int>(3));
-    EXPECT_EQ(*p, 2);
-    EXPECT_EQ(cell.retired(), 1u);
-    return 0;
-  });
-  cell.reclaim();
-  EXPECT_EQ(cell.retired(), 0u);
-  EXPECT_EQ(cell.read([](const int* p) { return *p; }), 3);
-}
-
-TEST(SnapshotCell, ConcurrentReaderNeverSeesAFreedSnapshot) {
-  SnapshotCell<std::vector<int>> cell;
-  cell.publish(std::make_unique<std::vector<int>>(100, 0));
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> reads{0};
-  std::thread reader([&] {
-    while (!stop.load()) {
-      cell.read([&](const std::vector<int>* v) {
-        // Every element equals the first: a torn or freed vector would not.
-        for (int x : *v) EXPECT_EQ(x, v->front());
-        return 0;
-      });
-      reads.fetch_add(1);
-    }
-  });
-  // Publish while the reader is really reading (it may start late).
-  while (reads.load() == 0) std::this_thread::yield();
-  for (int i = 1; i <= 20000; ++i) cell.publish(std::make_unique<std::vector<int>>(100, i));
-  stop = true;
-  reader.join();
-  cell.reclaim();
-  EXPECT_GT(reads.load(), 0u);
-  EXPECT_EQ(cell.retired(), 0u);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// LogConfig / FlushPolicy (log_config.h), the roll rules (roll_policy.h) and
-// the mmap LRU bound (mmap_cache.h): small policy units without I/O.
+// LogConfig / FlushPolicy (log_config.h) and the roll rules (roll_policy.h):
+// small policy units without I/O.
 #include "storage/log_config.h"
 
 #include <gtest/gtest.h>
@@ -7,7 +7,6 @@
 #include <limits>
 #include <vector>
 
-#include "storage/mmap_cache.h"
 #include "storage/roll_policy.h"
 
 namespace rustlog {
@@ -68,31 +67,6 @@ TEST(LogConfigTest, RollRules) {
   EXPECT_FALSE(should_roll({base, 1, t0}, 1, base + std::numeric_limits<uint32_t>::max(), t0, c));
   EXPECT_TRUE(
       should_roll({base, 1, t0}, 1, base + std::numeric_limits<uint32_t>::max() + 1ull, t0, c));
-}
-
-class FakeSegment : public MappedSegment {
- public:
-  void unmap() override { ++unmaps; }
-  int unmaps = 0;
-};
-
-TEST(MmapCacheTest, EvictsTheLeastRecentlyUsedPastTheCap) {
-  MmapCache cache(3);
-  std::vector<FakeSegment> s(5);
-  for (int i = 0; i < 3; ++i) cache.touch(&s[i]);
-  EXPECT_EQ(cache.mapped(), 3u);
-  cache.touch(&s[0]);  // 0 becomes the most recent; 1 is now the oldest
-  cache.touch(&s[3]);
-  EXPECT_EQ(s[1].unmaps, 1);
-  EXPECT_EQ(s[0].unmaps + s[2].unmaps + s[3].unmaps, 0);
-  cache.touch(&s[4]);
-  EXPECT_EQ(s[2].unmaps, 1);
-  EXPECT_EQ(cache.mapped(), 3u);
-  cache.forget(&s[4]);
-  cache.forget(&s[4]);  // idempotent
-  EXPECT_EQ(cache.mapped(), 2u);
-  EXPECT_EQ(s[4].unmaps, 0);  // forget does not unmap: the segment does
-  EXPECT_EQ(MmapCache(0).capacity(), 1u);
 }
 
 }  // namespace

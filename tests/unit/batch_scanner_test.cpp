@@ -1,0 +1,348 @@
+// The batch scanner (storage/batch_scanner.h) alone, over bytes in memory:
+// every event kind, every BatchError a scan can report, the stop/resync
+// choice, and random or truncated bytes that never crash it, never make it
+// read outside the buffer, and never turn a read error into a torn tail.
+#include "storage/batch_scanner.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/byte_order.h"
+#include "support/record_gen.h"
+
+namespace rustlog {
+namespace {
+
+using test::RecordGen;
+using test::seed_trace;
+
+uint8_t* u8(std::string& s) { return reinterpret_cast<uint8_t*>(s.data()); }
+
+std::string batch(uint64_t base, size_t records, size_t value_bytes = 20) {
+  BatchBuilder b(base);
+  for (size_t i = 0; i < records; ++i)
+    b.add(test::kBaseTimestampUs + static_cast<int64_t>(i), std::nullopt,
+          std::string(value_bytes, static_cast<char>('a' + i % 26)), {});
+  return b.finish();
+}
+
+// Rewrites the CRC after a header edit, so that only the edited field is wrong.
+void reseal(std::string& b) { put_u32(u8(b) + kBatchCrcOffset, compute_batch_crc(u8(b), b.size())); }
+
+// A copy of the bytes in a heap block of exactly their size (so ASan sees
+// any read past the end), and a check of every range the scanner asks for.
+class CheckedBytes final : public ByteSource {
+ public:
+  explicit CheckedBytes(const std::string& s) : size_(s.size()), data_(new uint8_t[s.size() + 1]) {
+    std::copy(s.begin(), s.end(), data_.get());
+  }
+  uint64_t size() const override { return size_; }
+  Result<const uint8_t*> bytes(uint64_t pos, size_t n) override {
+    EXPECT_LE(pos + n, size_) << "read outside the buffer: " << pos << "+" << n;
+    if (fail_at_call_ && ++calls_ >= *fail_at_call_) return Status(ErrorCode::kStorageError, "EIO");
+    return data_.get() + pos;
+  }
+  void fail_from_call(uint64_t n) { fail_at_call_ = n; }
+
+ private:
+  uint64_t size_;
+  std::unique_ptr<uint8_t[]> data_;
+  std::optional<uint64_t> fail_at_call_;
+  uint64_t calls_ = 0;
+};
+
+std::vector<ScanEvent> scan(const std::string& bytes, ScanStart start, OnFault on_fault,
+                            Status* status = nullptr) {
+  CheckedBytes src(bytes);
+  BatchScanner sc(src, start);
+  std::vector<ScanEvent> out;
+  ScanEvent ev;
+  while (sc.next(&ev, on_fault)) {
+    out.push_back(ev);
+    if (out.size() > bytes.size() + 1) {
+      ADD_FAILURE() << "the scan does not end";
+      break;
+    }
+  }
+  if (status) *status = sc.status();
+  return out;
+}
+
+ScanStart at(uint64_t base = 0) { return ScanStart{.position = 0, .next_offset = base, .segment_base = base}; }
+
+struct Log {
+  std::string bytes;
+  std::vector<uint64_t> pos;   // where each batch starts
+  std::vector<uint64_t> base;  // its base offset
+};
+Log three_batches() {
+  Log l;
+  for (auto [b, n] : {std::pair<uint64_t, size_t>{100, 2}, {102, 3}, {105, 1}}) {
+    l.pos.push_back(l.bytes.size());
+    l.base.push_back(b);
+    l.bytes += batch(b, n);
+  }
+  return l;
+}
+
+TEST(BatchScannerTest, WholeBatchesAreBatchEvents) {
+  const Log l = three_batches();
+  Status st;
+  auto ev = scan(l.bytes, at(100), OnFault::kResync, &st);
+  ASSERT_TRUE(st.is_ok());
+  ASSERT_EQ(ev.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(ev[i].kind, ScanKind::kBatch);
+    EXPECT_EQ(ev[i].position, l.pos[i]);
+    EXPECT_EQ(ev[i].header.base_offset, l.base[i]);
+    ASSERT_NE(ev[i].bytes, nullptr);
+    EXPECT_EQ(ev[i].reason, BatchError::kOk);
+  }
+  EXPECT_EQ(ev[2].header.next_offset(), 106u);
+  EXPECT_TRUE(scan("", at(), OnFault::kResync).empty());
+}
+
+TEST(BatchScannerTest, ACorruptRangeNamesWhereTheScanResumes) {
+  Log l = three_batches();
+  u8(l.bytes)[l.pos[1] + kBatchHeaderSize + 3] ^= 0x10;
+  auto ev = scan(l.bytes, at(100), OnFault::kResync);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[0].kind, ScanKind::kBatch);
+  EXPECT_EQ(ev[1].kind, ScanKind::kCorrupt);
+  EXPECT_EQ(ev[1].reason, BatchError::kCrcMismatch);
+  EXPECT_EQ(ev[1].position, l.pos[1]);
+  EXPECT_EQ(ev[1].first_offset, 102u);
+  EXPECT_EQ(ev[1].resume_position, l.pos[2]);
+  EXPECT_EQ(ev[1].resume_header.base_offset, 105u);
+  EXPECT_EQ(ev[1].header.base_offset, 102u);  // the header as read, for messages
+  EXPECT_EQ(ev[2].kind, ScanKind::kBatch);
+  EXPECT_EQ(ev[2].position, l.pos[2]);
+}
+
+TEST(BatchScannerTest, NothingValidAfterAFaultIsATornTail) {
+  Log l = three_batches();
+  const std::string cut = l.bytes.substr(0, l.pos[2] + 20);
+  auto ev = scan(cut, at(100), OnFault::kResync);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[2].kind, ScanKind::kTornTail);
+  EXPECT_EQ(ev[2].position, l.pos[2]);
+  EXPECT_EQ(ev[2].reason, BatchError::kShortHeader);
+  EXPECT_EQ(ev[2].first_offset, 105u);
+}
+
+TEST(BatchScannerTest, StopEndsTheScanAtTheFirstFaultWithoutLookingFurther) {
+  Log l = three_batches();
+  u8(l.bytes)[l.pos[1] + kBatchHeaderSize + 3] ^= 0x10;
+  auto ev = scan(l.bytes, at(100), OnFault::kStop);
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[1].kind, ScanKind::kTornTail);
+  EXPECT_EQ(ev[1].reason, BatchError::kCrcMismatch);
+  EXPECT_EQ(ev[1].position, l.pos[1]);
+}
+
+TEST(BatchScannerTest, CrcCheckCanBeLeftToTheCaller) {
+  Log l = three_batches();
+  u8(l.bytes)[l.pos[1] + kBatchHeaderSize + 3] ^= 0x10;
+  ScanStart s = at(100);
+  s.check_crc = false;
+  auto ev = scan(l.bytes, s, OnFault::kResync);
+  ASSERT_EQ(ev.size(), 3u);
+  for (const auto& e : ev) EXPECT_EQ(e.kind, ScanKind::kBatch);
+}
+
+// One batch edited into each fault; the scan must name that reason.
+TEST(BatchScannerTest, EveryReason) {
+  const std::string good = batch(100, 3);
+  struct Case {
+    const char* name;
+    BatchError want;
+    std::string bytes;
+    ScanStart start;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"fewer than 12 bytes", BatchError::kShortHeader, good.substr(0, 7), at(100)});
+  cases.push_back({"fewer than a header", BatchError::kShortHeader, good.substr(0, 30), at(100)});
+  cases.push_back({"cut inside the records", BatchError::kShortBatch, good.substr(0, good.size() - 1), at(100)});
+  {
+    std::string b = good;
+    put_u32(u8(b) + kBatchLengthOffset, 10);
+    cases.push_back({"length below a header", BatchError::kBadLength, b, at(100)});
+    put_u32(u8(b) + kBatchLengthOffset, kMaxBatchBytes + 1);
+    cases.push_back({"length above the maximum", BatchError::kBadLength, b, at(100)});
+  }
+  {
+    std::string b = good;
+    b[kBatchMagicOffset] = 7;
+    cases.push_back({"magic", BatchError::kBadMagic, b, at(100)});
+  }
+  {
+    std::string b = good;
+    put_u32(u8(b) + kBatchRecordCountOffset, 0);
+    reseal(b);
+    cases.push_back({"no records", BatchError::kBadHeader, b, at(100)});
+    b = good;
+    put_u32(u8(b) + kBatchLastDeltaOffset, 0);  // 3 records cannot end at delta 0
+    reseal(b);
+    cases.push_back({"last delta below the count", BatchError::kBadHeader, b, at(100)});
+  }
+  {
+    std::string b = good;
+    b[kBatchHeaderSize + 1] ^= 1;
+    cases.push_back({"record bytes", BatchError::kCrcMismatch, b, at(100)});
+    b = good;
+    b[kBatchFirstTimestampOffset] ^= 1;
+    cases.push_back({"header field", BatchError::kCrcMismatch, b, at(100)});
+  }
+  {
+    ScanStart s = at(100);
+    s.next_offset = 200;
+    cases.push_back({"base below the expected offset", BatchError::kOffsetBackwards, good, s});
+    s = at(100);
+    s.next_offset = 99;
+    s.exact_first = true;
+    cases.push_back({"base differs from the index entry", BatchError::kOffsetMismatch, good, s});
+    s = at(100);
+    s.next_offset = 0;
+    s.segment_base = 101;
+    cases.push_back({"base below the segment", BatchError::kOutsideSegment, good, s});
+    std::string far = batch((uint64_t{1} << 32) + 100, 1);
+    cases.push_back({"offsets beyond 2^32 of the segment", BatchError::kOutsideSegment, far, at(100)});
+  }
+  std::set<BatchError> seen;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    for (OnFault f : {OnFault::kStop, OnFault::kResync}) {
+      auto ev = scan(c.bytes, c.start, f);
+      ASSERT_EQ(ev.size(), 1u);
+      EXPECT_EQ(ev[0].kind, ScanKind::kTornTail);
+      EXPECT_EQ(ev[0].reason, c.want) << batch_error_name(ev[0].reason);
+      EXPECT_EQ(ev[0].position, 0u);
+      EXPECT_EQ(ev[0].first_offset, c.start.next_offset);
+    }
+    seen.insert(c.want);
+  }
+  // Every fault the enum names is reachable, and each has its own name.
+  std::set<std::string> names;
+  for (int e = 0; e <= static_cast<int>(BatchError::kOutsideSegment); ++e)
+    names.insert(batch_error_name(static_cast<BatchError>(e)));
+  EXPECT_EQ(names.size(), static_cast<size_t>(BatchError::kOutsideSegment) + 1);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(BatchError::kOutsideSegment));
+}
+
+TEST(BatchScannerTest, GarbageBetweenBatchesIsACorruptRangeThatLosesNoOffsets) {
+  const std::string a = batch(0, 2), b = batch(2, 2);
+  const std::string junk(17, '\xee');
+  auto ev = scan(a + junk + b, at(0), OnFault::kResync);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[1].kind, ScanKind::kCorrupt);
+  EXPECT_EQ(ev[1].position, a.size());
+  EXPECT_EQ(ev[1].resume_position, a.size() + junk.size());
+  EXPECT_EQ(ev[1].first_offset, 2u);
+  EXPECT_EQ(ev[1].resume_header.base_offset, 2u);
+}
+
+TEST(BatchScannerTest, ResyncSkipsBatchesThatGoBackwards) {
+  // A valid batch whose offsets go back is no place to resume.
+  const std::string log = batch(0, 3) + "garbage!" + batch(1, 1) + batch(3, 1);
+  auto ev = scan(log, at(0), OnFault::kResync);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[1].kind, ScanKind::kCorrupt);
+  EXPECT_EQ(ev[1].resume_header.base_offset, 3u);
+  EXPECT_EQ(ev[2].header.base_offset, 3u);
+}
+
+TEST(BatchScannerTest, AReadErrorEndsTheScanAndIsNoTornTail) {
+  const Log l = three_batches();
+  for (uint64_t call = 1; call <= 6; ++call) {
+    SCOPED_TRACE(call);
+    CheckedBytes src(l.bytes);
+    src.fail_from_call(call);
+    BatchScanner sc(src, at(100));
+    ScanEvent ev;
+    size_t batches = 0;
+    while (sc.next(&ev, OnFault::kResync)) {
+      EXPECT_EQ(ev.kind, ScanKind::kBatch);
+      ++batches;
+    }
+    EXPECT_EQ(sc.status().code(), ErrorCode::kStorageError);
+    EXPECT_LT(batches, 3u);
+  }
+}
+
+// A log cut at every byte: whole batches, then at most one torn tail at the
+// start of the cut batch, with a "short" reason.
+TEST(BatchScannerTest, TruncatedAtEveryByte) {
+  const Log l = three_batches();
+  for (size_t n = 0; n <= l.bytes.size(); ++n) {
+    SCOPED_TRACE(n);
+    auto ev = scan(l.bytes.substr(0, n), at(100), OnFault::kResync);
+    size_t whole = 0;  // batches that end at or before the cut
+    while (whole < l.pos.size() &&
+           (whole + 1 < l.pos.size() ? l.pos[whole + 1] : l.bytes.size()) <= n)
+      ++whole;
+    ASSERT_GE(ev.size(), whole);
+    for (size_t i = 0; i < whole; ++i) EXPECT_EQ(ev[i].kind, ScanKind::kBatch);
+    const bool cut_inside = whole < l.pos.size() && n > l.pos[whole];
+    ASSERT_EQ(ev.size(), whole + (cut_inside ? 1 : 0));
+    if (cut_inside) {
+      EXPECT_EQ(ev.back().kind, ScanKind::kTornTail);
+      EXPECT_EQ(ev.back().position, l.pos[whole]);
+      EXPECT_TRUE(is_short(ev.back().reason)) << batch_error_name(ev.back().reason);
+    }
+  }
+}
+
+// Random bytes, and valid batches with random damage: the scan ends, reads
+// only inside the buffer, and its events tile the bytes in order.
+TEST(BatchScannerTest, RandomBytesNeverCrashOrReadOutside) {
+  for (uint64_t seed = 1; seed <= 300; ++seed) {
+    SCOPED_TRACE(seed_trace(seed));
+    RecordGen g(seed);
+    std::string bytes;
+    uint64_t base = g.uniform(0, 50);
+    const size_t parts = g.uniform(0, 6);
+    for (size_t i = 0; i < parts; ++i) {
+      if (g.chance(30)) {
+        bytes += g.bytes(g.uniform(0, 80));
+      } else {
+        auto recs = g.records(test::kBaseTimestampUs);
+        bytes += test::build_batch(recs, base);
+        base += recs.size() + g.uniform(0, 2);
+      }
+    }
+    for (size_t k = g.uniform(0, 4); k > 0 && !bytes.empty(); --k)
+      bytes[g.uniform(0, bytes.size() - 1)] ^= static_cast<char>(1u << g.uniform(0, 7));
+    if (g.chance(30) && !bytes.empty()) bytes.resize(g.uniform(0, bytes.size() - 1));
+    for (OnFault f : {OnFault::kResync, OnFault::kStop}) {
+      Status st;
+      auto ev = scan(bytes, at(0), f, &st);
+      EXPECT_TRUE(st.is_ok());
+      uint64_t pos = 0, next = 0;
+      for (size_t i = 0; i < ev.size(); ++i) {
+        const ScanEvent& e = ev[i];
+        EXPECT_EQ(e.position, pos);
+        if (e.kind == ScanKind::kBatch) {
+          pos += e.header.total_size();
+          EXPECT_LE(pos, bytes.size());
+          EXPECT_GE(e.header.base_offset, next);  // offsets never go back
+          next = e.header.next_offset();
+        } else if (e.kind == ScanKind::kCorrupt) {
+          EXPECT_GT(e.resume_position, e.position);
+          EXPECT_LT(e.resume_position, bytes.size());
+          pos = e.resume_position;
+        } else {
+          EXPECT_EQ(i + 1, ev.size());  // nothing after a torn tail
+          pos = bytes.size();
+        }
+      }
+      EXPECT_EQ(pos, bytes.size());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace rustlog
