@@ -46,14 +46,15 @@ class Broker:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, port: int = 0) -> None:
+        """Starts kafka-lite on the data dir; ``port`` 0 = an ephemeral one."""
         exe = bin_dir() / "kafka-lite"
         if not exe.exists():
             raise RuntimeError(f"{exe} does not exist: build it (cmake --build --preset release) or set RUSTLOG_BIN_DIR")
         port_file = self.root / "port"
         if port_file.exists():
             port_file.unlink()
-        args = [str(exe), "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0", "--port-file", str(port_file),
+        args = [str(exe), "--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{port}", "--port-file", str(port_file),
                 "--metrics-listen", "127.0.0.1:0", *self.extra_args]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
@@ -118,6 +119,18 @@ def broker() -> Iterator[Broker]:
         b.cleanup()
         if code != 0:
             pytest.fail(f"kafka-lite exited with {code} on SIGTERM at the end of the session\n{tail}")
+
+
+@pytest.fixture
+def own_broker() -> Iterator[Broker]:
+    """A broker of the test's own, to stop, kill -9 or restart (killed at the end)."""
+    b = Broker()
+    b.start()
+    try:
+        yield b
+    finally:
+        b.kill9()
+        b.cleanup()
 
 
 @pytest.fixture(autouse=True)

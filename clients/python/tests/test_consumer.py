@@ -217,3 +217,27 @@ def test_address_defaults_to_the_environment(broker: Broker, client: rustlog.Cli
     with rustlog.Consumer(topic=topic_name, consumer_timeout=IDLE) as c:
         records: List[rustlog.ConsumerRecord] = list(c)
     assert len(records) == 2
+
+
+def test_a_consumer_rides_out_a_broker_restart(own_broker: Broker, topic_name: str) -> None:
+    b = own_broker
+    with rustlog.Client(b.address) as c:
+        c.create_topic(topic_name, 1)
+        c.produce(topic_name, 0, [b"%d" % i for i in range(10)])
+    group = topic_name + "-g"
+    with rustlog.Consumer(b.address, topic_name, group=group, commit_every=1, consumer_timeout=5) as consumer:
+        it = iter(consumer)
+        first = [next(it).value for _ in range(10)]
+        port = b.port
+        assert b.stop() == 0
+        b.start(port=port)  # same address, same data dir
+        with rustlog.Client(b.address) as c:
+            c.produce(topic_name, 0, [b"after"])
+        assert next(it).value == b"after"  # reconnected, resumed at its position
+    assert first == [b"%d" % i for i in range(10)]
+    with rustlog.Client(b.address) as c:
+        assert c.committed_offset(group, topic_name, 0) == 11
+    with rustlog.Consumer(b.address, topic_name, reconnect_attempts=2, reconnect_backoff=0.01) as consumer:
+        b.kill9()
+        with pytest.raises(rustlog.TransportError):
+            consumer.poll(timeout=1)

@@ -22,30 +22,25 @@ from conftest import Broker
 WAIT = 60.0
 
 
-def test_acknowledged_records_survive_kill9_of_the_broker(topic_name: str) -> None:
-    b = Broker()
-    b.start()
-    try:
-        with rustlog.Client(b.address) as c:
-            c.create_topic(topic_name, 3)
-        with rustlog.Producer(b.address, linger=0.001) as p:
-            futures = [p.send(topic_name, b"v%d" % i, key=b"k%d" % (i % 11)) for i in range(3000)]
-            acked = {(f.partition, f.result(WAIT)): i for i, f in enumerate(futures)}
-        b.kill9()
-        b.start()  # same data dir, new port
-        with rustlog.Client(b.address) as c:
-            stored = {}
-            for part in range(3):
-                offset = 0
-                while offset < c.latest_offset(topic_name, part):
-                    f = c.fetch(topic_name, part, offset)
-                    for r in f.records:
-                        stored[(part, r.offset)] = r.value
-                    offset = f.next_offset
-        assert {k: b"v%d" % i for k, i in acked.items()} == stored
-    finally:
-        b.kill9()
-        b.cleanup()
+def test_acknowledged_records_survive_kill9_of_the_broker(own_broker: Broker, topic_name: str) -> None:
+    b = own_broker
+    with rustlog.Client(b.address) as c:
+        c.create_topic(topic_name, 3)
+    with rustlog.Producer(b.address, linger=0.001) as p:
+        futures = [p.send(topic_name, b"v%d" % i, key=b"k%d" % (i % 11)) for i in range(3000)]
+        acked = {(f.partition, f.result(WAIT)): i for i, f in enumerate(futures)}
+    b.kill9()
+    b.start()  # same data dir, new port
+    with rustlog.Client(b.address) as c:
+        stored = {}
+        for part in range(3):
+            offset = 0
+            while offset < c.latest_offset(topic_name, part):
+                f = c.fetch(topic_name, part, offset)
+                for r in f.records:
+                    stored[(part, r.offset)] = r.value
+                offset = f.next_offset
+    assert {k: b"v%d" % i for k, i in acked.items()} == stored
 
 
 CONSUMER = textwrap.dedent(

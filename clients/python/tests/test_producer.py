@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import struct
 import threading
+import time
 from typing import Dict, Iterator, List
 
 import pytest
@@ -228,23 +229,18 @@ def test_request_timeout_fails_the_futures_with_a_transport_error(mute_broker: s
     p.close()
 
 
-def test_a_dead_broker_fails_the_futures_with_a_transport_error(topic_name: str) -> None:
-    b = Broker()
-    b.start()
-    try:
-        with rustlog.Client(b.address) as c:
-            c.create_topic(topic_name, 1)
-        p = rustlog.Producer(b.address)
-        assert p.send(topic_name, b"v").result(WAIT) == 0
-        b.kill9()
-        f = p.send(topic_name, b"lost")
-        with pytest.raises(rustlog.TransportError) as e:
-            f.result(WAIT)
-        assert not isinstance(e.value, rustlog.BrokerError)
-        p.close()
-    finally:
-        b.kill9()
-        b.cleanup()
+def test_a_dead_broker_fails_the_futures_with_a_transport_error(own_broker: Broker, topic_name: str) -> None:
+    b = own_broker
+    with rustlog.Client(b.address) as c:
+        c.create_topic(topic_name, 1)
+    p = rustlog.Producer(b.address)
+    assert p.send(topic_name, b"v").result(WAIT) == 0
+    b.kill9()
+    f = p.send(topic_name, b"lost")
+    with pytest.raises(rustlog.TransportError) as e:
+        f.result(WAIT)
+    assert not isinstance(e.value, rustlog.BrokerError)
+    p.close()
 
 
 def test_close_with_a_timeout_gives_up_on_unanswered_records(mute_broker: str) -> None:
@@ -256,3 +252,18 @@ def test_close_with_a_timeout_gives_up_on_unanswered_records(mute_broker: str) -
         f.result(WAIT)
     with pytest.raises(rustlog.InvalidArgument, match="closed"):
         p.send("t", b"w")
+
+
+def test_the_first_batch_after_a_broker_restart_goes_through(own_broker: Broker, topic_name: str) -> None:
+    b = own_broker
+    with rustlog.Client(b.address) as c:
+        c.create_topic(topic_name, 1)
+    with rustlog.Producer(b.address) as p:
+        assert p.send(topic_name, b"before").result(WAIT) == 0
+        port = b.port
+        assert b.stop() == 0
+        b.start(port=port)
+        deadline = time.monotonic() + WAIT
+        while p.connected and time.monotonic() < deadline:
+            time.sleep(0.01)  # the sender notices the closed connection while idle
+        assert p.send(topic_name, b"after").result(WAIT) == 1

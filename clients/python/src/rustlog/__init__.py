@@ -42,7 +42,8 @@ from .errors import (
     TopicNotFound,
     TransportError,
 )
-from .producer import Producer, SendFuture
+from ._batch import SendFuture
+from .producer import Producer
 from .types import (
     BROKER_TIME,
     EARLIEST,

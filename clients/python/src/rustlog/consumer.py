@@ -14,6 +14,10 @@ it hands out the next one (a record counts as handled once you ask for the
 next), and ``close()`` commits the rest. Either way a crash repeats at most
 the records handed out after the last commit and skips none.
 
+A broker restart does not end a consumer: after a transport failure it
+reconnects and repeats the request (``reconnect_attempts``), since fetches
+and commits are safe to repeat.
+
 RustLog has no membership protocol: two consumers of one group on one
 partition each read everything; split partitions between them with
 ``partitions=``. The semantics match the C++ ``client::Consumer``.
@@ -23,13 +27,15 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Any, Deque, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Sequence, TypeVar
 
 from .client import Client
-from .errors import InvalidArgument, OffsetOutOfRange
+from .errors import InvalidArgument, OffsetOutOfRange, TransportError
 from .types import ConsumerRecord, Record
 
 _RESETS = ("earliest", "latest", "none")
+
+T = TypeVar("T")
 
 
 class _Part:
@@ -62,6 +68,11 @@ class Consumer:
         max_wait: seconds the broker may hold an idle fetch (long-poll).
         consumer_timeout: stop iteration after this many seconds without a
             record (None = iterate forever).
+        reconnect_attempts: after a transport failure (broker restarted,
+            connection reset, timeout) the consumer reconnects and repeats the
+            request (fetches and commits are safe to repeat) up to this many
+            times, waiting ``reconnect_backoff`` seconds, doubled each time;
+            then it raises the TransportError. 0 = raise at once.
         request_timeout, connect_timeout, client_id: as for :class:`Client`.
 
     Usable as a context manager (``close()`` on exit).
@@ -81,6 +92,8 @@ class Consumer:
         max_wait: float = 0.5,
         min_bytes: int = 1,
         consumer_timeout: Optional[float] = None,
+        reconnect_attempts: int = 5,
+        reconnect_backoff: float = 0.1,
         request_timeout: Optional[float] = 30.0,
         connect_timeout: float = 5.0,
         client_id: Optional[str] = None,
@@ -97,6 +110,10 @@ class Consumer:
             raise InvalidArgument(f"max_poll_records must be >= 1, got {max_poll_records}")
         if max_wait < 0:
             raise InvalidArgument(f"max_wait must be >= 0 seconds, got {max_wait}")
+        if reconnect_attempts < 0 or reconnect_backoff < 0:
+            raise InvalidArgument("reconnect_attempts and reconnect_backoff must be >= 0")
+        self.reconnect_attempts = reconnect_attempts
+        self.reconnect_backoff = float(reconnect_backoff)
         self.topic = topic
         self.group = group or None
         self.auto_offset_reset = auto_offset_reset
@@ -130,6 +147,21 @@ class Consumer:
         self._out: Deque[ConsumerRecord] = deque()  # fetched for iteration, not yet handed out
         self._closed = False
 
+    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args)`` on the client, reconnecting after transport failures
+        (see ``reconnect_attempts``)."""
+        attempt = 0
+        while True:
+            try:
+                if not self.client.connected:
+                    self.client.reconnect()
+                return fn(*args, **kwargs)
+            except TransportError:
+                if attempt >= self.reconnect_attempts:
+                    raise
+                time.sleep(self.reconnect_backoff * (2 ** attempt))
+                attempt += 1
+
     # ------------------------------------------------------------ positions
 
     @property
@@ -154,18 +186,19 @@ class Consumer:
     def seek_to_beginning(self) -> None:
         """Every partition from its log start."""
         for p in self._parts:
-            self.seek(p.partition, self.client.earliest_offset(self.topic, p.partition))
+            self.seek(p.partition, self._call(self.client.earliest_offset, self.topic, p.partition))
 
     def seek_to_end(self) -> None:
         """Every partition from its high watermark (only new records)."""
         for p in self._parts:
-            self.seek(p.partition, self.client.latest_offset(self.topic, p.partition))
+            self.seek(p.partition, self._call(self.client.latest_offset, self.topic, p.partition))
 
     def seek_to_time(self, timestamp: int) -> None:
         """Every partition from its first record with timestamp >= ``timestamp``
         (µs); the end of the log where there is none."""
         for p in self._parts:
-            self.seek(p.partition, self.client.offset_for_time(self.topic, p.partition, timestamp).offset)
+            found = self._call(self.client.offset_for_time, self.topic, p.partition, timestamp)
+            self.seek(p.partition, found.offset)
 
     def position(self, partition: int) -> Optional[int]:
         """The next offset handed out from ``partition`` (None before it is resolved)."""
@@ -176,7 +209,7 @@ class Consumer:
         if not self.group:
             raise InvalidArgument("committed: the consumer has no group")
         self._part(partition)
-        return self.client.committed_offset(self.group, self.topic, partition)
+        return self._call(self.client.committed_offset, self.group, self.topic, partition)
 
     def high_watermark(self, partition: int) -> Optional[int]:
         """The partition's high watermark as of the last fetch."""
@@ -195,9 +228,9 @@ class Consumer:
                 source="client",
             )
         if self.auto_offset_reset == "earliest":
-            offset = self.client.earliest_offset(self.topic, p.partition)
+            offset = self._call(self.client.earliest_offset, self.topic, p.partition)
         else:
-            offset = self.client.latest_offset(self.topic, p.partition)
+            offset = self._call(self.client.latest_offset, self.topic, p.partition)
         p.position = p.fetch_next = offset
         p.buffer.clear()
 
@@ -205,7 +238,7 @@ class Consumer:
         if p.position is not None:
             return
         if self.group:
-            c = self.client.committed_offset(self.group, self.topic, p.partition)
+            c = self._call(self.client.committed_offset, self.group, self.topic, p.partition)
             if c is not None:
                 p.committed = p.position = p.fetch_next = c
                 return
@@ -224,8 +257,8 @@ class Consumer:
             p.fetch_next = p.position
         start = p.fetch_next
         try:
-            r = self.client.fetch(self.topic, p.partition, start, max_bytes=self.max_bytes, max_wait=wait,
-                                  min_bytes=self.min_bytes)
+            r = self._call(self.client.fetch, self.topic, p.partition, start, max_bytes=self.max_bytes,
+                           max_wait=wait, min_bytes=self.min_bytes)
         except OffsetOutOfRange as e:
             if e.source != "broker" or self.auto_offset_reset == "none":
                 raise
@@ -336,7 +369,7 @@ class Consumer:
         for p in self._parts:
             if p.position is None or p.position == p.committed:
                 continue
-            self.client.commit_offset(self.group, self.topic, p.partition, p.position)
+            self._call(self.client.commit_offset, self.group, self.topic, p.partition, p.position)
             p.committed = p.position
         self._since_commit = 0
 
@@ -345,7 +378,7 @@ class Consumer:
         if self._closed:
             return
         try:
-            if self.commit_every and self._since_commit > 0 and self.client.connected:
+            if self.commit_every and self._since_commit > 0:
                 self.commit()
         finally:
             self._closed = True

@@ -25,51 +25,13 @@ import socket
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future
 from typing import Any, Deque, Dict, List, Optional, Tuple
 
 from . import _codec as codec
+from ._batch import REQUEST_OVERHEAD, Batch, SendFuture
 from .client import Client, partition_for_key, to_wire_record
 from .errors import InvalidArgument, RequestTimeout, RustLogError, TooLarge, TransportError
 from .types import BROKER_TIME, BytesLike, HeadersLike, ProducerRecord
-
-# ProduceEx bytes besides the records: type, topic length, partition,
-# timestamp, record count (the topic itself is added per batch).
-_REQUEST_OVERHEAD = 1 + 2 + 4 + 8 + 4
-
-
-class SendFuture(Future[int]):
-    """The outcome of one ``send()``: ``result()`` is the record's offset, or
-    raises the error that kept it from being written.
-
-    ``topic`` and ``partition`` are known at once; ``timestamp`` (µs, the
-    record's own or the broker's append time) once the future is done.
-    """
-
-    def __init__(self, topic: str, partition: int) -> None:
-        super().__init__()
-        self.topic = topic
-        self.partition = partition
-        self.timestamp: Optional[int] = None
-
-    def __repr__(self) -> str:
-        state = "done" if self.done() else "running" if self.running() else "pending"
-        return f"<SendFuture {self.topic}/{self.partition} {state}>"
-
-
-class _Batch:
-    __slots__ = ("topic", "partition", "records", "timestamps", "futures", "size", "created", "sent_at")
-
-    def __init__(self, topic: str, partition: int) -> None:
-        self.topic = topic
-        self.partition = partition
-        self.records: List[bytes] = []
-        self.timestamps: List[int] = []
-        self.futures: List[SendFuture] = []
-        self.size = _REQUEST_OVERHEAD + len(topic.encode("utf-8"))
-        self.created = time.monotonic()
-        self.sent_at = 0.0
-
 
 class Producer:
     """Sends records in batches, several requests in flight.
@@ -126,9 +88,9 @@ class Producer:
         self._partitions: Dict[str, int] = {}
 
         self._cond = threading.Condition()
-        self._open: Dict[Tuple[str, int], _Batch] = {}
-        self._ready: Deque[_Batch] = deque()
-        self._in_flight: Deque[_Batch] = deque()
+        self._open: Dict[Tuple[str, int], Batch] = {}
+        self._ready: Deque[Batch] = deque()
+        self._in_flight: Deque[Batch] = deque()
         self._buffered = 0  # record bytes not yet answered
         self._unanswered = 0  # records not yet answered
         self._flushing = 0
@@ -170,7 +132,7 @@ class Producer:
         elif not isinstance(partition, int) or partition < 0:
             raise InvalidArgument(f"partition must be an int >= 0, got {partition!r}")
         size = len(encoded)
-        overhead = _REQUEST_OVERHEAD + len(topic.encode("utf-8"))
+        overhead = REQUEST_OVERHEAD + len(topic.encode("utf-8"))
         if size + overhead > self._max_frame_bytes:
             raise TooLarge(
                 f"a record of {size} bytes does not fit a request (the broker's max_frame_bytes is "
@@ -187,11 +149,11 @@ class Producer:
                 self._cond.wait()
             batch = self._open.get((topic, partition))
             if batch is None:
-                batch = self._open[(topic, partition)] = _Batch(topic, partition)
+                batch = self._open[(topic, partition)] = Batch(topic, partition)
                 wake = True  # the sender must learn the new linger deadline
             if batch.size + size > self._max_frame_bytes:
                 self._seal(batch)
-                batch = self._open[(topic, partition)] = _Batch(topic, partition)
+                batch = self._open[(topic, partition)] = Batch(topic, partition)
                 wake = True
             batch.records.append(encoded)
             batch.timestamps.append(timestamp)
@@ -264,6 +226,12 @@ class Producer:
             return n
 
     @property
+    def connected(self) -> bool:
+        """True while the sender thread's connection is open (it reconnects
+        for the next batch after a failure)."""
+        return self._io.connected
+
+    @property
     def stats(self) -> Dict[str, int]:
         """Counters: ``requests`` sent, ``max_in_flight`` reached, records
         ``queued`` (sent or not, not yet answered)."""
@@ -294,17 +262,17 @@ class Producer:
         except (BlockingIOError, OSError):
             pass  # already pending, or closed
 
-    def _seal(self, batch: _Batch) -> None:
+    def _seal(self, batch: Batch) -> None:
         del self._open[(batch.topic, batch.partition)]
         self._ready.append(batch)
 
-    def _finish(self, batch: _Batch) -> None:
+    def _finish(self, batch: Batch) -> None:
         """Bookkeeping once a batch is answered or failed (lock held)."""
-        self._buffered -= batch.size - _REQUEST_OVERHEAD - len(batch.topic.encode("utf-8"))
+        self._buffered -= batch.size - REQUEST_OVERHEAD - len(batch.topic.encode("utf-8"))
         self._unanswered -= len(batch.futures)
         self._cond.notify_all()
 
-    def _fail_batch(self, batch: _Batch, error: BaseException) -> None:
+    def _fail_batch(self, batch: Batch, error: BaseException) -> None:
         for f in batch.futures:
             if not f.done():
                 f.set_exception(error)
@@ -317,7 +285,7 @@ class Producer:
         self._ready.clear()
         self._open.clear()
 
-    def _answered(self, batch: _Batch, payload: bytes) -> None:
+    def _answered(self, batch: Batch, payload: bytes) -> None:
         try:
             r = Client.decode_produce_answer(batch.topic, batch.partition, payload)
         except RustLogError as e:
@@ -339,7 +307,7 @@ class Producer:
                 self._fatal = e
                 self._fail_all(TransportError(f"the producer's sender thread died: {e!r}"))
 
-    def _take_sendable(self) -> Tuple[List[_Batch], Optional[float], bool]:
+    def _take_sendable(self) -> Tuple[List[Batch], Optional[float], bool]:
         """Under the lock: batches to send now, the next wake-up deadline, and
         whether the loop is done."""
         if self._abort:
@@ -352,7 +320,7 @@ class Producer:
                 self._seal(batch)
             elif deadline is None or due < deadline:
                 deadline = due
-        out: List[_Batch] = []
+        out: List[Batch] = []
         while self._ready and len(self._in_flight) + len(out) < self.max_in_flight:
             out.append(self._ready.popleft())
         done = self._closing and not self._open and not self._ready and not self._in_flight and not out
@@ -375,9 +343,11 @@ class Producer:
                 self._send_batch(batch)
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             watch: List[Any] = [self._wake_r]
-            if self._in_flight and self._io.connected:
+            if self._io.connected:
+                # Watched while idle too, so a connection the broker closed
+                # (e.g. a restart) is noticed before the next batch goes out on it.
                 watch.append(self._io._connection())
-                if self._request_timeout is not None:
+                if self._in_flight and self._request_timeout is not None:
                     due = self._in_flight[0].sent_at + self._request_timeout - time.monotonic()
                     timeout = max(0.0, due) if timeout is None else min(timeout, max(0.0, due))
             readable, _, _ = select.select(watch, [], [], timeout)
@@ -390,7 +360,7 @@ class Producer:
             if len(watch) > 1:
                 self._read_answers(watch[1] in readable)
 
-    def _send_batch(self, batch: _Batch) -> None:
+    def _send_batch(self, batch: Batch) -> None:
         try:
             if not self._io.connected:
                 self._io.reconnect()
@@ -424,6 +394,8 @@ class Producer:
                 with self._cond:
                     batch = self._in_flight.popleft()
                 self._answered(batch, payload)
+            if not self._in_flight and conn.has_frame():
+                raise TransportError(f"{self.address} sent an answer to no request")
             if self._in_flight and self._request_timeout is not None:
                 if time.monotonic() - self._in_flight[0].sent_at >= self._request_timeout:
                     raise RequestTimeout(
