@@ -11,6 +11,7 @@
 #include "storage/file.h"
 #include "storage/recovery_checkpoint.h"
 #include "storage/segment.h"
+#include "topics/data_dir.h"
 
 namespace rustlog::admin {
 namespace {
@@ -27,7 +28,6 @@ std::optional<uint64_t> parse_segment_file(const std::string& name, std::string_
   return Segment::parse_log_file_name(name.substr(0, 20) + ".log");
 }
 
-constexpr std::string_view kDeletedSuffix = ".deleted";
 constexpr const char* kTopicMetadataFile = "topics.json";
 
 // What verify needs from the broker's topic metadata (format owned by
@@ -242,8 +242,13 @@ Result<VerifyReport> verify_data_dir(const std::string& path, const VerifyOption
     for (const auto& e : fs::directory_iterator(root, ec)) {
       if (!e.is_directory() || !is_partition_dir(e.path().string())) continue;
       if (ends_with(e.path().filename().string(), kDeletedSuffix)) {
-        report.warnings.push_back(e.path().string() +
-                                  ": a deleted topic's partition (the broker removes it at start)");
+        if (auto topic = delete_marker_topic(e.path().string()))
+          report.warnings.push_back(e.path().string() + ": a partition of topic '" + *topic +
+                                    "', being deleted (the broker finishes the delete at start)");
+        else
+          report.warnings.push_back(e.path().string() +
+                                    ": named like a deleted partition but carries no delete marker: "
+                                    "not the broker's, left alone");
         continue;
       }
       partitions.push_back(e.path());
@@ -294,9 +299,10 @@ Result<VerifyReport> verify_data_dir(const std::string& path, const VerifyOption
       interval = *topic->index_interval_bytes;
     PartitionSummary p = verify_partition(dir, rp, interval);
     if (topics.present && topic == nullptr)
-      p.warnings.push_back(p.path + ": not a partition of any topic in " +
+      p.problems.push_back(p.path + ": not a partition of any topic in " +
                            checkpoint_dir.string() + "/" + kTopicMetadataFile +
-                           " (the broker deletes unclaimed directories at start)");
+                           " (left in place: the broker refuses to start until it is moved away or "
+                           "adopted with kafka-lite --recover-topics)");
     report.partitions.push_back(std::move(p));
   }
   if (!single) {

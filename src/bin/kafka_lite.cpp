@@ -12,6 +12,7 @@
 #include <map>
 
 #include "broker/broker.h"
+#include "topics/data_dir.h"
 #include "broker/broker_config.h"
 #include "broker/event_loop.h"
 #include "common/clock.h"
@@ -53,6 +54,14 @@ int main(int argc, char** argv) {
       "  kafka-lite --config broker.toml --flush interval:50\n");
   app.get_formatter()->column_width(40);
   std::string config_file, port_file, metrics_port_file;
+  bool init_data_dir = false, recover_topics = false;
+  app.add_flag("--init-data-dir", init_data_dir,
+               "Use a data dir that is not empty and holds no RustLog data (the broker refuses one "
+               "otherwise); what is already in it is left untouched");
+  app.add_flag("--recover-topics", recover_topics,
+               "Rebuild the topic list (topics.json) from the partition directories found: partition "
+               "counts from the directory names, settings from topics.json where it still names the "
+               "topic, else the defaults; a log line per topic. Nothing is deleted");
   app.add_option("--config", config_file, "TOML file with any of the options below")->check(CLI::ExistingFile);
   app.add_option("--port-file", port_file, "Write the bound port to this file once listening (for tests and scripts)");
   app.add_option("--metrics-port-file", metrics_port_file,
@@ -96,10 +105,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kafka-lite: %s\n", st.message().c_str());
     return 2;
   }
+  cfg.init_data_dir = init_data_dir;
+  cfg.recover_topics = recover_topics;
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   raise_fd_limit();
 
+  // Read-only: a directory that is not the broker's is refused before
+  // anything (even the lock file) is written into it.
+  if (Status st = check_data_dir_claim(cfg.data_dir, cfg.init_data_dir, cfg.recover_topics); !st) {
+    std::fprintf(stderr, "kafka-lite: %s\n", st.message().c_str());
+    return 1;
+  }
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) {
@@ -126,9 +143,10 @@ int main(int argc, char** argv) {
   broker.metrics().recovery_duration_ns.set(static_cast<int64_t>(ms * 1e6));
   spdlog::info(
       "recovered {} partitions in {:.1f} ms: {} bytes rescanned, {} bytes truncated, {} indexes rebuilt, "
-      "{} corrupt ranges, {} leftover directories removed",
+      "{} corrupt ranges, {} directories of interrupted creates/deletes removed, {} foreign entries left "
+      "alone, {} topics recovered",
       report.partitions, ms, report.bytes_scanned, report.bytes_truncated, report.indexes_rebuilt,
-      report.corruptions, report.orphans_removed);
+      report.corruptions, report.orphans_removed, report.foreign_entries, report.topics_recovered);
 
   EventLoop loop(broker);
   if (Status st = loop.start(); !st) {

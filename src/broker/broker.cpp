@@ -21,18 +21,28 @@ constexpr const char* kServerVersion = "kafka-lite 0.1.0 (RustLog)";
 Broker::Broker(BrokerConfig cfg) : cfg_(std::move(cfg)) {}
 Broker::~Broker() = default;
 
+TopicConfig Broker::offsets_topic_config() const {
+  TopicConfig c = cfg_.topic_defaults;
+  c.partitions = 1;
+  c.cleanup = CleanupPolicy::kCompact;
+  c.retention_ms = -1;
+  c.segment_bytes = 100ull << 20;
+  c.flush = FlushPolicy{};  // commits are always fsynced before they are acknowledged
+  return c;
+}
+
 Status Broker::open(RegistryOpenReport* report) {
   registry_ = std::make_unique<TopicRegistry>(cfg_.data_dir, cfg_.max_mapped_segments);
-  RUSTLOG_RETURN_IF_ERROR(registry_->open(report));
+  RegistryOpenOptions options;
+  options.init_data_dir = cfg_.init_data_dir;
+  options.recover_topics = cfg_.recover_topics;
+  options.recovered_config = [this](const std::string& topic) {
+    return topic == kOffsetsTopic ? offsets_topic_config() : cfg_.topic_defaults;
+  };
+  RUSTLOG_RETURN_IF_ERROR(registry_->open(options, report));
   Topic* t = registry_->find(kOffsetsTopic);
   if (!t) {
-    TopicConfig c = cfg_.topic_defaults;
-    c.partitions = 1;
-    c.cleanup = CleanupPolicy::kCompact;
-    c.retention_ms = -1;
-    c.segment_bytes = 100ull << 20;
-    c.flush = FlushPolicy{};  // commits are always fsynced before they are acknowledged
-    auto created = registry_->create(kOffsetsTopic, c);
+    auto created = registry_->create(kOffsetsTopic, offsets_topic_config());
     if (!created) return created.status();
     t = *created;
   }

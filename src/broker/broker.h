@@ -94,6 +94,8 @@ class Broker {
   Status shutdown();
 
  private:
+  // The settings of __consumer_offsets (compacted, fsynced before every ack).
+  TopicConfig offsets_topic_config() const;
   using Out = Result<protocol::Response>;
   Out produce(const protocol::ProduceRequest& r, int64_t now_us, Reply& reply);
   Status produce_v0(const LegacyProduce& lp, int64_t now_us, Reply& reply);  // the fast legacy path

@@ -27,6 +27,10 @@ struct BrokerConfig {
   uint64_t max_connection_output_bytes = 64ull << 20;  // stop reading a client past this
   uint32_t sync_workers = 3;  // threads that issue concurrent fdatasyncs for group commit
   std::string log_level = "info";
+  // One-shot start-up actions (flags only, not TOML keys): see
+  // topics/data_dir.h and docs/OPERATIONS.md, "The data directory".
+  bool init_data_dir = false;   // accept a non-empty directory without broker metadata
+  bool recover_topics = false;  // rebuild the topic list from the partition directories
 
   // Host and port of `listen`; 400 naming the field when malformed.
   static Status split_host_port(const std::string& field, const std::string& value,

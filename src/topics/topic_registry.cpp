@@ -2,13 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "storage/atomic_file.h"
 #include "storage/file.h"
 #include "storage/recovery_checkpoint.h"
+#include "topics/data_dir.h"
 #include "topics/topic_name.h"
 
 namespace rustlog {
@@ -17,8 +20,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-constexpr std::string_view kDeletedSuffix = ".deleted";
-
 json config_to_json(const TopicConfig& c) {
   json j = json::object();
   j["partitions"] = c.partitions;
@@ -46,10 +47,16 @@ TopicRegistry::TopicRegistry(std::string data_dir, size_t max_mapped_segments)
 TopicRegistry::~TopicRegistry() { topics_.clear(); }
 
 std::string TopicRegistry::partition_dir_name(const std::string& topic, uint32_t partition) {
-  return topic + "-" + std::to_string(partition);
+  return ::rustlog::partition_dir_name(topic, partition);
 }
 
 Status TopicRegistry::write_metadata() {
+  Status st = write_metadata_file();
+  if (st) remove_deleted_dirs();
+  return st;
+}
+
+Status TopicRegistry::write_metadata_file() {
   json j = json::object();
   j["version"] = 1;
   json topics = json::object();
@@ -80,100 +87,60 @@ Status TopicRegistry::open_partitions(Topic& t, const RecoveryPoints& points,
   return Status::ok();
 }
 
-Status TopicRegistry::open(RegistryOpenReport* report) {
+Status TopicRegistry::load_metadata(bool* present) {
+  const std::string meta_path = data_dir_ + "/" + kTopicMetadataFile;
+  *present = path_exists(meta_path);
+  if (!*present) return Status::ok();
+  auto text = read_file(meta_path);
+  if (!text) return text.status();
+  json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("topics") || !j["topics"].is_object())
+    return Status(ErrorCode::kStorageError,
+                  meta_path + " is not valid topic metadata; restore it from a backup, or move it "
+                              "away and start with --recover-topics to rebuild it from the partition "
+                              "directories");
+  for (const auto& [name, cj] : j["topics"].items()) {
+    auto cfg = config_from_json(cj);
+    if (!cfg) return Status(ErrorCode::kStorageError, meta_path + ": topic " + name + ": " + cfg.status().message());
+    auto t = std::make_unique<Topic>();
+    t->name = name;
+    t->config = *cfg;
+    topics_[name] = std::move(t);
+  }
+  return Status::ok();
+}
+
+Status TopicRegistry::open(const RegistryOpenOptions& options, RegistryOpenReport* report) {
+  RUSTLOG_RETURN_IF_ERROR(check_data_dir_claim(data_dir_, options.init_data_dir, options.recover_topics));
   std::error_code ec;
   fs::create_directories(data_dir_, ec);
   if (ec) return Status(ErrorCode::kStorageError, "cannot create data dir " + data_dir_ + ": " + ec.message());
-  auto removed = remove_temp_files(data_dir_);
-  if (!removed) return removed.status();
+  // Only the broker's own temp files (interrupted atomic writes of its files).
+  for (const char* f : {kTopicMetadataFile, kRecoveryCheckpointFile}) {
+    const std::string tmp = data_dir_ + "/" + f + std::string(kTempSuffix);
+    if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return io_error("cannot remove", tmp, errno);
+  }
+  bool present = false;
+  RUSTLOG_RETURN_IF_ERROR(load_metadata(&present));
+  auto finished = finish_interrupted(report);
+  if (!finished) return finished.status();
+  auto claimed = claim_partition_dirs(options, report);
+  if (!claimed) return claimed.status();
+  // A new directory is claimed by writing topics.json at once, so the next
+  // start knows it is the broker's.
+  if (!present || *finished || *claimed) RUSTLOG_RETURN_IF_ERROR(write_metadata());
 
-  const std::string meta_path = data_dir_ + "/" + kTopicMetadataFile;
-  if (path_exists(meta_path)) {
-    auto text = read_file(meta_path);
-    if (!text) return text.status();
-    json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("topics") || !j["topics"].is_object())
-      return Status(ErrorCode::kStorageError,
-                    meta_path + " is not valid topic metadata; restore it from a backup or move it "
-                                "away to start with no topics");
-    for (const auto& [name, cj] : j["topics"].items()) {
-      auto cfg = config_from_json(cj);
-      if (!cfg) return Status(ErrorCode::kStorageError, meta_path + ": topic " + name + ": " + cfg.status().message());
-      auto t = std::make_unique<Topic>();
-      t->name = name;
-      t->config = *cfg;
-      topics_[name] = std::move(t);
-    }
-  }
-  // Finish interrupted deletes and creates.
-  std::set<std::string> claimed;
-  for (const auto& [name, t] : topics_)
-    for (uint32_t p = 0; p < t->config.partitions; ++p) claimed.insert(partition_dir_name(name, p));
-  for (const auto& e : fs::directory_iterator(data_dir_, ec)) {
-    if (!e.is_directory()) continue;
-    const std::string n = e.path().filename().string();
-    const bool deleted = n.size() > kDeletedSuffix.size() &&
-                         n.compare(n.size() - kDeletedSuffix.size(), kDeletedSuffix.size(), kDeletedSuffix) == 0;
-    if (deleted || !claimed.count(n)) {
-      spdlog::info("removing {} directory {}", deleted ? "deleted" : "unclaimed", n);
-      fs::remove_all(e.path(), ec);
-      if (report) ++report->orphans_removed;
-    }
-  }
   auto points = read_recovery_points(data_dir_);
   RecoveryPoints rp;
   if (points) rp = std::move(*points);
   else spdlog::warn("{}; recovering every partition from its start", points.status().message());
-  for (auto& [name, t] : topics_) RUSTLOG_RETURN_IF_ERROR(open_partitions(*t, rp, report));
-  return Status::ok();
-}
-
-Result<Topic*> TopicRegistry::create(const std::string& name, const TopicConfig& config) {
-  if (topics_.count(name))
-    return Status(ErrorCode::kTopicExists, "topic '" + name + "' already exists");
-  auto t = std::make_unique<Topic>();
-  t->name = name;
-  t->config = config;
-  // Directories may exist from an interrupted create; start them empty.
-  std::error_code ec;
-  for (uint32_t p = 0; p < config.partitions; ++p)
-    fs::remove_all(data_dir_ + "/" + partition_dir_name(name, p), ec);
-  RUSTLOG_RETURN_IF_ERROR(open_partitions(*t, {}, nullptr));
-  RUSTLOG_RETURN_IF_ERROR(fsync_dir(data_dir_));
-  Topic* raw = t.get();
-  topics_[name] = std::move(t);
-  Status st = write_metadata();
-  if (!st) {
-    topics_.erase(name);
-    for (uint32_t p = 0; p < config.partitions; ++p)
-      fs::remove_all(data_dir_ + "/" + partition_dir_name(name, p), ec);
-    return st;
+  for (auto& [name, t] : topics_) {
+    for (uint32_t p = 0; p < t->config.partitions; ++p)
+      if (present && !path_exists(data_dir_ + "/" + partition_dir_name(name, p)))
+        spdlog::warn("partition directory {} of topic {} is missing; starting it empty",
+                     partition_dir_name(name, p), name);
+    RUSTLOG_RETURN_IF_ERROR(open_partitions(*t, rp, report));
   }
-  return raw;
-}
-
-Status TopicRegistry::remove(const std::string& name) {
-  auto it = topics_.find(name);
-  if (it == topics_.end()) return Status(ErrorCode::kTopicNotFound, "topic '" + name + "' does not exist");
-  std::unique_ptr<Topic> t = std::move(it->second);
-  topics_.erase(it);
-  Status st = write_metadata();
-  if (!st) {
-    topics_[name] = std::move(t);
-    return st;
-  }
-  const uint32_t n = t->config.partitions;
-  t.reset();  // closes the logs
-  std::error_code ec;
-  for (uint32_t p = 0; p < n; ++p) {
-    const std::string dir = data_dir_ + "/" + partition_dir_name(name, p);
-    const std::string gone = dir + std::string(kDeletedSuffix);
-    fs::rename(dir, gone, ec);
-    if (ec) spdlog::warn("cannot rename {}: {} (removed at next start)", dir, ec.message());
-  }
-  (void)fsync_dir(data_dir_);
-  for (uint32_t p = 0; p < n; ++p)
-    fs::remove_all(data_dir_ + "/" + partition_dir_name(name, p) + std::string(kDeletedSuffix), ec);
   return Status::ok();
 }
 

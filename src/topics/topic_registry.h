@@ -3,12 +3,23 @@
 // topic metadata file that says which topics exist. Single-threaded: the
 // broker's event loop is the only caller.
 //
-// Crash safety: the metadata file (written atomically) is the commit point.
-// Create: partition directories first, then metadata. Delete: metadata
-// first, then partition directories are renamed to "<dir>.deleted" and
-// removed. On open, partition directories that no topic claims (a create or
-// delete interrupted by a crash) and "*.deleted" directories are removed.
+// Crash safety (docs/OPERATIONS.md, "The data directory"; the ownership
+// rules are in topics/data_dir.h). The broker removes only what it created
+// and marked itself:
+// - Create: each partition directory gets a CREATING marker before any
+//   segment file, then topics.json (written atomically) commits the topic,
+//   then the markers go. A directory still marked CREATING at start belongs
+//   to an uncommitted create and is removed.
+// - Delete: a "topic=<name>" marker in every partition directory is the
+//   decision; the directories are then renamed to "<id>-<n>.deleted", their
+//   files removed (space is freed before topics.json is rewritten, so a full
+//   disk can still delete), topics.json rewritten, the directories removed.
+//   A start after a crash at any step finishes the delete.
+// - Nothing else is ever deleted: partition directories no listed topic
+//   claims, or a missing topics.json beside partition directories, make
+//   open() refuse with the way out (RegistryOpenOptions::recover_topics).
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,7 +47,20 @@ struct RegistryOpenReport {
   uint64_t bytes_truncated = 0;
   uint64_t indexes_rebuilt = 0;
   uint64_t corruptions = 0;
-  uint64_t orphans_removed = 0;
+  uint64_t orphans_removed = 0;   // directories of interrupted creates/deletes finished
+  uint64_t foreign_entries = 0;   // entries left alone (not the broker's)
+  uint64_t topics_recovered = 0;  // topics rebuilt by recover_topics
+};
+
+struct RegistryOpenOptions {
+  // Accept a non-empty directory without broker metadata (its contents are
+  // left untouched).
+  bool init_data_dir = false;
+  // Rebuild the topic list from the partition directories found: partition
+  // counts from the directory names; settings from topics.json where it still
+  // names the topic, else from `recovered_config(topic)`.
+  bool recover_topics = false;
+  std::function<TopicConfig(const std::string& topic)> recovered_config;
 };
 
 class TopicRegistry {
@@ -44,9 +68,11 @@ class TopicRegistry {
   TopicRegistry(std::string data_dir, size_t max_mapped_segments);
   ~TopicRegistry();
 
-  // Loads the metadata and recovers every partition (using the recovery
-  // point checkpoint).
-  Status open(RegistryOpenReport* report);
+  // Checks the directory is the broker's (data_dir.h), finishes interrupted
+  // creates and deletes, loads the metadata and recovers every partition
+  // (using the recovery point checkpoint).
+  Status open(const RegistryOpenOptions& options, RegistryOpenReport* report);
+  Status open(RegistryOpenReport* report) { return open(RegistryOpenOptions{}, report); }
 
   Result<Topic*> create(const std::string& name, const TopicConfig& config);
   Status remove(const std::string& name);
@@ -64,12 +90,27 @@ class TopicRegistry {
   static std::string partition_dir_name(const std::string& topic, uint32_t partition);
 
  private:
+  // Writes topics.json atomically; after success the emptied directories of
+  // finished deletes are removed.
   Status write_metadata();
+  Status write_metadata_file();
+  Status load_metadata(bool* present);
   Status open_partitions(Topic& t, const RecoveryPoints& points, RegistryOpenReport* report);
+  // Start-up: finish what interrupted creates and deletes left; returns
+  // whether the topic list changed.
+  Result<bool> finish_interrupted(RegistryOpenReport* report);
+  // Start-up: partition directories no listed topic claims (refused, or
+  // adopted with recover_topics); returns whether the topic list changed.
+  Result<bool> claim_partition_dirs(const RegistryOpenOptions& options, RegistryOpenReport* report);
+  // Removes the "<id>-<n>.deleted" directories of deletes whose topics.json
+  // rewrite has succeeded.
+  void remove_deleted_dirs();
 
   std::string data_dir_;
   MmapCache mmap_cache_;
   std::map<std::string, std::unique_ptr<Topic>> topics_;
+  std::vector<std::string> deleted_dirs_;  // emptied, removed after the next metadata write
+  uint64_t next_delete_id_ = 1;
 };
 
 }  // namespace rustlog

@@ -16,6 +16,7 @@
 #include "support/log_helpers.h"
 #include "support/record_gen.h"
 #include "support/temp_dir.h"
+#include "support/tmpfs_mount.h"
 
 namespace rustlog {
 namespace {
@@ -24,35 +25,12 @@ using test::LogModel;
 using test::RecordGen;
 using test::seed_trace;
 using test::TempDir;
+using test::TmpfsMount;
 using test::ts_for;
 
 class FatalIoTest : public ::testing::Test {
  protected:
   void TearDown() override { fault::disarm(); }
-};
-
-// A tmpfs of `size` mounted on `dir` for the test's lifetime (we run as root
-// in CI; elsewhere the test is skipped with the reason).
-class TmpfsMount {
- public:
-  TmpfsMount(const std::string& dir, const std::string& size) : dir_(dir) {
-    const std::string opts = "size=" + size;
-    if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, opts.c_str()) == 0) {
-      mounted_ = true;
-    } else {
-      error_ = std::strerror(errno);
-    }
-  }
-  ~TmpfsMount() {
-    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string dir_;
-  bool mounted_ = false;
-  std::string error_;
 };
 
 // The active segment's .log holds exactly its whole batches (no partial tail).
