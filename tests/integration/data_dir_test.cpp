@@ -395,6 +395,8 @@ TEST_F(DataDirTest, ATopicCanBeDeletedOnAFullDiskAndFreesItsSpace) {
   ASSERT_TRUE(b.start());
   Client c = connect(b);
   ASSERT_TRUE(c.create_topic("filler", 1, {{"segment.bytes", "1048576"}}));
+  ASSERT_TRUE(c.produce("filler", 0, {record("first")}));
+  ASSERT_TRUE(c.commit_offset("g", "filler", 0, 1));  // the delete also tombstones this commit
   bool full = false;
   for (int i = 0; i < 200 && !full; ++i) {
     auto r = c.produce("filler", 0, {record(std::string(128 * 1024, 'f'))});
@@ -409,6 +411,9 @@ TEST_F(DataDirTest, ATopicCanBeDeletedOnAFullDiskAndFreesItsSpace) {
   ASSERT_TRUE(del) << del.error().to_string();
   EXPECT_GT(free_bytes(mnt), free_before + 4 * 1024 * 1024);
   EXPECT_FALSE(has_entry_like(mnt, "filler"));
+  auto groups = c.list_groups();
+  ASSERT_TRUE(groups);
+  EXPECT_TRUE(groups->empty()) << "the deleted topic's commit is still there";
   ASSERT_TRUE(c.create_topic("after", 1));
   auto r = c.produce("after", 0, {record("hello")});
   ASSERT_TRUE(r) << r.error().to_string();
