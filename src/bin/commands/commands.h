@@ -17,7 +17,7 @@ struct Context {
 void register_storage_commands(CLI::App& app, Context& ctx);
 
 // Commands that talk to a broker (--broker HOST:PORT): ping, topic, produce,
-// consume, group, metrics.
+// consume, group, metrics, top.
 void register_client_commands(CLI::App& app, Context& ctx);
 
 // Prints "rustlog: <message>" on stderr (one line) and returns 1.

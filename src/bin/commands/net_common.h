@@ -72,6 +72,7 @@ void register_produce_command(CLI::App& app, Context& ctx);
 void register_consume_command(CLI::App& app, Context& ctx);
 void register_group_commands(CLI::App& app, Context& ctx);
 void register_metrics_command(CLI::App& app, Context& ctx);
+void register_top_command(CLI::App& app, Context& ctx);
 
 inline constexpr const char* kBrokerGroup = "Broker commands";
 
