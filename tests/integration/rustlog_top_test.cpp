@@ -4,11 +4,15 @@
 //  - q and Ctrl-C quit with status 0 and give the terminal back as it was
 //    (main screen, cooked mode);
 //  - a broker that goes away is reported on screen, the last numbers kept;
+//  - a read-only partition is shown in red and marked READ-ONLY;
 //  - --once prints plain text without a terminal; errors say what to do.
 #include <gtest/gtest.h>
 
+#include <httplib.h>
+
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -152,6 +156,62 @@ TEST_F(RustlogTopTest, ReportsALostBrokerAndQuitsOnCtrlC) {
   s = screen_until([](const std::string& x) { return x.find("modes: ") != std::string::npos; });
   EXPECT_NE(s.find("top exited with 0"), std::string::npos) << s;
   EXPECT_NE(s.find("modes: icanon echo"), std::string::npos) << s;
+}
+
+TEST_F(RustlogTopTest, ShowsAReadOnlyPartitionInRed) {
+  // No real broker can be made to hit a fatal I/O error on demand here, so
+  // top reads the broker's real /api/status through a relay in this process
+  // that marks partition 1 read-only, and the test checks how top shows it.
+  ASSERT_TRUE(call<CreateTopicResponse>(*conn_, CreateTopicRequest{"disk", 2}).success);
+  httplib::Server relay;
+  relay.Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
+    auto real = http_get(mport_, "/api/status");
+    if (real.status != 200) {
+      res.status = 502;
+      return;
+    }
+    auto doc = nlohmann::json::parse(real.body);
+    for (auto& t : doc["topics"])
+      if (t["name"] == "disk") t["partitions"][1]["read_only"] = true;
+    doc["totals"]["read_only_partitions"] = 1;
+    res.set_content(doc.dump(), "application/json");
+  });
+  const int relay_port = relay.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(relay_port, 0);
+  std::thread relay_thread([&] { relay.listen_after_bind(); });
+  struct StopRelay {
+    httplib::Server& s;
+    std::thread& t;
+    ~StopRelay() {
+      s.stop();
+      t.join();
+    }
+  } stop_relay{relay, relay_thread};
+
+  ASSERT_TRUE(tmux_.start(rustlog_path() + " top --interval 0.3 --metrics-address 127.0.0.1:" +
+                              std::to_string(relay_port) + "; sleep 600",
+                          150, 40));
+  const auto marked = [](const std::string& screen) {
+    auto r = row(screen, {"disk", "1"});
+    return !r.empty() && r.back() == "READ-ONLY";
+  };
+  const std::string screen = screen_until(marked);
+  ASSERT_TRUE(marked(screen)) << screen;
+  EXPECT_NE(row(screen, {"disk", "0"}).back(), "READ-ONLY") << screen;
+  EXPECT_EQ(row(screen, {"topics"}).at(5), "1") << screen;  // "topics N partitions N read-only 1"
+  // The row's cells are white on red (SGR 41); partition 0's are not.
+  const std::string colored = tmux_.screen(/*with_escapes=*/true);
+  std::istringstream in(colored);
+  bool red1 = false, red0 = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("disk") == std::string::npos) continue;
+    const bool red = line.find("41m") != std::string::npos;
+    if (line.find("READ-ONLY") != std::string::npos) red1 = red;
+    else red0 = red;
+  }
+  EXPECT_TRUE(red1) << colored;
+  EXPECT_FALSE(red0) << colored;
+  tmux_.send_keys({"q"});
 }
 
 TEST_F(RustlogTopTest, OncePrintsPlainTextAndErrorsSayWhatToDo) {
