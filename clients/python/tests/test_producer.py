@@ -119,6 +119,25 @@ def test_concurrent_senders_each_get_their_own_offset(broker: Broker, client: ru
         assert [stored[f.result()] for f in fs] == [b"%d-%d" % (n, i) for i in range(300)]
 
 
+def test_flush_waits_only_for_records_sent_before_it(broker: Broker, client: rustlog.Client, topic_name: str) -> None:
+    client.create_topic(topic_name, 1)
+    stop = threading.Event()
+    with rustlog.Producer(broker.address, linger=0.001) as p:
+        def busy() -> None:
+            while not stop.is_set():
+                p.send(topic_name, b"background")
+
+        t = threading.Thread(target=busy)
+        t.start()
+        try:
+            mine = [p.send(topic_name, b"mine") for _ in range(100)]
+            p.flush(timeout=WAIT)  # returns although the other thread never stops sending
+            assert all(f.done() for f in mine)
+        finally:
+            stop.set()
+            t.join()
+
+
 def test_send_blocks_while_the_buffer_is_full_then_completes(broker: Broker, client: rustlog.Client,
                                                               topic_name: str) -> None:
     client.create_topic(topic_name, 1)

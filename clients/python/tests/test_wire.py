@@ -209,3 +209,23 @@ def test_default_address_comes_from_the_environment(monkeypatch: pytest.MonkeyPa
     assert rustlog.default_broker_address() == "127.0.0.1:9092"
     monkeypatch.delenv("RUSTLOG_BROKER")
     assert rustlog.default_broker_address() == "127.0.0.1:9092"
+
+
+def test_error_classes_match_the_cpp_error_code_table() -> None:
+    """Each Python class names a code of src/common/status.h (ErrorCode) with
+    the C++ name and number, so both clients report the same error alike."""
+    import re
+
+    from conftest import REPO
+    from rustlog import errors
+
+    header = (REPO / "src" / "common" / "status.h").read_text()
+    names = (REPO / "src" / "common" / "status.cpp").read_text()
+    cpp_codes = {name: int(num) for name, num in re.findall(r"\bk(\w+) = (\d+),", header) if name != "Ok"}
+    cpp_names = dict(re.findall(r"case ErrorCode::k(\w+): return \"(\w+)\";", names))
+    assert cpp_codes, "no ErrorCode table found in status.h"
+    for code, cls in errors._BY_CODE.items():
+        wire_name = {"InternalError": "Internal"}.get(cls.__name__, cls.__name__)
+        assert cpp_codes.get(wire_name) == code, f"{cls.__name__} = {code} is not ErrorCode::k{wire_name} in status.h"
+        assert cpp_names[wire_name] == wire_name
+        assert errors.broker_error(code, "m").name == cls.__name__

@@ -31,7 +31,10 @@ class SendFuture(Future[int]):
 
 
 class Batch:
-    __slots__ = ("topic", "partition", "records", "timestamps", "futures", "size", "created", "sent_at")
+    """One partition's records on their way: open (taking records), sealed
+    (waiting for a slot), in flight, then finished (answered or failed)."""
+
+    __slots__ = ("topic", "partition", "records", "timestamps", "futures", "size", "created", "sent_at", "finished")
 
     def __init__(self, topic: str, partition: int) -> None:
         self.topic = topic
@@ -42,3 +45,4 @@ class Batch:
         self.size = REQUEST_OVERHEAD + len(topic.encode("utf-8"))
         self.created = time.monotonic()
         self.sent_at = 0.0
+        self.finished = False

@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 from collections import deque
-from typing import Any, Deque, Dict, List, Optional, Tuple
+from typing import Any, Deque, Dict, List, Optional, Set, Tuple
 
 from . import _codec as codec
 from ._batch import REQUEST_OVERHEAD, Batch, SendFuture
@@ -91,6 +91,7 @@ class Producer:
         self._open: Dict[Tuple[str, int], Batch] = {}
         self._ready: Deque[Batch] = deque()
         self._in_flight: Deque[Batch] = deque()
+        self._unfinished: Set[Batch] = set()  # every batch from creation until answered or failed
         self._buffered = 0  # record bytes not yet answered
         self._unanswered = 0  # records not yet answered
         self._flushing = 0
@@ -148,13 +149,12 @@ class Producer:
                     break
                 self._cond.wait()
             batch = self._open.get((topic, partition))
-            if batch is None:
+            if batch is None or batch.size + size > self._max_frame_bytes:
+                if batch is not None:
+                    self._seal(batch)
                 batch = self._open[(topic, partition)] = Batch(topic, partition)
+                self._unfinished.add(batch)
                 wake = True  # the sender must learn the new linger deadline
-            if batch.size + size > self._max_frame_bytes:
-                self._seal(batch)
-                batch = self._open[(topic, partition)] = Batch(topic, partition)
-                wake = True
             batch.records.append(encoded)
             batch.timestamps.append(timestamp)
             batch.futures.append(future)
@@ -169,18 +169,24 @@ class Producer:
         return future
 
     def flush(self, timeout: Optional[float] = None) -> None:
-        """Sends every queued record now and waits until each is answered
-        (its future done). Raises RequestTimeout when ``timeout`` seconds pass
+        """Sends every record queued so far now and waits until each is
+        answered (its future done); records other threads send meanwhile do
+        not hold it up. Raises RequestTimeout when ``timeout`` seconds pass
         first."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
+            pending = list(self._unfinished)
             self._flushing += 1
             try:
                 self._wake()
-                while self._unanswered > 0 and self._fatal is None:
+                while self._fatal is None:
+                    pending = [b for b in pending if not b.finished]
+                    if not pending:
+                        return
                     left = None if deadline is None else deadline - time.monotonic()
                     if left is not None and left <= 0:
-                        raise RequestTimeout(f"flush: {self._unanswered} records still unanswered after {timeout} s")
+                        waiting = sum(len(b.futures) for b in pending)
+                        raise RequestTimeout(f"flush: {waiting} records still unanswered after {timeout} s")
                     self._cond.wait(left)
             finally:
                 self._flushing -= 1
@@ -268,6 +274,10 @@ class Producer:
 
     def _finish(self, batch: Batch) -> None:
         """Bookkeeping once a batch is answered or failed (lock held)."""
+        if batch.finished:
+            return
+        batch.finished = True
+        self._unfinished.discard(batch)
         self._buffered -= batch.size - REQUEST_OVERHEAD - len(batch.topic.encode("utf-8"))
         self._unanswered -= len(batch.futures)
         self._cond.notify_all()
@@ -279,7 +289,7 @@ class Producer:
         self._finish(batch)
 
     def _fail_all(self, error: BaseException) -> None:
-        for batch in list(self._in_flight) + list(self._ready) + list(self._open.values()):
+        for batch in list(self._unfinished):  # also one the sender holds between queue and wire
             self._fail_batch(batch, error)
         self._in_flight.clear()
         self._ready.clear()
