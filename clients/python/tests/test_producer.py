@@ -96,7 +96,7 @@ def test_several_requests_in_flight_but_never_more_than_max(broker: Broker, clie
     with rustlog.Producer(broker.address, linger=3600, max_in_flight=3) as p:
         fs = [p.send(topic_name, b"v", partition=i % 8) for i in range(80)]
         p.flush()  # seals eight batches at once; three go out before any answer is read
-        assert p.stats == {"requests": 8, "max_in_flight": 3, "queued": 0}
+        assert p.stats == {"requests": 8, "max_in_flight": 3, "queued": 0, "reconnects": 0}
     assert sorted(f.result() for f in fs if f.partition == 3) == list(range(10))
 
 
@@ -252,14 +252,41 @@ def test_a_dead_broker_fails_the_futures_with_a_transport_error(own_broker: Brok
     b = own_broker
     with rustlog.Client(b.address) as c:
         c.create_topic(topic_name, 1)
-    p = rustlog.Producer(b.address)
+    p = rustlog.Producer(b.address, delivery_timeout=0.5, reconnect_backoff=0.05)
     assert p.send(topic_name, b"v").result(WAIT) == 0
     b.kill9()
+    wait_until_disconnected(p)
     f = p.send(topic_name, b"lost")
-    with pytest.raises(rustlog.TransportError) as e:
+    with pytest.raises(rustlog.TransportError, match="not sent within delivery_timeout") as e:
         f.result(WAIT)
     assert not isinstance(e.value, rustlog.BrokerError)
+    assert "cannot connect" in e.value.message
     p.close()
+
+
+def wait_until_disconnected(p: rustlog.Producer) -> None:
+    """The sender notices a connection the broker closed while idle."""
+    deadline = time.monotonic() + WAIT
+    while p.connected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not p.connected
+
+
+def test_batches_wait_for_a_broker_that_comes_back(own_broker: Broker, topic_name: str) -> None:
+    b = own_broker
+    with rustlog.Client(b.address) as c:
+        c.create_topic(topic_name, 1)
+    with rustlog.Producer(b.address, reconnect_backoff=0.05) as p:
+        assert p.send(topic_name, b"before").result(WAIT) == 0
+        port = b.port
+        assert b.stop() == 0
+        wait_until_disconnected(p)
+        f = p.send(topic_name, b"while down")  # not written: no connection
+        time.sleep(0.2)
+        assert not f.done()
+        b.start(port=port)
+        assert f.result(WAIT) == 1
+        assert p.stats["reconnects"] >= 1
 
 
 def test_close_with_a_timeout_gives_up_on_unanswered_records(mute_broker: str) -> None:
@@ -282,7 +309,82 @@ def test_the_first_batch_after_a_broker_restart_goes_through(own_broker: Broker,
         port = b.port
         assert b.stop() == 0
         b.start(port=port)
-        deadline = time.monotonic() + WAIT
-        while p.connected and time.monotonic() < deadline:
-            time.sleep(0.01)  # the sender notices the closed connection while idle
+        wait_until_disconnected(p)
         assert p.send(topic_name, b"after").result(WAIT) == 1
+
+
+class HeldBroker:
+    """Answers the Handshake, then holds every request until ``release`` is
+    set and answers it with Error 405: a peer whose answers the test times."""
+
+    def __init__(self) -> None:
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(8)
+        self.address = "127.0.0.1:%d" % self.server.getsockname()[1]
+        self.received = threading.Event()
+        self.release = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _read_frame(conn: socket.socket) -> bytes:
+        def exactly(n: int) -> bytes:
+            buf = b""
+            while len(buf) < n:
+                chunk = conn.recv(n - len(buf))
+                if not chunk:
+                    raise EOFError
+                buf += chunk
+            return buf
+
+        return exactly(struct.unpack(">I", exactly(4))[0])
+
+    def _serve(self) -> None:
+        conn, _ = self.server.accept()
+        try:
+            self._read_frame(conn)
+            body = bytes([0x10]) + struct.pack(">H", 4) + b"hb/1" + struct.pack(">II", 1 << 20, 0)
+            conn.sendall(struct.pack(">I", len(body)) + body)
+            while not self.stop.is_set():
+                self._read_frame(conn)
+                self.received.set()
+                self.release.wait()
+                msg = b"no partition"
+                err = bytes([0xFE]) + struct.pack(">HH", 405, len(msg)) + msg
+                conn.sendall(struct.pack(">I", len(err)) + err)
+        except (EOFError, OSError):
+            pass
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def held_broker() -> Iterator[HeldBroker]:
+    b = HeldBroker()
+    yield b
+    b.stop.set()
+    b.release.set()
+    b.server.close()
+    b.thread.join(WAIT)
+
+
+def test_a_failed_batch_fails_the_later_unsent_batches_of_its_partition(held_broker: HeldBroker) -> None:
+    p = rustlog.Producer(held_broker.address, batch_size=1, max_in_flight=1, linger=3600)
+    first = p.send("t", b"1", partition=0)
+    assert held_broker.received.wait(WAIT)  # on the wire, unanswered; the one slot is taken
+    later = [p.send("t", b"2", partition=0), p.send("t", b"3", partition=0)]
+    other = p.send("t", b"x", partition=1)
+    held_broker.release.set()
+    with pytest.raises(rustlog.PartitionNotFound) as e:
+        first.result(WAIT)
+    assert e.value.message == "produce to t/0: no partition"
+    for f in later:  # never written, so that t/0 keeps send order
+        with pytest.raises(rustlog.PartitionNotFound, match="not sent: an earlier batch of t/0 failed"):
+            f.result(WAIT)
+    with pytest.raises(rustlog.PartitionNotFound) as e2:
+        other.result(WAIT)  # another partition: written and answered on its own
+    assert "not sent" not in e2.value.message
+    assert p.stats["requests"] == 2
+    p.close()
