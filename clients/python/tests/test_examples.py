@@ -38,3 +38,30 @@ def test_producer_then_consumer_group_resumes(broker: Broker, client: rustlog.Cl
     run(broker, "producer.py", "--topic", topic_name, "--count", "5")
     assert run(broker, "consumer_group.py", "--topic", topic_name, "--group", group).splitlines()[-1] == \
         "consumed 5 records"
+
+
+def readme_blocks() -> list:
+    text = (REPO / "clients" / "python" / "README.md").read_text()
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+def test_the_readme_snippets_run_as_written(broker: Broker, client: rustlog.Client) -> None:
+    producer, consumer = readme_blocks()
+    client.create_topic("orders", 3)
+    env = dict(os.environ)
+    run_block = [sys.executable, "-c"]
+    p = subprocess.run(run_block + [producer.replace("127.0.0.1:9092", broker.address)], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert re.fullmatch(r"offset \d+\n", p.stdout)
+    c = subprocess.Popen(run_block + [consumer.replace("127.0.0.1:9092", broker.address)], env=env,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert c.stdout is not None
+        line = c.stdout.readline()  # the consumer iterates forever: read one record, then stop it
+    finally:
+        c.kill()
+        c.wait()
+    offset = int(p.stdout.split()[1])
+    partition = rustlog.partition_for_key(b"customer-7", 3)
+    assert line == f"{partition} {offset} b'customer-7' b'order 1' [('source', b'web')]\n"
