@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Callable, Iterator, List, Optional
 
 import pytest
 
@@ -122,15 +122,27 @@ def broker() -> Iterator[Broker]:
 
 
 @pytest.fixture
-def own_broker() -> Iterator[Broker]:
-    """A broker of the test's own, to stop, kill -9 or restart (killed at the end)."""
-    b = Broker()
-    b.start()
-    try:
-        yield b
-    finally:
+def make_broker() -> Iterator[Callable[..., Broker]]:
+    """Starts brokers of the test's own (``make_broker(["--flag", "value"])``),
+    to stop, kill -9 or restart; each is killed and removed at the end."""
+    made: List[Broker] = []
+
+    def make(extra_args: Optional[List[str]] = None) -> Broker:
+        b = Broker(extra_args)
+        made.append(b)
+        b.start()
+        return b
+
+    yield make
+    for b in made:
         b.kill9()
         b.cleanup()
+
+
+@pytest.fixture
+def own_broker(make_broker: Callable[..., Broker]) -> Broker:
+    """A broker of the test's own with the default flags."""
+    return make_broker()
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -282,16 +282,8 @@ def test_a_record_above_the_frame_limit_is_refused_before_sending(client: rustlo
     client.ping()
 
 
-@pytest.fixture
-def small_frame_broker() -> Iterator[Broker]:
-    b = Broker(["--max-frame-bytes", "4096"])
-    b.start()
-    yield b
-    b.stop()
-    b.cleanup()
-
-
-def test_broker_413_is_a_broker_error_and_closes_the_connection(small_frame_broker: Broker) -> None:
+def test_broker_413_is_a_broker_error_and_closes_the_connection(make_broker: Callable[..., Broker]) -> None:
+    small_frame_broker = make_broker(["--max-frame-bytes", "4096"])
     with rustlog.Client(small_frame_broker.address) as c:
         assert c.server.max_frame_bytes == 4096  # learned from the Handshake
         c.create_topic("big", 1)

@@ -7,7 +7,7 @@ import socket
 import struct
 import threading
 import time
-from typing import Dict, Iterator, List
+from typing import Callable, Dict, Iterator, List
 
 import pytest
 
@@ -388,3 +388,28 @@ def test_a_failed_batch_fails_the_later_unsent_batches_of_its_partition(held_bro
     assert "not sent" not in e2.value.message
     assert p.stats["requests"] == 2
     p.close()
+
+
+def test_batches_are_split_to_fit_the_brokers_frame_limit(make_broker: Callable[..., Broker], topic_name: str) -> None:
+    b = make_broker(["--max-frame-bytes", "4096"])
+    with rustlog.Client(b.address) as c:
+        c.create_topic(topic_name, 1)
+    with rustlog.Producer(b.address, linger=3600, batch_size=1 << 20) as p:
+        fs = [p.send(topic_name, bytes([i]) * 1000) for i in range(20)]
+        p.flush()
+        assert [f.result() for f in fs] == list(range(20))  # none refused with 413
+        assert p.stats["requests"] >= 5  # 20 KB through frames of 4 KiB
+        with pytest.raises(rustlog.TooLarge):
+            p.send(topic_name, b"x" * 4096)  # can never fit
+    with rustlog.Consumer(b.address, topic_name, consumer_timeout=0.5) as consumer:
+        assert [r.value for r in consumer] == [bytes([i]) * 1000 for i in range(20)]
+
+
+def test_a_large_record_round_trips(broker: Broker, client: rustlog.Client, topic_name: str) -> None:
+    client.create_topic(topic_name, 1)
+    big = bytes(range(256)) * (3 * 4096)  # 3 MiB
+    with rustlog.Producer(broker.address) as p:
+        assert p.send(topic_name, big, key=b"big").result(WAIT) == 0
+    with rustlog.Consumer(broker.address, topic_name, consumer_timeout=0.5) as c:
+        got = list(c)
+    assert len(got) == 1 and got[0].value == big and got[0].key == b"big"
