@@ -75,7 +75,8 @@ class Consumer:
             then it raises the TransportError. 0 = raise at once.
         request_timeout, connect_timeout, client_id: as for :class:`Client`.
 
-    Usable as a context manager (``close()`` on exit).
+    Usable as a context manager (``close()`` on exit). Not thread-safe: one
+    Consumer per thread.
     """
 
     def __init__(
