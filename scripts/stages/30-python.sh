@@ -25,8 +25,10 @@ rm -rf "$VENV"
 
 cd clients/python
 set +e
+# Each test has its own deadline (conftest.py, RUSTLOG_PY_TEST_TIMEOUT); the
+# whole run has this one on top.
 RUSTLOG_BIN_DIR="$PWD/../../build/release" RUSTLOG_PY_EXPECT_INSTALLED=1 \
-  "../../$VENV/bin/python" -m pytest -p no:cacheprovider -ra tests
+  timeout --kill-after=30 1200 "../../$VENV/bin/python" -m pytest -p no:cacheprovider -ra tests
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

@@ -11,6 +11,7 @@ with its log.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import itertools
 import os
 import shutil
@@ -145,9 +146,26 @@ def own_broker(make_broker: Callable[..., Broker]) -> Broker:
     return make_broker()
 
 
+TEST_TIMEOUT = float(os.environ.get("RUSTLOG_PY_TEST_TIMEOUT", "300"))
+
+
 @pytest.fixture(autouse=True)
 def _broker_alive(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
+    # A hung test must not hang CI: past TEST_TIMEOUT seconds SIGALRM raises
+    # in the test (a normal failure with its traceback); should that not get
+    # through, the whole run exits a minute later.
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError(f"the test took longer than {TEST_TIMEOUT:.0f} s (RUSTLOG_PY_TEST_TIMEOUT)")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, TEST_TIMEOUT)
+    faulthandler.dump_traceback_later(TEST_TIMEOUT + 60, exit=True)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        faulthandler.cancel_dump_traceback_later()
     if "broker" in request.fixturenames:
         b = request.getfixturevalue("broker")
         if not b.running():
