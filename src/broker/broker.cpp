@@ -18,7 +18,8 @@ namespace {
 constexpr const char* kServerVersion = "kafka-lite 0.1.0 (RustLog)";
 }  // namespace
 
-Broker::Broker(BrokerConfig cfg) : cfg_(std::move(cfg)) {}
+Broker::Broker(BrokerConfig cfg)
+    : cfg_(std::move(cfg)), group_commit_(cfg_.sync_workers, &metrics_) {}
 Broker::~Broker() = default;
 
 TopicConfig Broker::offsets_topic_config() const {
@@ -76,10 +77,22 @@ void Broker::note_appended(PartitionLog* log) {
   if (std::find(appended_.begin(), appended_.end(), log) == appended_.end()) appended_.push_back(log);
 }
 
-std::vector<PartitionLog*> Broker::take_appended() {
-  std::vector<PartitionLog*> out;
-  out.swap(appended_);
-  return out;
+void Broker::forget_logs(const std::vector<const PartitionLog*>& gone) {
+  for (const PartitionLog* p : gone) {
+    group_commit_.forget(p);
+    std::erase(appended_, p);
+    partition_counters_.erase(p);  // keys only: the logs are about to be freed
+    if (auto it = log_ids_.find(p); it != log_ids_.end()) {
+      destroyed_.push_back(it->second);
+      logs_.erase(it->second);
+      log_ids_.erase(it);
+    }
+  }
+}
+
+LogId Broker::log_id(const PartitionLog* log) const {
+  auto it = log_ids_.find(log);
+  return it == log_ids_.end() ? 0 : it->second;
 }
 
 PartitionLog* Broker::log_for(const std::string& topic, uint32_t partition) {
@@ -87,88 +100,124 @@ PartitionLog* Broker::log_for(const std::string& topic, uint32_t partition) {
   return p ? *p : nullptr;
 }
 
-Reply Broker::handle(std::string_view payload, int64_t now_us) {
-  Reply reply;
+Broker::CommitRound Broker::group_commit(int64_t now_ms, bool all) {
+  CommitRound round;
+  for (PartitionLog* log : appended_) {
+    group_commit_.note_appended(log);
+    // Visible at once unless only a flush makes it visible.
+    if (log->config().flush.kind != FlushPolicy::Kind::kAlways) round.visible.push_back(log_id(log));
+  }
+  appended_.clear();
+  const std::vector<PartitionLog*> flushed = group_commit_.commit(now_ms, all);
+  for (PartitionLog* log : flushed) {
+    if (log->read_only()) continue;
+    round.bytes += take_flushed_bytes(log);
+    if (log->config().flush.kind == FlushPolicy::Kind::kAlways) round.visible.push_back(log_id(log));
+  }
+  round.partitions = flushed.size();
+  round.visible.insert(round.visible.end(), destroyed_.begin(), destroyed_.end());
+  destroyed_.clear();
+  return round;
+}
+
+std::optional<Status> Broker::flush_result(const FlushTicket& t) const {
+  auto it = logs_.find(t.log);
+  if (it == logs_.end()) return Status::ok();
+  const PartitionLog& log = *it->second;
+  if (log.recovery_point() >= t.end) return Status::ok();
+  if (log.read_only()) return log.fatal_error();
+  return std::nullopt;
+}
+
+bool Broker::appends_only(uint8_t type) {
+  return type == static_cast<uint8_t>(MessageType::kProduce) || type == static_cast<uint8_t>(MessageType::kProduceEx);
+}
+
+uint64_t Broker::answer_bound(std::string_view payload) const {
+  constexpr uint64_t kSmall = 4 * 1024, kMinFetch = 64 * 1024, kOverhead = 64;
+  const uint8_t type = payload.empty() ? 0 : static_cast<uint8_t>(payload[0]);
+  if (type != static_cast<uint8_t>(MessageType::kFetch) && type != static_cast<uint8_t>(MessageType::kFetchEx))
+    return kSmall;
+  auto req = decode_request(payload);
+  if (!req) return kSmall;
+  const uint64_t frame = cfg_.max_frame_bytes;
+  if (const auto* f = std::get_if<FetchRequest>(&*req))
+    return std::min<uint64_t>(frame, std::max<uint64_t>(f->max_bytes, kMinFetch) + kOverhead);
+  if (const auto* f = std::get_if<FetchExRequest>(&*req))  // up to 4x the stored bytes read (see fetch_ex)
+    return std::min<uint64_t>(frame, 4 * std::max<uint64_t>(std::min<uint64_t>(f->max_bytes, frame / 4), kMinFetch));
+  return kSmall;
+}
+
+Outcome Broker::handle(std::string_view payload, int64_t now_us) {
+  Effects fx;
   const uint8_t type = payload.empty() ? 0 : static_cast<uint8_t>(payload[0]);
   metrics_.on_request(type);
   metrics_dirty_ = true;
-  if (type == static_cast<uint8_t>(MessageType::kProduce)) {
+  std::string frame;
+  Status st;
+  if (LegacyProduce lp; type == static_cast<uint8_t>(MessageType::kProduce) && parse_legacy_produce(payload, &lp)) {
     // Legacy produce without the generic decoder (no std::string per record);
     // anything it does not accept goes through decode_request for its answer.
-    LegacyProduce lp;
-    if (parse_legacy_produce(payload, &lp)) {
-      Status st = produce_v0(lp, now_us, reply);
-      if (st) return reply;
-      metrics_.on_error(type, st.code());
-      reply.wait_flush = nullptr;
-      reply.frame = encode_error(st);
-      return reply;
-    }
-  }
-  auto req = decode_request(payload);
-  Out out = Status(ErrorCode::kInternal, "unhandled");
-  bool frame_written = false;
-  if (!req) {
-    out = req.status();
+    st = produce_v0(lp, now_us, fx, frame);
+  } else if (auto req = decode_request(payload); !req) {
+    st = req.status();
+  } else if (const auto* f = std::get_if<FetchRequest>(&*req)) {
+    st = fetch(*f, fx, frame);  // written straight into the frame: no FetchResponse in between
   } else {
-    out = std::visit(
-        [&](const auto& r) -> Out {
-          using T = std::decay_t<decltype(r)>;
-          if constexpr (std::is_same_v<T, ProduceRequest>) return produce(r, now_us, reply);
-          else if constexpr (std::is_same_v<T, ProduceExRequest>) return produce_ex(r, now_us, reply);
-          else if constexpr (std::is_same_v<T, FetchRequest>) {
-            // Written straight into the reply: no FetchResponse in between.
-            Status st = fetch(r, reply);
-            if (!st) return st;
-            frame_written = true;
-            return Response(PongResponse{});  // not encoded
-          }
-          else if constexpr (std::is_same_v<T, FetchExRequest>) return fetch_ex(r, &reply, false);
-          else if constexpr (std::is_same_v<T, OffsetCommitRequest>) return offset_commit(r, now_us, reply);
-          else if constexpr (std::is_same_v<T, OffsetFetchRequest>) return offset_fetch(r);
-          else if constexpr (std::is_same_v<T, CreateTopicRequest>) return create_topic(r.topic, r.partition_count, {});
-          else if constexpr (std::is_same_v<T, CreateTopicExRequest>) {
-            // Answered with the extended type whether or not configs were given.
-            Out created = create_topic(r.topic, r.partition_count, r.configs);
-            if (!created) return created;
-            return Response(CreateTopicExResponse{});
-          }
-          else if constexpr (std::is_same_v<T, ListTopicsRequest>) return list_topics();
-          else if constexpr (std::is_same_v<T, DescribeTopicRequest>) return describe_topic(r);
-          else if constexpr (std::is_same_v<T, DescribePartitionRequest>) return describe_partition(r);
-          else if constexpr (std::is_same_v<T, DescribeTopicConfigRequest>) return describe_topic_config(r);
-          else if constexpr (std::is_same_v<T, DeleteTopicRequest>) return delete_topic(r, now_us, reply);
-          else if constexpr (std::is_same_v<T, ListOffsetsRequest>) return list_offsets(r);
-          else if constexpr (std::is_same_v<T, MetricsFetchRequest>) return Response(MetricsResponse{render_metrics()});
-          else if constexpr (std::is_same_v<T, PingRequest>) return Response(PongResponse{});
-          else if constexpr (std::is_same_v<T, HandshakeRequest>) {
-            HandshakeResponse h;
-            h.server_version = kServerVersion;
-            h.max_frame_bytes = cfg_.max_frame_bytes;
-            auto types = supported_request_types();
-            h.supported_types.assign(types.begin(), types.end());
-            return Response(std::move(h));
-          } else if constexpr (std::is_same_v<T, ListGroupsRequest>) return Response(ListGroupsResponse{offsets_->groups()});
-          else if constexpr (std::is_same_v<T, DescribeGroupRequest>) return describe_group(r);
-          else if constexpr (std::is_same_v<T, DeleteGroupRequest>) return delete_group(r, now_us, reply);
-          else return Status(ErrorCode::kInvalidRequest, "unsupported request");
-        },
-        *req);
+    Out out = dispatch(*req, now_us, fx);
+    if (fx.park) {
+      metrics_.fetch_parked.inc();
+      const LogId id = log_id(log_for(fx.park->topic, fx.park->partition));
+      return outcome::LongPoll{std::move(*fx.park), id};
+    }
+    st = out ? encode_response(*out, frame, cfg_.max_frame_bytes) : out.status();
   }
-  if (reply.park) {  // answered later by retry_fetch
-    metrics_.fetch_parked.inc();
-    return reply;
+  if (!st) {
+    metrics_.on_error(type, st.code());
+    return outcome::Ready{encode_error(st)};
   }
-  if (frame_written) return reply;
-  if (out) {
-    Status st = encode_response(*out, reply.frame, cfg_.max_frame_bytes);
-    if (st) return reply;
-    out = st;
-  }
-  metrics_.on_error(type, out.status().code());
-  reply.wait_flush = nullptr;
-  reply.frame = encode_error(out.status());
-  return reply;
+  if (fx.slices) return outcome::FetchSlices{std::move(fx.slices)};
+  if (fx.wait_flush) return outcome::AwaitFlush{std::move(frame), {log_id(fx.wait_flush), fx.wait_flush->high_watermark()}};
+  return outcome::Ready{std::move(frame)};
+}
+
+Broker::Out Broker::dispatch(const Request& req, int64_t now_us, Effects& fx) {
+  return std::visit(
+      [&](const auto& r) -> Out {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, ProduceRequest>) return produce(r, now_us, fx);
+        else if constexpr (std::is_same_v<T, ProduceExRequest>) return produce_ex(r, now_us, fx);
+        else if constexpr (std::is_same_v<T, FetchExRequest>) return fetch_ex(r, &fx, false);
+        else if constexpr (std::is_same_v<T, OffsetCommitRequest>) return offset_commit(r, now_us, fx);
+        else if constexpr (std::is_same_v<T, OffsetFetchRequest>) return offset_fetch(r);
+        else if constexpr (std::is_same_v<T, CreateTopicRequest>) return create_topic(r.topic, r.partition_count, {});
+        else if constexpr (std::is_same_v<T, CreateTopicExRequest>) {
+          // Answered with the extended type whether or not configs were given.
+          Out created = create_topic(r.topic, r.partition_count, r.configs);
+          if (!created) return created;
+          return Response(CreateTopicExResponse{});
+        }
+        else if constexpr (std::is_same_v<T, ListTopicsRequest>) return list_topics();
+        else if constexpr (std::is_same_v<T, DescribeTopicRequest>) return describe_topic(r);
+        else if constexpr (std::is_same_v<T, DescribePartitionRequest>) return describe_partition(r);
+        else if constexpr (std::is_same_v<T, DescribeTopicConfigRequest>) return describe_topic_config(r);
+        else if constexpr (std::is_same_v<T, DeleteTopicRequest>) return delete_topic(r, now_us, fx);
+        else if constexpr (std::is_same_v<T, ListOffsetsRequest>) return list_offsets(r);
+        else if constexpr (std::is_same_v<T, MetricsFetchRequest>) return Response(MetricsResponse{render_metrics()});
+        else if constexpr (std::is_same_v<T, PingRequest>) return Response(PongResponse{});
+        else if constexpr (std::is_same_v<T, HandshakeRequest>) {
+          HandshakeResponse h;
+          h.server_version = kServerVersion;
+          h.max_frame_bytes = cfg_.max_frame_bytes;
+          auto types = supported_request_types();
+          h.supported_types.assign(types.begin(), types.end());
+          return Response(std::move(h));
+        } else if constexpr (std::is_same_v<T, ListGroupsRequest>) return Response(ListGroupsResponse{offsets_->groups()});
+        else if constexpr (std::is_same_v<T, DescribeGroupRequest>) return describe_group(r);
+        else if constexpr (std::is_same_v<T, DeleteGroupRequest>) return delete_group(r, now_us, fx);
+        else return Status(ErrorCode::kInvalidRequest, "unsupported request");
+      },
+      req);
 }
 
 Result<PartitionLog*> Broker::writable_partition(const std::string& topic, uint32_t partition) {
@@ -181,7 +230,7 @@ Result<PartitionLog*> Broker::writable_partition(const std::string& topic, uint3
 }
 
 Broker::Out Broker::append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us,
-                           Reply& reply, AppendInfo* info) {
+                           Effects& fx, AppendInfo* info) {
   const size_t bytes = batch.size();
   auto r = log.append(batch, now_us);
   if (!r) return r.status();
@@ -192,11 +241,11 @@ Broker::Out Broker::append(PartitionLog& log, std::string& batch, uint32_t count
   pc.bytes_in.inc(bytes);
   metrics_.produce_batch_records.record(count);
   metrics_.produce_batch_bytes.record(bytes);
-  if (log.config().flush.kind == FlushPolicy::Kind::kAlways) reply.wait_flush = &log;
+  if (log.config().flush.kind == FlushPolicy::Kind::kAlways) fx.wait_flush = &log;
   return Response(PongResponse{});  // replaced by the caller
 }
 
-Broker::Out Broker::produce(const ProduceRequest& r, int64_t now_us, Reply& reply) {
+Broker::Out Broker::produce(const ProduceRequest& r, int64_t now_us, Effects& fx) {
   auto p = writable_partition(r.topic, r.partition);
   if (!p) return p.status();
   if (r.records.empty()) return Status(ErrorCode::kInvalidRequest, "produce carries no records");
@@ -205,18 +254,18 @@ Broker::Out Broker::produce(const ProduceRequest& r, int64_t now_us, Reply& repl
   for (const auto& v : r.records) b.add(now_us, std::nullopt, v, kNoHeaders);
   std::string batch = b.finish();
   AppendInfo info;
-  auto st = append(**p, batch, static_cast<uint32_t>(r.records.size()), now_us, reply, &info);
+  auto st = append(**p, batch, static_cast<uint32_t>(r.records.size()), now_us, fx, &info);
   if (!st) return st;
   return Response(ProduceResponse{info.base_offset, static_cast<uint32_t>(r.records.size())});
 }
 
-Status Broker::produce_v0(const LegacyProduce& lp, int64_t now_us, Reply& reply) {
+Status Broker::produce_v0(const LegacyProduce& lp, int64_t now_us, Effects& fx, std::string& frame) {
   topic_buf_.assign(lp.topic);
   auto p = writable_partition(topic_buf_, lp.partition);
   if (!p) return p.status();
   build_legacy_batch(lp, now_us, batch_buf_, (*p)->high_watermark());
   AppendInfo info;
-  auto st = append(**p, batch_buf_, lp.count, now_us, reply, &info);
+  auto st = append(**p, batch_buf_, lp.count, now_us, fx, &info);
   if (batch_buf_.capacity() > (4u << 20)) std::string().swap(batch_buf_);  // keep no large buffer around
   if (!st) return st.status();
   // The ProduceResponse frame: u32 length 13, type, u64 base_offset, u32 record_count.
@@ -225,11 +274,11 @@ Status Broker::produce_v0(const LegacyProduce& lp, int64_t now_us, Reply& reply)
   f[4] = static_cast<uint8_t>(MessageType::kProduce);
   put_u64(f + 5, info.base_offset);
   put_u32(f + 13, lp.count);
-  reply.frame.assign(reinterpret_cast<const char*>(f), sizeof f);
+  frame.assign(reinterpret_cast<const char*>(f), sizeof f);
   return Status::ok();
 }
 
-Broker::Out Broker::produce_ex(const ProduceExRequest& r, int64_t now_us, Reply& reply) {
+Broker::Out Broker::produce_ex(const ProduceExRequest& r, int64_t now_us, Effects& fx) {
   auto p = writable_partition(r.topic, r.partition);
   if (!p) return p.status();
   if (r.records.empty()) return Status(ErrorCode::kInvalidRequest, "produce carries no records");
@@ -237,21 +286,24 @@ Broker::Out Broker::produce_ex(const ProduceExRequest& r, int64_t now_us, Reply&
   for (const auto& rec : r.records) b.add(effective_timestamp(r, rec, now_us), rec.key, rec.value, rec.headers);
   std::string batch = b.finish();
   AppendInfo info;
-  auto st = append(**p, batch, static_cast<uint32_t>(r.records.size()), now_us, reply, &info);
+  auto st = append(**p, batch, static_cast<uint32_t>(r.records.size()), now_us, fx, &info);
   if (!st) return st;
   return Response(ProduceExResponse{info.base_offset, static_cast<uint32_t>(r.records.size()), now_us});
 }
 
-Broker::Out Broker::offset_commit(const OffsetCommitRequest& r, int64_t now_us, Reply& reply) {
+Broker::Out Broker::offset_commit(const OffsetCommitRequest& r, int64_t now_us, Effects& fx) {
   auto p = registry_->partition(r.topic, r.partition);
   if (!p) return p.status();
-  if (r.offset > (*p)->high_watermark())
+  // Validated against the end reads use: a commit can never point past
+  // what a fetch on the same connection would return.
+  const uint64_t end = visible_end(**p);
+  if (r.offset > end)
     return Status(ErrorCode::kOffsetOutOfRange,
                   "cannot commit offset " + std::to_string(r.offset) + " for " + r.topic + "/" +
                       std::to_string(r.partition) + ": valid offsets are " +
-                      std::to_string((*p)->log_start_offset()) + ".." + std::to_string((*p)->high_watermark()));
+                      std::to_string((*p)->log_start_offset()) + ".." + std::to_string(end));
   RUSTLOG_RETURN_IF_ERROR(offsets_->commit({r.group, r.topic, r.partition}, r.offset, now_us));
-  reply.wait_flush = offsets_->log();
+  fx.wait_flush = offsets_->log();
   note_appended(offsets_->log());
   return Response(OffsetCommitResponse{true});
 }
@@ -316,25 +368,20 @@ Broker::Out Broker::describe_topic_config(const DescribeTopicConfigRequest& r) {
   return Response(std::move(resp));
 }
 
-Broker::Out Broker::delete_topic(const DeleteTopicRequest& r, int64_t now_us, Reply& reply) {
+Broker::Out Broker::delete_topic(const DeleteTopicRequest& r, int64_t now_us, Effects& fx) {
   if (is_internal_topic(r.topic) && registry_->find(r.topic))
     return Status(ErrorCode::kInvalidRequest, "internal topic '" + r.topic + "' cannot be deleted");
   std::vector<const PartitionLog*> gone;
   if (Topic* t = registry_->find(r.topic))
     for (const auto& p : t->partitions) gone.push_back(p.get());
   RUSTLOG_RETURN_IF_ERROR(registry_->remove(r.topic));
-  ++topic_deletes_;
-  for (const PartitionLog* p : gone) partition_counters_.erase(p);  // keys only: the logs are gone
-  // Appends to them earlier in this turn must not be flushed: the loop drops
-  // its own references (dirty list, waiting acknowledgements) via the reply.
-  appended_.erase(std::remove_if(appended_.begin(), appended_.end(),
-                                 [&](PartitionLog* l) { return std::find(gone.begin(), gone.end(), l) != gone.end(); }),
-                  appended_.end());
-  reply.destroyed_logs = gone;
+  // Appends to them earlier in this turn must not be flushed, and answers
+  // waiting for them are released (flush_result: ok once a log is gone).
+  forget_logs(gone);
   auto n = offsets_->delete_topic(r.topic, now_us);
   if (!n) return n.status();
   if (*n > 0) {
-    reply.wait_flush = offsets_->log();
+    fx.wait_flush = offsets_->log();
     note_appended(offsets_->log());
   }
   spdlog::info("deleted topic {} ({} committed offsets removed)", r.topic, *n);
@@ -366,11 +413,11 @@ Broker::Out Broker::describe_group(const DescribeGroupRequest& r) {
   return Response(std::move(resp));
 }
 
-Broker::Out Broker::delete_group(const DeleteGroupRequest& r, int64_t now_us, Reply& reply) {
+Broker::Out Broker::delete_group(const DeleteGroupRequest& r, int64_t now_us, Effects& fx) {
   auto n = offsets_->delete_group(r.group, now_us);
   if (!n) return n.status();
   if (*n == 0) return Status(ErrorCode::kTopicNotFound, "group '" + r.group + "' has no committed offsets");
-  reply.wait_flush = offsets_->log();
+  fx.wait_flush = offsets_->log();
   note_appended(offsets_->log());
   return Response(DeleteGroupResponse{});
 }

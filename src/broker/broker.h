@@ -2,8 +2,10 @@
 // The broker's request logic: topics, partitions and offsets, one request
 // at a time. Owned and called only by the event-loop thread, so nothing here
 // locks. Handlers never block on the network; a request that must wait (for
-// the group-commit fsync, or a long-poll fetch) says so in its Reply and the
-// loop completes it later.
+// the group-commit fsync, or a long-poll fetch) says so in its Outcome and
+// the connection's queue (dispatcher.h) completes it later. The broker also
+// owns group commit, and all bookkeeping about logs that come and go
+// (DeleteTopic): the queues above it only hold LogIds and FlushTickets.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -13,7 +15,8 @@
 #include <vector>
 
 #include "broker/broker_config.h"
-#include "broker/legacy_fetch.h"
+#include "broker/group_commit.h"
+#include "broker/outcome.h"
 #include "metrics/broker_metrics.h"
 #include "offsets/offset_store.h"
 #include "protocol/messages.h"
@@ -24,31 +27,6 @@ namespace rustlog {
 
 struct LegacyProduce;
 
-// A legacy fetch read a slice per event-loop turn (Broker::continue_fetch),
-// so one large fetch does not hold up the other connections.
-struct LegacyFetchState {
-  LegacyFetchState(uint64_t offset, uint32_t max_bytes) : read_at(offset), batch_budget(max_bytes), enc(offset, max_bytes, false) {}
-  std::string topic;
-  uint32_t partition = 0;
-  const PartitionLog* log = nullptr;  // the log it reads (a topic deleted and re-created is another)
-  uint64_t topic_deletes = 0;         // Broker::topic_deletes_ at the start: a re-created log may
-                                      // reuse the old one's address, so `log` alone cannot tell
-  uint64_t read_at;       // next offset to read from the log
-  uint64_t batch_budget;  // batch bytes the answer may still read (max_bytes; the first batch always)
-  bool first = true;
-  LegacyFetchEncoder enc;
-  std::string frame;
-};
-
-struct Reply {
-  std::string frame;                  // the encoded response (or Error) frame
-  PartitionLog* wait_flush = nullptr;  // acknowledge only after this log's flush
-  std::vector<const PartitionLog*> destroyed_logs;  // DeleteTopic freed these: forget them
-  std::optional<protocol::FetchExRequest> park;  // long-poll: retry until data or deadline
-  std::unique_ptr<LegacyFetchState> fetch_more;  // legacy fetch not finished: continue_fetch each turn
-  bool close_after = false;
-};
-
 class Broker {
  public:
   explicit Broker(BrokerConfig cfg);
@@ -58,22 +36,44 @@ class Broker {
   Status open(RegistryOpenReport* report);
 
   // Handles one request payload (the frame without its length).
-  Reply handle(std::string_view payload, int64_t now_us);
+  Outcome handle(std::string_view payload, int64_t now_us);
+  // True for requests whose evaluation reads nothing an earlier request's
+  // pending flush could change (Produce, ProduceEx): they may be handled
+  // while answers ahead of them on their connection wait for a flush. Any
+  // other request waits until those are durable (read-your-writes).
+  static bool appends_only(uint8_t type);
+  // Output bytes to reserve for the answer to `payload` before handling it:
+  // a fetch's max_bytes as the broker caps it (at least 64 KiB), else a
+  // small fixed amount. Corrected to the real size once the answer exists.
+  uint64_t answer_bound(std::string_view payload) const;
+
   // Reads the next slice of a legacy fetch; the whole response frame once it
   // is complete (then `st` is done with).
   std::optional<std::string> continue_fetch(LegacyFetchState& st);
   // Re-evaluates a parked long-poll fetch; `final` when its deadline passed.
   std::optional<std::string> retry_fetch(const protocol::FetchExRequest& req, bool final);
 
-  // The partition log a parked fetch waits on (nullptr if gone).
-  PartitionLog* log_for(const std::string& topic, uint32_t partition);
-  // Offset up to which a log's records may be served: with flush `always`
-  // only what is fsynced (so nothing read can vanish in a crash).
-  static uint64_t visible_end(const PartitionLog& log);
+  // --- group commit
+  struct CommitRound {
+    std::vector<LogId> visible;  // logs whose readable end may have moved (or that were deleted)
+    size_t partitions = 0;       // logs flushed
+    uint64_t bytes = 0;          // bytes made durable
+  };
+  // Flushes the logs that took appends and are due (all of them when `all`).
+  CommitRound group_commit(int64_t now_ms, bool all);
+  int64_t flush_due_in_ms(int64_t now_ms, int64_t cap) const { return group_commit_.due_in_ms(now_ms, cap); }
+  // std::nullopt while the ticket's flush is pending; ok once durable (or
+  // the log was deleted: the delete is durable first); else the log's fatal
+  // I/O error (the append is not acknowledged).
+  std::optional<Status> flush_result(const FlushTicket& t) const;
 
-  // Logs that took appends since the last call (each once), for the loop's
-  // group commit.
-  std::vector<PartitionLog*> take_appended();
+  // The partition log a fetch reads (nullptr if gone), and log ids.
+  PartitionLog* log_for(const std::string& topic, uint32_t partition);
+  LogId log_id(const PartitionLog* log) const;
+  // Offset up to which a log's records may be served, and the high
+  // watermark every answer reports: with flush `always` only what is
+  // fsynced (so nothing read can vanish in a crash), else what is appended.
+  static uint64_t visible_end(const PartitionLog& log);
 
   TopicRegistry& registry() { return *registry_; }
   BrokerMetrics& metrics() { return metrics_; }
@@ -97,15 +97,23 @@ class Broker {
   // The settings of __consumer_offsets (compacted, fsynced before every ack).
   TopicConfig offsets_topic_config() const;
   using Out = Result<protocol::Response>;
-  Out produce(const protocol::ProduceRequest& r, int64_t now_us, Reply& reply);
-  Status produce_v0(const LegacyProduce& lp, int64_t now_us, Reply& reply);  // the fast legacy path
-  Out produce_ex(const protocol::ProduceExRequest& r, int64_t now_us, Reply& reply);
-  // Legacy fetch: the whole FetchResponse frame in reply.frame, or its first
-  // slice in reply.fetch_more.
-  Status fetch(const protocol::FetchRequest& r, Reply& reply);
+  // What a handler wants besides its response (handle() turns it into the
+  // Outcome): a flush to wait for, a long poll, or a sliced legacy fetch.
+  struct Effects {
+    PartitionLog* wait_flush = nullptr;
+    std::optional<protocol::FetchExRequest> park;
+    std::unique_ptr<LegacyFetchState> slices;
+  };
+  Out dispatch(const protocol::Request& req, int64_t now_us, Effects& fx);
+  Out produce(const protocol::ProduceRequest& r, int64_t now_us, Effects& fx);
+  Status produce_v0(const LegacyProduce& lp, int64_t now_us, Effects& fx, std::string& frame);
+  Out produce_ex(const protocol::ProduceExRequest& r, int64_t now_us, Effects& fx);
+  // Legacy fetch: the whole FetchResponse frame in `frame`, or its first
+  // slice in fx.slices.
+  Status fetch(const protocol::FetchRequest& r, Effects& fx, std::string& frame);
   bool fetch_step(LegacyFetchState& st, Status* err);
-  Out fetch_ex(const protocol::FetchExRequest& r, Reply* reply, bool final);
-  Out offset_commit(const protocol::OffsetCommitRequest& r, int64_t now_us, Reply& reply);
+  Out fetch_ex(const protocol::FetchExRequest& r, Effects* fx, bool final);
+  Out offset_commit(const protocol::OffsetCommitRequest& r, int64_t now_us, Effects& fx);
   Out offset_fetch(const protocol::OffsetFetchRequest& r);
   Out create_topic(const std::string& name, uint32_t partitions,
                    const std::vector<protocol::ConfigEntry>& configs);
@@ -113,16 +121,18 @@ class Broker {
   Out describe_topic(const protocol::DescribeTopicRequest& r);
   Out describe_partition(const protocol::DescribePartitionRequest& r);
   Out describe_topic_config(const protocol::DescribeTopicConfigRequest& r);
-  Out delete_topic(const protocol::DeleteTopicRequest& r, int64_t now_us, Reply& reply);
+  Out delete_topic(const protocol::DeleteTopicRequest& r, int64_t now_us, Effects& fx);
   Out list_offsets(const protocol::ListOffsetsRequest& r);
   Out describe_group(const protocol::DescribeGroupRequest& r);
-  Out delete_group(const protocol::DeleteGroupRequest& r, int64_t now_us, Reply& reply);
-  // Remembers a log that took an append this turn (each once) for group commit.
+  Out delete_group(const protocol::DeleteGroupRequest& r, int64_t now_us, Effects& fx);
+  // Remembers a log that took an append (for group commit and long polls).
   void note_appended(PartitionLog* log);
+  // Forgets logs DeleteTopic is about to free.
+  void forget_logs(const std::vector<const PartitionLog*>& gone);
   Result<PartitionLog*> writable_partition(const std::string& topic, uint32_t partition);
   Result<ReadResult> read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes,
                                   size_t first_batch_max = SIZE_MAX);
-  Out append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us, Reply& reply,
+  Out append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us, Effects& fx,
              AppendInfo* info);
 
   BrokerConfig cfg_;
@@ -135,8 +145,12 @@ class Broker {
   metrics::Trailing<metrics::HistogramSnapshot> fsync_recent_;  // for the snapshot's recent fsync latency
   void track_partitions(const Topic& t);
   void publish_metrics();
-  std::vector<PartitionLog*> appended_;
-  uint64_t topic_deletes_ = 0;  // DeleteTopics so far (ends sliced legacy fetches early)
+  GroupCommit group_commit_;
+  std::vector<PartitionLog*> appended_;  // since the last group_commit (each once)
+  std::vector<LogId> destroyed_;         // deleted since the last group_commit
+  std::unordered_map<const PartitionLog*, LogId> log_ids_;
+  std::unordered_map<LogId, PartitionLog*> logs_;
+  LogId next_log_id_ = 1;
   std::string topic_buf_, batch_buf_;  // reused by produce_v0
 };
 

@@ -91,8 +91,28 @@ std::vector<ConfigOption> make_options() {
                  "How often the recovery-point checkpoint is written (also on shutdown)."),
       NUM_OPTION("max_connection_output_bytes", max_connection_output_bytes, uint64_t{1} << 16,
                  uint64_t{1} << 34,
-                 "Unsent response bytes after which a connection's requests are not read until it "
-                 "catches up."),
+                 "Answer bytes (queued or unsent) after which a connection's requests are not read "
+                 "until it catches up; a fetch's answer is reserved at its max_bytes before it is built."),
+      NUM_OPTION("max_output_bytes", max_output_bytes, uint64_t{1} << 20, uint64_t{1} << 40,
+                 "The same over all connections together: past it, no connection takes a new request "
+                 "until answers drain (bounds the broker's answer memory)."),
+      NUM_OPTION("max_input_bytes", max_input_bytes, uint64_t{1} << 20, uint64_t{1} << 40,
+                 "Bytes of incomplete request frames buffered over all connections; past it, "
+                 "connections holding a partial frame are not read until it drops."),
+      NUM_OPTION("partial_frame_timeout_ms", partial_frame_timeout_ms, uint64_t{100}, uint64_t{86400000},
+                 "A connection that holds an incomplete frame this long without completing one is "
+                 "closed (slow or stalled senders cannot hold buffers forever)."),
+      NUM_OPTION("max_requests_per_turn", max_requests_per_turn, 1u, 1000000u,
+                 "Requests one connection may have handled per loop turn before the others get "
+                 "their turn (fairness for pipelining clients)."),
+      NUM_OPTION("max_parked_fetches_per_connection", max_parked_fetches_per_connection, 0u, 1000000u,
+                 "FetchEx long polls one connection may have waiting; more are answered at once "
+                 "with what there is."),
+      NUM_OPTION("max_parked_fetches", max_parked_fetches, 0u, 10000000u,
+                 "FetchEx long polls waiting over all connections; more are answered at once."),
+      NUM_OPTION("shutdown_timeout_ms", shutdown_timeout_ms, uint64_t{0}, uint64_t{600000},
+                 "At SIGTERM: how long to keep delivering ready answers (non-blocking) before "
+                 "flushing, checkpointing and exiting regardless of clients that do not read."),
       NUM_OPTION("sync_workers", sync_workers, 0u, 64u,
                  "Threads that issue the fdatasyncs of one group commit concurrently (the loop "
                  "waits for them; 0 = the loop syncs partitions one after another)."),

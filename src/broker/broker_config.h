@@ -25,6 +25,13 @@ struct BrokerConfig {
   uint64_t max_mapped_segments = 1024;
   uint64_t checkpoint_interval_ms = 60000;
   uint64_t max_connection_output_bytes = 64ull << 20;  // stop reading a client past this
+  uint64_t max_output_bytes = 1ull << 30;              // answers queued or unsent, all connections
+  uint64_t max_input_bytes = 512ull << 20;             // partial frames buffered, all connections
+  uint64_t partial_frame_timeout_ms = 30000;           // close a connection sitting on a partial frame
+  uint32_t max_requests_per_turn = 128;                // per connection per loop turn
+  uint32_t max_parked_fetches_per_connection = 64;     // long polls waiting, per connection
+  uint32_t max_parked_fetches = 10000;                 // long polls waiting, all connections
+  uint64_t shutdown_timeout_ms = 5000;                 // at SIGTERM, time given to deliver answers
   uint32_t sync_workers = 3;  // threads that issue concurrent fdatasyncs for group commit
   std::string log_level = "info";
   // One-shot start-up actions (flags only, not TOML keys): see

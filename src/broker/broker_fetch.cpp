@@ -26,7 +26,7 @@ Status out_of_range(uint64_t offset, uint64_t start, uint64_t end) {
 Result<ReadResult> Broker::read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes,
                                         size_t first_batch_max) {
   const uint64_t end = visible_end(log);
-  if (offset < log.log_start_offset() || offset > log.high_watermark())
+  if (offset < log.log_start_offset() || offset > end)
     return out_of_range(offset, log.log_start_offset(), end);
   // Nothing past what is durable (appended this turn, flush pending).
   auto r = log.read(offset, ReadLimits{.max_bytes = max_bytes == 0 ? 1 : max_bytes,
@@ -42,7 +42,7 @@ namespace {
 constexpr uint64_t kFetchSliceBytes = 64 * 1024;
 }  // namespace
 
-Status Broker::fetch(const FetchRequest& r, Reply& reply) {
+Status Broker::fetch(const FetchRequest& r, Effects& fx, std::string& frame) {
   auto p = registry_->partition(r.topic, r.partition);
   if (!p) return p.status();
   uint64_t offset = r.offset;
@@ -55,16 +55,15 @@ Status Broker::fetch(const FetchRequest& r, Reply& reply) {
   auto st = std::make_unique<LegacyFetchState>(offset, std::min(r.max_bytes, cap));
   st->topic = r.topic;
   st->partition = r.partition;
-  st->log = *p;
-  st->topic_deletes = topic_deletes_;
+  st->log = log_id(*p);
   st->enc.begin(st->frame);
   Status err;
   if (!fetch_step(*st, &err)) {
-    reply.fetch_more = std::move(st);
+    fx.slices = std::move(st);
     return Status::ok();
   }
   if (!err) return err;
-  reply.frame = std::move(st->frame);
+  frame = std::move(st->frame);
   return Status::ok();
 }
 
@@ -85,7 +84,7 @@ std::optional<std::string> Broker::continue_fetch(LegacyFetchState& st) {
 // batch's CRC as it read it, so the record walk does not recompute it.
 bool Broker::fetch_step(LegacyFetchState& st, Status* err) {
   auto p = registry_->partition(st.topic, st.partition);
-  if (p && (*p != st.log || topic_deletes_ != st.topic_deletes))  // any delete: answer with what was read
+  if (p && log_id(*p) != st.log)  // deleted (and maybe re-created): answer with what was read
     p = Status(ErrorCode::kTopicNotFound, "the partition was deleted");
   PartitionLog* lp = p ? *p : nullptr;
   auto complete = [&]() {
@@ -126,7 +125,7 @@ bool Broker::fetch_step(LegacyFetchState& st, Status* err) {
   return false;
 }
 
-Broker::Out Broker::fetch_ex(const FetchExRequest& r, Reply* reply, bool final) {
+Broker::Out Broker::fetch_ex(const FetchExRequest& r, Effects* fx, bool final) {
   auto p = registry_->partition(r.topic, r.partition);
   if (!p) return p.status();
   // A FetchEx record carries fixed fields (offset, timestamp, lengths) that
@@ -134,8 +133,8 @@ Broker::Out Broker::fetch_ex(const FetchExRequest& r, Reply* reply, bool final) 
   // the answer fits a frame.
   auto rr = read_visible(**p, r.offset, std::min(r.max_bytes, cfg_.max_frame_bytes / 4));
   if (!rr) return rr.status();
-  if (!final && reply && r.max_wait_ms > 0 && rr->data.size() < std::max<uint32_t>(r.min_bytes, 1)) {
-    reply->park = r;
+  if (!final && fx && r.max_wait_ms > 0 && rr->data.size() < std::max<uint32_t>(r.min_bytes, 1)) {
+    fx->park = r;
     return Response(PongResponse{});
   }
   FetchExResponse resp;
@@ -151,9 +150,9 @@ Broker::Out Broker::fetch_ex(const FetchExRequest& r, Reply* reply, bool final) 
 }
 
 std::optional<std::string> Broker::retry_fetch(const FetchExRequest& req, bool final) {
-  Reply reply;
-  Out out = fetch_ex(req, &reply, final);
-  if (reply.park) return std::nullopt;
+  Effects fx;
+  Out out = fetch_ex(req, &fx, final);
+  if (fx.park) return std::nullopt;
   std::string frame;
   if (out) {
     Status st = encode_response(*out, frame, cfg_.max_frame_bytes);

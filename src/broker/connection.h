@@ -1,47 +1,76 @@
 #pragma once
-// One client connection as the event loop sees it: the frame decoder for
-// what arrives, and the ordered response slots for what goes out. A slot is
-// filled at once (most requests) or later (after a group-commit flush, or
-// when a long-poll fetch completes); frames leave strictly in slot order, so
-// clients may pipeline.
+// One client connection as the loop sees it, sockets aside: the frame
+// decoder for what arrives, and ONE ordered queue of deferred replies for
+// what goes out. Every handled request takes the next entry; an entry is
+// ready at once (most requests) or later (after a group-commit flush, when a
+// long poll is answered, when the last slice of a legacy fetch is read).
+// Frames leave strictly in queue order, so clients may pipeline.
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 
+#include "broker/outcome.h"
 #include "protocol/frame.h"
 
 namespace rustlog {
 
-struct ResponseSlot {
-  uint64_t seq = 0;
-  bool ready = false;
-  std::string frame;
+struct Deferred {
+  enum class Kind : uint8_t { kReady, kAwaitFlush, kLongPoll, kFetchSlices };
+  Kind kind = Kind::kReady;
+  uint8_t type = 0;       // request type byte, for its latency metric
+  int64_t start_ns = 0;   // steady clock when its handling began
+  uint64_t reserved = 0;  // output budget held for this answer
+  std::string frame;      // kReady / kAwaitFlush: the answer
+  FlushTicket ticket;     // kAwaitFlush
+  LogId poll_log = 0;     // kLongPoll: the partition it waits on
+  int64_t deadline_ms = 0;
+  std::unique_ptr<protocol::FetchExRequest> poll;  // kLongPoll
+  std::unique_ptr<LegacyFetchState> fetch;         // kFetchSlices
 };
 
 struct Connection {
   Connection(uint64_t id_, int fd_, uint32_t max_frame) : id(id_), fd(fd_), decoder(max_frame) {}
   uint64_t id;
-  int fd;
+  int fd;  // the event loop's socket; unused below it
   protocol::FrameDecoder decoder;
-  std::deque<ResponseSlot> slots;
-  uint64_t next_seq = 0;
-  std::string out;        // bytes being written
+  std::deque<Deferred> queue;
+  uint64_t first_seq = 0;  // sequence number of queue.front()
+  uint32_t awaiting = 0;   // kAwaitFlush entries in the queue
+  uint32_t parked = 0;     // kLongPoll entries in the queue
+  uint64_t reserved = 0;   // output budget held: queued answers + unsent bytes
+  std::string out;         // bytes being written
   size_t out_pos = 0;
-  bool want_write = false;  // EPOLLOUT registered
-  bool reading = true;      // EPOLLIN registered
-  bool closing = false;     // close once everything queued is written
-  bool dead = false;
 
-  ResponseSlot& add_slot() {
-    slots.push_back(ResponseSlot{next_seq++, false, {}});
-    return slots.back();
+  // Why its frames are not handled now (each cleared by the dispatcher,
+  // which then reports the connection runnable again).
+  bool held = false;            // a reading request waits behind an unflushed answer
+  bool over_budget = false;     // its answers reached its output budget
+  bool waiting_global = false;  // all answers reached the broker-wide budget
+  bool waiting_input = false;   // buffered input reached the broker-wide budget
+  bool closing = false;         // after a framing error: answer what is queued, handle nothing more
+  bool input_closed = false;    // the peer closed its side: handle what arrived, then close
+  bool dead = false;            // to be closed now
+  bool touched = false;         // has new output this turn
+  bool in_awaiting = false;     // listed among connections with kAwaitFlush entries
+
+  // Socket state, for the event loop (edge-triggered epoll).
+  bool readable = false;
+  bool writable = false;
+  bool in_ready = false;
+
+  int64_t partial_since_ms = -1;  // holds bytes of a frame not yet complete, since
+  bool partial_timer = false;
+  size_t counted_input = 0;       // decoder bytes counted in the broker-wide input total
+
+  Deferred* entry(uint64_t seq) {
+    if (queue.empty() || seq < first_seq) return nullptr;
+    const uint64_t i = seq - first_seq;
+    return i < queue.size() ? &queue[i] : nullptr;
   }
-  ResponseSlot* slot(uint64_t seq) {
-    if (slots.empty() || seq < slots.front().seq) return nullptr;
-    const uint64_t i = seq - slots.front().seq;
-    return i < slots.size() ? &slots[i] : nullptr;
-  }
+  uint64_t next_seq() const { return first_seq + queue.size(); }
   size_t pending_out() const { return out.size() - out_pos; }
+  bool blocked() const { return held || over_budget || waiting_global || closing || dead; }
 };
 
 }  // namespace rustlog

@@ -18,6 +18,7 @@ double per_sec(uint64_t now, uint64_t then, int64_t ms) {
 
 void Broker::track_partitions(const Topic& t) {
   for (const auto& p : t.partitions) {
+    if (log_ids_.emplace(p.get(), next_log_id_).second) logs_[next_log_id_++] = p.get();
     auto& slot = partition_counters_[p.get()];
     if (!slot) {
       slot = std::make_unique<PartitionCounters>();

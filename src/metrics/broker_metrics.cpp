@@ -104,6 +104,34 @@ std::string BrokerMetrics::render() const {
   w.family("rustlog_connections_protocol_errors_total", "counter",
            "Client connections closed for a protocol violation (a frame length of 0 or above --max-frame-bytes).");
   w.sample("rustlog_connections_protocol_errors_total", {}, connections_protocol_errors.value());
+  w.family("rustlog_connections_idle_closed_total", "counter",
+           "Client connections closed because they held an incomplete frame longer than "
+           "--partial-frame-timeout-ms.");
+  w.sample("rustlog_connections_idle_closed_total", {}, connections_idle_closed.value());
+  w.family("rustlog_accept_fd_exhausted_total", "counter",
+           "Times accept() found no file descriptor left (EMFILE/ENFILE); the pending client was "
+           "accepted on the reserve descriptor and closed, and accepting backed off.");
+  w.sample("rustlog_accept_fd_exhausted_total", {}, accept_fd_exhausted.value());
+
+  // ------------------------------------------------------------------ limits
+  w.family("rustlog_output_budget_waits_total", "counter",
+           "Times a connection's queued and unsent answers reached --max-connection-output-bytes "
+           "(its requests are not read until they drain).");
+  w.sample("rustlog_output_budget_waits_total", {}, output_budget_waits.value());
+  w.family("rustlog_output_global_waits_total", "counter",
+           "Times a request waited because all connections' answers reached --max-output-bytes.");
+  w.sample("rustlog_output_global_waits_total", {}, output_global_waits.value());
+  w.family("rustlog_input_budget_waits_total", "counter",
+           "Times a connection was not read because buffered request bytes reached --max-input-bytes.");
+  w.sample("rustlog_input_budget_waits_total", {}, input_budget_waits.value());
+  w.family("rustlog_turn_budget_hits_total", "counter",
+           "Times a connection had more requests than --max-requests-per-turn in one loop turn "
+           "(the rest wait for the next turn).");
+  w.sample("rustlog_turn_budget_hits_total", {}, turn_budget_hits.value());
+  w.family("rustlog_output_bytes", "gauge", "Answer bytes reserved now: queued, being built, or unsent.");
+  w.sample("rustlog_output_bytes", {}, output_bytes.value());
+  w.family("rustlog_input_bytes", "gauge", "Request bytes received and buffered now (partial or unhandled frames).");
+  w.sample("rustlog_input_bytes", {}, input_bytes.value());
 
   // ---------------------------------------------------------- produce/fetch
   w.family("rustlog_produce_batch_records", "histogram", "Records per produce request (one record batch each).");
@@ -113,6 +141,12 @@ std::string BrokerMetrics::render() const {
   w.family("rustlog_fetch_parked_total", "counter",
            "Long-poll fetches (FetchEx with max_wait_ms) that found too little data and waited.");
   w.sample("rustlog_fetch_parked_total", {}, fetch_parked.value());
+  w.family("rustlog_fetch_parked_refused_total", "counter",
+           "Long-poll fetches answered at once with what there was, because --max-parked-fetches or "
+           "--max-parked-fetches-per-connection were waiting.");
+  w.sample("rustlog_fetch_parked_refused_total", {}, fetch_parked_refused.value());
+  w.family("rustlog_fetch_parked", "gauge", "Long-poll fetches waiting now.");
+  w.sample("rustlog_fetch_parked", {}, fetch_parked_now.value());
 
   // -------------------------------------------------------------- durability
   w.family("rustlog_fsync_duration_seconds", "histogram",

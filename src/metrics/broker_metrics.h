@@ -69,11 +69,23 @@ class BrokerMetrics {
   metrics::Counter connections_accepted;
   metrics::Counter connections_rejected;        // over --max-connections
   metrics::Counter connections_protocol_errors; // closed for a framing violation
+  metrics::Counter connections_idle_closed;     // held a partial frame past --partial-frame-timeout-ms
+  metrics::Counter accept_fd_exhausted;         // accept() failed with EMFILE/ENFILE
+
+  // ---- limits (each time one is reached)
+  metrics::Counter output_budget_waits;         // a connection's answers reached --max-connection-output-bytes
+  metrics::Counter output_global_waits;         // all answers reached --max-output-bytes
+  metrics::Counter input_budget_waits;          // partial frames reached --max-input-bytes
+  metrics::Counter turn_budget_hits;            // a connection used its --max-requests-per-turn
+  metrics::Gauge output_bytes;                  // answer bytes reserved now (queued + unsent)
+  metrics::Gauge input_bytes;                   // request bytes buffered now
 
   // ---- produce / fetch
   metrics::CountHistogram produce_batch_records;
   metrics::BytesHistogram produce_batch_bytes;
   metrics::Counter fetch_parked;  // long-poll fetches that had to wait
+  metrics::Counter fetch_parked_refused;  // answered at once: the parked limits were reached
+  metrics::Gauge fetch_parked_now;        // long polls waiting now
 
   // ---- durability (fsync_* written by the sync workers as well)
   alignas(64) metrics::LatencyHistogram fsync_latency;  // one per PartitionLog::flush

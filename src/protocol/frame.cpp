@@ -22,9 +22,12 @@ FrameDecoder::FrameDecoder(uint32_t max_frame_bytes) : max_frame_bytes_(max_fram
 void FrameDecoder::feed(std::string_view bytes) {
   if (failed() || bytes.empty()) return;
   // Drop what next() has already handed out; this is what invalidates its views.
+  peeked_ = 0;
   if (pos_ == buf_.size()) {
     buf_.clear();
     pos_ = 0;
+    // A connection that once sent a large frame does not keep its buffer.
+    if (buf_.capacity() > (1u << 20) && bytes.size() < (1u << 20)) buf_.shrink_to_fit();
   } else if (pos_ > 0) {
     buf_.erase(0, pos_);
     pos_ = 0;
@@ -33,7 +36,19 @@ void FrameDecoder::feed(std::string_view bytes) {
 }
 
 Result<std::optional<std::string_view>> FrameDecoder::next() {
+  auto f = peek();
+  if (f && *f) pop();
+  return f;
+}
+
+void FrameDecoder::pop() {
+  pos_ += peeked_;
+  peeked_ = 0;
+}
+
+Result<std::optional<std::string_view>> FrameDecoder::peek() {
   if (failed()) return error_;
+  peeked_ = 0;
   if (buffered_bytes() < kFrameHeaderBytes) return std::optional<std::string_view>();
   const uint32_t length = get_u32(reinterpret_cast<const uint8_t*>(buf_.data()) + pos_);
   if (Status st = check_frame_length(length, max_frame_bytes_); !st.is_ok()) {
@@ -45,7 +60,7 @@ Result<std::optional<std::string_view>> FrameDecoder::next() {
   }
   if (buffered_bytes() - kFrameHeaderBytes < length) return std::optional<std::string_view>();
   std::string_view payload(buf_.data() + pos_ + kFrameHeaderBytes, length);
-  pos_ += kFrameHeaderBytes + length;
+  peeked_ = kFrameHeaderBytes + length;
   return std::optional<std::string_view>(payload);
 }
 

@@ -38,6 +38,10 @@ class FrameDecoder {
   // reported as soon as its 4 bytes arrive, before any payload is buffered.
   // The view stays valid until the next call to feed().
   Result<std::optional<std::string_view>> next();
+  // As next(), without taking the frame: the same frame again until pop().
+  Result<std::optional<std::string_view>> peek();
+  // Takes the frame peek() returned (call only after it returned one).
+  void pop();
 
   bool failed() const { return !error_.is_ok(); }
   // Bytes received but not yet returned as frames (a partial frame at most, plus
@@ -48,7 +52,8 @@ class FrameDecoder {
  private:
   uint32_t max_frame_bytes_;
   std::string buf_;
-  size_t pos_ = 0;  // start of the first unreturned byte in buf_
+  size_t pos_ = 0;     // start of the first unreturned byte in buf_
+  size_t peeked_ = 0;  // length of the frame peek() returned (header included)
   Status error_;
 };
 

@@ -1,0 +1,385 @@
+#include "broker/dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "protocol/codec.h"
+
+namespace rustlog {
+
+namespace {
+int64_t mono_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+TurnClock TurnClock::now() {
+  using namespace std::chrono;
+  return {duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count(),
+          duration_cast<microseconds>(system_clock::now().time_since_epoch()).count()};
+}
+
+Dispatcher::Dispatcher(Broker& broker) : broker_(broker), cfg_(broker.config()) {}
+
+Connection& Dispatcher::open(uint64_t id, int fd) {
+  auto c = std::make_unique<Connection>(id, fd, cfg_.max_frame_bytes);
+  Connection& ref = *c;
+  conns_[id] = std::move(c);
+  return ref;
+}
+
+Connection* Dispatcher::find(uint64_t id) {
+  auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : it->second.get();
+}
+
+void Dispatcher::drop(uint64_t id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  Connection& c = *it->second;
+  for (size_t i = 0; i < c.queue.size(); ++i)
+    if (c.queue[i].kind == Deferred::Kind::kLongPoll) unpark(c, c.queue[i], c.first_seq + i);
+  output_total_ -= c.reserved;
+  input_total_ -= c.counted_input;
+  conns_.erase(it);  // references to it elsewhere are by id: found missing, skipped
+  note_output_freed();
+  publish_gauges();
+}
+
+// ------------------------------------------------------------------ input
+
+void Dispatcher::feed(Connection& c, std::string_view bytes, const TurnClock& clock) {
+  c.decoder.feed(bytes);
+  note_input(c, clock);
+}
+
+void Dispatcher::note_input(Connection& c, const TurnClock& clock) {
+  const size_t b = c.decoder.buffered_bytes();
+  input_total_ = input_total_ - c.counted_input + b;
+  c.counted_input = b;
+  if (b == 0) {
+    c.partial_since_ms = -1;
+  } else {
+    if (c.partial_since_ms < 0) c.partial_since_ms = clock.steady_ms;
+    if (!c.partial_timer) {
+      c.partial_timer = true;
+      timers_.insert({c.partial_since_ms + static_cast<int64_t>(cfg_.partial_frame_timeout_ms), {c.id, kPartialTimer}});
+    }
+  }
+  if (input_total_ < cfg_.max_input_bytes && !input_waiters_.empty()) {
+    for (uint64_t id : input_waiters_)
+      if (Connection* w = find(id)) {
+        w->waiting_input = false;
+        runnable(*w);
+      }
+    input_waiters_.clear();
+  }
+}
+
+bool Dispatcher::may_read(Connection& c) {
+  if (input_total_ < cfg_.max_input_bytes || c.decoder.buffered_bytes() == 0) return true;
+  if (!c.waiting_input) {
+    c.waiting_input = true;
+    input_waiters_.push_back(c.id);
+    broker_.metrics().input_budget_waits.inc();
+  }
+  return false;
+}
+
+void Dispatcher::input_closed(Connection& c) {
+  c.input_closed = true;
+  maybe_finished(c);
+}
+
+bool Dispatcher::has_work(Connection& c) {
+  if (c.blocked() || stopping_) return false;
+  auto f = c.decoder.peek();
+  return !f || f->has_value();
+}
+
+size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max) {
+  auto& m = broker_.metrics();
+  size_t handled = 0;
+  while (!c.blocked() && !stopping_) {
+    auto f = c.decoder.peek();
+    if (!f) {
+      // Framing violation: the stream cannot be trusted. Answer, then close.
+      Deferred d;
+      c.queue.push_back(std::move(d));
+      make_ready(c, c.queue.back(), protocol::encode_error(f.status()));
+      c.closing = true;
+      m.connections_protocol_errors.inc();
+      break;
+    }
+    if (!f->has_value()) break;
+    if (handled == max) {
+      m.turn_budget_hits.inc();
+      break;
+    }
+    const std::string_view payload = **f;
+    const uint8_t type = static_cast<uint8_t>(payload[0]);
+    if (c.awaiting > 0 && !Broker::appends_only(type)) {
+      c.held = true;  // evaluated once the answers ahead of it are durable
+      break;
+    }
+    // One answer is always allowed when nothing else is being built or sent
+    // (parked polls aside: they may wait for hours), so no request waits
+    // forever for a budget smaller than its answer.
+    const uint64_t bound = broker_.answer_bound(payload);
+    const uint64_t own = c.reserved - c.parked * kParkedReserve;
+    if (own > 0 && c.reserved + bound > cfg_.max_connection_output_bytes) {
+      c.over_budget = true;
+      m.output_budget_waits.inc();
+      break;
+    }
+    if (output_total_ > parked_total_ * kParkedReserve && output_total_ + bound > cfg_.max_output_bytes) {
+      c.waiting_global = true;
+      global_waiters_.push_back(c.id);
+      m.output_global_waits.inc();
+      break;
+    }
+    const int64_t start = mono_ns();
+    Outcome o = broker_.handle(payload, clock.wall_us);
+    c.decoder.pop();  // the payload view is dead from here
+    ++handled;
+    c.partial_since_ms = -1;  // a frame completed: the partial-frame clock restarts
+    enqueue(c, std::move(o), type, start, bound, clock);
+  }
+  note_input(c, clock);
+  maybe_finished(c);
+  publish_gauges();
+  return handled;
+}
+
+void Dispatcher::enqueue(Connection& c, Outcome o, uint8_t type, int64_t start_ns, uint64_t bound,
+                         const TurnClock& clock) {
+  c.queue.emplace_back();
+  Deferred& d = c.queue.back();
+  d.type = type;
+  d.start_ns = start_ns;
+  std::visit(
+      [&](auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, outcome::Ready>) {
+          make_ready(c, d, std::move(v.frame));
+        } else if constexpr (std::is_same_v<T, outcome::AwaitFlush>) {
+          d.kind = Deferred::Kind::kAwaitFlush;
+          reserve(c, d, v.frame.size());
+          d.frame = std::move(v.frame);
+          d.ticket = v.ticket;
+          if (c.awaiting++ == 0 && !c.in_awaiting) {
+            c.in_awaiting = true;
+            awaiting_.push_back(c.id);
+          }
+        } else if constexpr (std::is_same_v<T, outcome::LongPoll>) {
+          park(c, d, v, clock);
+        } else {
+          d.kind = Deferred::Kind::kFetchSlices;
+          reserve(c, d, bound);  // the whole answer, before its first slice is read
+          d.fetch = std::move(v.state);
+          fetching_.push_back({c.id, c.next_seq() - 1});
+        }
+      },
+      o);
+}
+
+// ------------------------------------------------------------ end of turn
+
+void Dispatcher::end_turn(const TurnClock& clock) {
+  auto& m = broker_.metrics();
+  const Broker::CommitRound round = broker_.group_commit(clock.wall_us / 1000, stopping_);
+  size_t released = 0;
+  release_flushed(&released);
+  if (round.partitions > 0) {
+    m.group_commit_partitions.record(round.partitions);
+    m.group_commit_requests.record(released);
+    m.group_commit_bytes.record(round.bytes);
+  }
+  wake_polls(round.visible);
+  if (stop_pending_) answer_all_polls();
+  stop_pending_ = false;
+  run_timers(clock);
+  advance_fetches();
+  publish_gauges();
+}
+
+void Dispatcher::release_flushed(size_t* released) {
+  std::vector<uint64_t> still;
+  for (uint64_t id : awaiting_) {
+    Connection* c = find(id);
+    if (!c) continue;
+    for (Deferred& d : c->queue) {
+      if (d.kind != Deferred::Kind::kAwaitFlush) continue;
+      auto r = broker_.flush_result(d.ticket);
+      if (!r) continue;
+      --c->awaiting;
+      ++*released;
+      if (r->is_ok()) {
+        make_ready(*c, d, std::move(d.frame));
+      } else {
+        broker_.metrics().on_error(d.type, r->code());
+        make_ready(*c, d, protocol::encode_error(*r));
+      }
+    }
+    if (c->awaiting > 0) {
+      still.push_back(id);
+      continue;
+    }
+    c->in_awaiting = false;
+    if (c->held) {
+      c->held = false;
+      runnable(*c);
+    }
+  }
+  awaiting_.swap(still);
+}
+
+void Dispatcher::advance_fetches() {
+  // One slice of each unfinished legacy fetch per turn: the requests that
+  // arrived meanwhile on other connections are handled between two slices.
+  std::vector<Ref> still;
+  for (const Ref& r : fetching_) {
+    Connection* c = find(r.conn);
+    Deferred* d = c ? c->entry(r.seq) : nullptr;
+    if (!d || d->kind != Deferred::Kind::kFetchSlices) continue;
+    auto frame = broker_.continue_fetch(*d->fetch);
+    if (!frame) {
+      still.push_back(r);
+      continue;
+    }
+    d->fetch.reset();
+    make_ready(*c, *d, std::move(*frame));
+  }
+  fetching_.swap(still);
+}
+
+void Dispatcher::stop() {
+  stopping_ = true;
+  stop_pending_ = true;
+}
+
+// ----------------------------------------------------------------- output
+
+void Dispatcher::reserve(Connection& c, Deferred& d, uint64_t bytes) {
+  c.reserved = c.reserved - d.reserved + bytes;
+  output_total_ = output_total_ - d.reserved + bytes;
+  d.reserved = bytes;
+}
+
+void Dispatcher::make_ready(Connection& c, Deferred& d, std::string frame) {
+  reserve(c, d, frame.size());
+  d.kind = Deferred::Kind::kReady;
+  d.frame = std::move(frame);
+  d.poll.reset();
+  if (d.type != 0 || d.start_ns != 0) broker_.metrics().on_response(d.type, static_cast<uint64_t>(mono_ns() - d.start_ns));
+  touch(c);
+}
+
+void Dispatcher::collect(Connection& c) {
+  while (!c.queue.empty() && c.queue.front().kind == Deferred::Kind::kReady) {
+    if (c.out_pos > 0 && c.out_pos == c.out.size()) {
+      c.out.clear();
+      c.out_pos = 0;
+    }
+    std::string& frame = c.queue.front().frame;
+    if (c.out.empty()) c.out.swap(frame);  // a large answer (a 1 MiB fetch) is not copied again
+    else c.out += frame;
+    c.queue.pop_front();  // its reservation now covers the unsent bytes in c.out
+    ++c.first_seq;
+  }
+  maybe_finished(c);
+}
+
+void Dispatcher::sent(Connection& c, size_t n) {
+  c.out_pos += n;
+  c.reserved -= n;
+  output_total_ -= n;
+  if (c.pending_out() == 0) {
+    c.out.clear();
+    c.out_pos = 0;
+    if (c.out.capacity() > (1u << 20)) std::string().swap(c.out);
+  } else if (c.out_pos > (1u << 20)) {
+    c.out.erase(0, c.out_pos);
+    c.out_pos = 0;
+  }
+  if (c.over_budget && c.reserved <= cfg_.max_connection_output_bytes / 2) {
+    c.over_budget = false;
+    runnable(c);
+  }
+  note_output_freed();
+  maybe_finished(c);
+}
+
+void Dispatcher::note_output_freed() {
+  if (global_waiters_.empty() || output_total_ > cfg_.max_output_bytes / 4 * 3) return;
+  for (uint64_t id : global_waiters_)
+    if (Connection* w = find(id)) {
+      w->waiting_global = false;
+      runnable(*w);
+    }
+  global_waiters_.clear();
+}
+
+// ------------------------------------------------------------- bookkeeping
+
+void Dispatcher::touch(Connection& c) {
+  if (c.touched) return;
+  c.touched = true;
+  touched_.push_back(c.id);
+}
+
+void Dispatcher::runnable(Connection& c) { runnable_.push_back(c.id); }
+
+void Dispatcher::close(Connection& c) {
+  if (c.dead) return;
+  c.dead = true;
+  closed_.push_back(c.id);
+}
+
+void Dispatcher::maybe_finished(Connection& c) {
+  if (c.dead || !(c.closing || c.input_closed) || !c.queue.empty() || c.pending_out() > 0) return;
+  if (!c.closing && !stopping_) {
+    auto f = c.decoder.peek();
+    if (!f || f->has_value()) return;  // frames that arrived before the close are still handled
+  }
+  close(c);
+}
+
+std::vector<uint64_t> Dispatcher::take_touched() {
+  std::vector<uint64_t> out;
+  out.swap(touched_);
+  for (uint64_t id : out)
+    if (Connection* c = find(id)) c->touched = false;
+  return out;
+}
+
+std::vector<uint64_t> Dispatcher::take_runnable() {
+  std::vector<uint64_t> out;
+  out.swap(runnable_);
+  return out;
+}
+
+std::vector<uint64_t> Dispatcher::take_closed() {
+  std::vector<uint64_t> out;
+  out.swap(closed_);
+  return out;
+}
+
+int64_t Dispatcher::due_in_ms(const TurnClock& clock, int64_t cap) const {
+  if (!fetching_.empty() || stop_pending_) return 0;  // a fetch has slices left
+  int64_t t = broker_.flush_due_in_ms(clock.wall_us / 1000, cap);
+  if (!timers_.empty()) t = std::min(t, timers_.begin()->at - clock.steady_ms);
+  return std::max<int64_t>(t, 0);
+}
+
+void Dispatcher::publish_gauges() {
+  auto& m = broker_.metrics();
+  m.output_bytes.set(static_cast<int64_t>(output_total_));
+  m.input_bytes.set(static_cast<int64_t>(input_total_));
+  m.fetch_parked_now.set(static_cast<int64_t>(parked_total_));
+}
+
+}  // namespace rustlog
