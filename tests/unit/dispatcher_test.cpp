@@ -157,8 +157,8 @@ TEST_P(ReadYourWrites, RequestsBehindAProduceOnOneConnectionSeeIt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(FlushPolicies, ReadYourWrites, ::testing::Values("always", "interval:50", "never"),
-                         [](const auto& info) {
-                           std::string n = info.param;
+                         [](const auto& p) {
+                           std::string n = p.param;
                            n.erase(std::remove(n.begin(), n.end(), ':'), n.end());
                            return n;
                          });
