@@ -81,3 +81,21 @@ def test_type_hints_pass_mypy_strict() -> None:
                         str(PKG_ROOT / "src" / "rustlog"), str(PKG_ROOT / "build_backend")],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_pip_installs_it_with_no_index_plain_and_editable(tmp_path: Path) -> None:
+    """No download at install time: pip with --no-index (no package index at
+    all) builds and installs it, as a regular and as an editable install."""
+    import subprocess
+    import venv
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    pip = [str(env_dir / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "install", "--no-index"]
+    probe = [str(env_dir / "bin" / "python"), "-c", "import rustlog; print(rustlog.__file__, rustlog.__version__)"]
+    for extra in ([], ["-e"]):
+        r = subprocess.run(pip + extra + [str(PKG_ROOT)], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        out = subprocess.run(probe, capture_output=True, text=True, cwd=tmp_path, timeout=60).stdout.split()
+        assert out[1] == rustlog.__version__
+        assert (str(PKG_ROOT / "src") in out[0]) == (extra == ["-e"]), out[0]
