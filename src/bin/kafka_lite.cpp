@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 
@@ -31,11 +32,24 @@ std::string flag_name(const std::string& key) {
   return "--" + f;
 }
 
+// Every connection and every open segment file takes a descriptor: start
+// with as many as the hard limit allows, and say how many that is.
 void raise_fd_limit() {
   rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    spdlog::warn("getrlimit(RLIMIT_NOFILE): {}", std::strerror(errno));
+    return;
+  }
+  const rlim_t before = rl.rlim_cur;
+  if (rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &rl);
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+      spdlog::warn("cannot raise the descriptor limit from {} to {}: {}", before, rl.rlim_max, std::strerror(errno));
+      return;
+    }
+    spdlog::info("descriptor limit raised from {} to the hard limit {}", before, rl.rlim_cur);
+  } else {
+    spdlog::info("descriptor limit {} (the hard limit)", rl.rlim_cur);
   }
 }
 

@@ -18,9 +18,11 @@ void Dispatcher::park(Connection& c, Deferred& d, outcome::LongPoll& poll, const
   }
   const uint64_t seq = c.next_seq() - 1;
   reserve(c, d, kParkedReserve);
-  d.poll_log = poll.log;
+  // A read returns at most one frame's worth: a poll wanting more than that
+  // can only be answered at its deadline, so appends need not wake it.
+  d.poll_log = d.poll->min_bytes > cfg_.max_frame_bytes ? 0 : poll.log;
   d.deadline_ms = clock.steady_ms + static_cast<int64_t>(d.poll->max_wait_ms);
-  polls_[d.poll_log].insert({c.id, seq});
+  if (d.poll_log != 0) polls_[d.poll_log].insert({c.id, seq});
   timers_.insert({d.deadline_ms, {c.id, seq}});
   ++c.parked;
   ++parked_total_;
