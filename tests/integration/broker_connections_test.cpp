@@ -140,6 +140,40 @@ TEST(BrokerConnectionsTest, ReadsPipelinedBehindAProduceSeeItUnderFlushAlways) {
     EXPECT_EQ(as<ListOffsetsResponse>(c.receive()).offset, round + 1);
     EXPECT_TRUE(as<OffsetCommitResponse>(c.receive()).success);
   }
+
+// A client that sends requests and closes at once, before any answer: the
+// broker still applies and flushes every write it received (its answers have
+// nowhere to go). Another connection then sees all of them.
+TEST(BrokerConnectionsTest, RequestsOfAClientThatDisconnectsAtOnceAreStillApplied) {
+  BrokerProcess broker;
+  ASSERT_TRUE(broker.start());
+  auto c = broker.connect();
+  EXPECT_TRUE(call<CreateTopicResponse>(c, CreateTopicRequest{"t", 1}).success);
+  constexpr int kProduces = 200;
+  {
+    auto gone = broker.connect();
+    std::string wire;
+    for (int i = 0; i < kProduces; ++i)
+      ASSERT_TRUE(encode_request(ProduceRequest{"t", 0, {"v" + std::to_string(i)}}, wire));
+    ASSERT_TRUE(encode_request(OffsetCommitRequest{"g", "t", 0, 1}, wire));
+    ASSERT_TRUE(gone.send_bytes(wire));
+    gone.close();
+  }
+  // Poll: the broker handles the bytes in its next turns.
+  const auto deadline = Clock::now() + scaled(30s);
+  uint64_t hw = 0;
+  std::optional<uint64_t> committed;
+  while (Clock::now() < deadline) {
+    hw = call<DescribePartitionResponse>(c, DescribePartitionRequest{"t", 0}).high_watermark;
+    committed = call<OffsetFetchResponse>(c, OffsetFetchRequest{"g", "t", 0}).offset;
+    if (hw == kProduces && committed) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(hw, static_cast<uint64_t>(kProduces));
+  EXPECT_EQ(committed, std::optional<uint64_t>(1));
+  auto recs = fetch_all(c, "t", 0);
+  ASSERT_EQ(recs.size(), static_cast<size_t>(kProduces));
+  for (size_t k = 0; k < recs.size(); ++k) EXPECT_EQ(recs[k].value, "v" + std::to_string(k));
 }
 
 // ------------------------------------------------------------- many clients

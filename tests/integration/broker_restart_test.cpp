@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/broker_calls.h"
 #include "support/broker_process.h"
 #include "support/crash_workload.h"
@@ -261,6 +263,84 @@ TEST(BrokerConfigFileTest, SecondBrokerOnTheSameDataDirIsRefused) {
   EXPECT_TRUE(has_substr(second.log(), "in use"));
   auto c = first.connect();
   EXPECT_TRUE(pings(c));
+}
+
+// A recovery-point checkpoint that does not parse is logged and every
+// partition is rescanned from its start: slower, never a loss.
+TEST(BrokerRestartTest, AMalformedCheckpointMeansAFullRescanAndNoLoss) {
+  BrokerProcess broker;
+  ASSERT_TRUE(broker.start());
+  std::vector<Record> before;
+  {
+    auto c = broker.connect();
+    ASSERT_TRUE(call<CreateTopicResponse>(c, CreateTopicRequest{"t", 1}).success);
+    for (int i = 0; i < 20; ++i) call<ProduceResponse>(c, ProduceRequest{"t", 0, {"v" + std::to_string(i)}});
+    before = fetch_all(c, "t", 0);
+  }
+  ASSERT_EQ(broker.stop(), 0);
+  write_text(broker.data_dir() + "/recovery-point-offset-checkpoint", "0\n7\nnot a checkpoint\n");
+  ASSERT_TRUE(broker.start());
+  EXPECT_TRUE(has_substr(broker.log(), "recovering every partition from its start")) << broker.log_tail();
+  auto c = broker.connect();
+  EXPECT_EQ(fetch_all(c, "t", 0), before);
+}
+
+// A DeleteTopic interrupted after its metadata commit (topics.json no longer
+// names the topic, its directories already renamed to *.deleted) is finished
+// at the next start; the other topics are untouched.
+TEST(BrokerRestartTest, AnInterruptedDeleteIsFinishedAtStart) {
+  BrokerProcess broker;
+  ASSERT_TRUE(broker.start());
+  std::vector<Record> kept;
+  {
+    auto c = broker.connect();
+    ASSERT_TRUE(call<CreateTopicResponse>(c, CreateTopicRequest{"keep", 1}).success);
+    ASSERT_TRUE(call<CreateTopicResponse>(c, CreateTopicRequest{"gone", 1}).success);
+    call<ProduceResponse>(c, ProduceRequest{"keep", 0, {"a", "b"}});
+    call<ProduceResponse>(c, ProduceRequest{"gone", 0, {"x"}});
+    kept = fetch_all(c, "keep", 0);
+  }
+  ASSERT_EQ(broker.stop(), 0);
+  // The state DeleteTopic leaves between its two steps.
+  const std::string meta = broker.data_dir() + "/topics.json";
+  std::ifstream in(meta);
+  auto j = nlohmann::json::parse(in);
+  ASSERT_TRUE(j["topics"].contains("gone"));
+  j["topics"].erase("gone");
+  write_text(meta, j.dump(2) + "\n");
+  std::filesystem::rename(broker.data_dir() + "/gone-0", broker.data_dir() + "/gone-0.deleted");
+
+  ASSERT_TRUE(broker.start());
+  EXPECT_FALSE(std::filesystem::exists(broker.data_dir() + "/gone-0.deleted"));
+  auto c = broker.connect();
+  auto topics = call<ListTopicsResponse>(c, ListTopicsRequest{}).topics;
+  ASSERT_EQ(topics.size(), 1u);
+  EXPECT_EQ(topics[0].name, "keep");
+  EXPECT_EQ(fetch_all(c, "keep", 0), kept);
+}
+
+// A topics.json that does not parse: the broker refuses to start (exit 1,
+// naming the file and what to do) and touches no partition directory
+// (docs/FAILURE_MODES.md, runbook "topics.json is corrupt").
+TEST(BrokerConfigFileTest, CorruptTopicsJsonIsRefusedAtStartAndNoDataIsTouched) {
+  BrokerProcess broker;
+  ASSERT_TRUE(broker.start());
+  {
+    auto c = broker.connect();
+    ASSERT_TRUE(call<CreateTopicResponse>(c, CreateTopicRequest{"orders", 1}).success);
+    call<ProduceResponse>(c, ProduceRequest{"orders", 0, {"a", "b"}});
+  }
+  ASSERT_EQ(broker.stop(), 0);
+  const std::string meta = broker.data_dir() + "/topics.json";
+  const std::string log = broker.data_dir() + "/orders-0/00000000000000000000.log";
+  const auto log_size = std::filesystem::file_size(log);
+  write_text(meta, "{\"version\": 1, \"topics\": {\"orders\": ");  // cut short
+
+  EXPECT_FALSE(broker.start());
+  ASSERT_TRUE(broker.exit_code().has_value());
+  EXPECT_EQ(*broker.exit_code(), 1);
+  EXPECT_TRUE(has_substr(broker.log(), "topics.json is not valid topic metadata")) << broker.log_tail();
+  EXPECT_EQ(std::filesystem::file_size(log), log_size) << "the partition must be left as it was";
 }
 
 }  // namespace

@@ -206,6 +206,22 @@ TEST(AdminVerify, DamageIsReportedAndNothingIsRepaired) {
   EXPECT_EQ(snapshot(tmp.path()), before);
 }
 
+// Each index file is compared with the rebuild on its own: a missing time
+// index is one problem, and the intact offset index beside it is not reported
+// (docs/STORAGE.md, section 11, "Verification without repair").
+TEST(AdminVerify, EachIndexFileIsJudgedAlone) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("t-0");
+  write_log(dir, 60);
+  fs::remove(dir + "/" + Segment::file_name(0, ".timeindex"));
+
+  auto r = verify_data_dir(tmp.path());
+  ASSERT_TRUE(r.is_ok());
+  const auto problems = r->partitions[0].all_problems();
+  ASSERT_EQ(problems.size(), 1u) << ::testing::PrintToString(problems);
+  EXPECT_TRUE(any_contains(problems, Segment::file_name(0, ".timeindex") + ": missing"));
+}
+
 TEST(AdminVerify, BadPathsAreErrors) {
   TempDir tmp;
   EXPECT_FALSE(verify_data_dir(tmp.sub("missing")).is_ok());
