@@ -1,5 +1,5 @@
 // rustlog-load: end-to-end load generator for any broker that speaks the
-// legacy v0 wire protocol (shared/reference/wire-v0.md): Produce (0x01),
+// legacy v0 wire protocol (docs/PROTOCOL.md): Produce (0x01),
 // Fetch (0x02), CreateTopic (0x05), DescribePartition (0x08).
 //
 // Frames are encoded by hand (the request bytes are built once and re-sent),

@@ -1,4 +1,4 @@
-// Legacy v0 layouts (wire-v0.md; table in docs/PROTOCOL.md). Frozen: existing
+// Legacy v0 layouts (table in docs/PROTOCOL.md). Frozen: existing
 // clients depend on these bytes. Each read_body mirrors its write_body line by line.
 #include "protocol/codec_body.h"
 

@@ -8,7 +8,7 @@
 namespace rustlog::protocol {
 
 enum class MessageType : uint8_t {
-  // Legacy v0 (wire-v0.md).
+  // Legacy v0 (docs/PROTOCOL.md).
   kProduce = 0x01,
   kFetch = 0x02,
   kOffsetCommit = 0x03,

@@ -1,5 +1,5 @@
 #pragma once
-// Legacy v0 messages (wire-v0.md). Their byte layouts are frozen; see the table in
+// Legacy v0 messages. Their byte layouts are frozen; see the table in
 // docs/PROTOCOL.md. Each struct names its type code in kType.
 #include <cstdint>
 #include <optional>

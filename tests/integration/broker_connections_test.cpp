@@ -140,6 +140,7 @@ TEST(BrokerConnectionsTest, ReadsPipelinedBehindAProduceSeeItUnderFlushAlways) {
     EXPECT_EQ(as<ListOffsetsResponse>(c.receive()).offset, round + 1);
     EXPECT_TRUE(as<OffsetCommitResponse>(c.receive()).success);
   }
+}
 
 // A client that sends requests and closes at once, before any answer: the
 // broker still applies and flushes every write it received (its answers have

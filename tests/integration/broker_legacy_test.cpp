@@ -1,6 +1,6 @@
-// End to end: the legacy v0 request set (wire-v0.md) against a real kafka-lite
+// End to end: the legacy v0 request set (docs/PROTOCOL.md) against a real kafka-lite
 // process over TCP. Every v0 request's happy path and error paths, the
-// connection rules for malformed input and bad frames, and the wire-v0.md
+// connection rules for malformed input and bad frames, and the docs/PROTOCOL.md
 // worked example byte for byte.
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -476,7 +476,7 @@ TEST(BrokerLegacyFrameLimitTest, ConfiguredMaximumIsInclusiveAndAboveItIs413Then
   EXPECT_EQ(call<DescribePartitionResponse>(c2, DescribePartitionRequest{"t", 0}).high_watermark, 1u);
 }
 
-// ------------------------------------------------------------ wire-v0.md bytes
+// ------------------------------------------------------------ the v0 worked example
 
 TEST_F(BrokerLegacyTest, WireV0WorkedExampleByteForByte) {
   create("t", 1);

@@ -13,8 +13,6 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "support/broker_calls.h"
 #include "support/broker_process.h"
 #include "support/crash_workload.h"
@@ -283,40 +281,6 @@ TEST(BrokerRestartTest, AMalformedCheckpointMeansAFullRescanAndNoLoss) {
   EXPECT_TRUE(has_substr(broker.log(), "recovering every partition from its start")) << broker.log_tail();
   auto c = broker.connect();
   EXPECT_EQ(fetch_all(c, "t", 0), before);
-}
-
-// A DeleteTopic interrupted after its metadata commit (topics.json no longer
-// names the topic, its directories already renamed to *.deleted) is finished
-// at the next start; the other topics are untouched.
-TEST(BrokerRestartTest, AnInterruptedDeleteIsFinishedAtStart) {
-  BrokerProcess broker;
-  ASSERT_TRUE(broker.start());
-  std::vector<Record> kept;
-  {
-    auto c = broker.connect();
-    ASSERT_TRUE(call<CreateTopicResponse>(c, CreateTopicRequest{"keep", 1}).success);
-    ASSERT_TRUE(call<CreateTopicResponse>(c, CreateTopicRequest{"gone", 1}).success);
-    call<ProduceResponse>(c, ProduceRequest{"keep", 0, {"a", "b"}});
-    call<ProduceResponse>(c, ProduceRequest{"gone", 0, {"x"}});
-    kept = fetch_all(c, "keep", 0);
-  }
-  ASSERT_EQ(broker.stop(), 0);
-  // The state DeleteTopic leaves between its two steps.
-  const std::string meta = broker.data_dir() + "/topics.json";
-  std::ifstream in(meta);
-  auto j = nlohmann::json::parse(in);
-  ASSERT_TRUE(j["topics"].contains("gone"));
-  j["topics"].erase("gone");
-  write_text(meta, j.dump(2) + "\n");
-  std::filesystem::rename(broker.data_dir() + "/gone-0", broker.data_dir() + "/gone-0.deleted");
-
-  ASSERT_TRUE(broker.start());
-  EXPECT_FALSE(std::filesystem::exists(broker.data_dir() + "/gone-0.deleted"));
-  auto c = broker.connect();
-  auto topics = call<ListTopicsResponse>(c, ListTopicsRequest{}).topics;
-  ASSERT_EQ(topics.size(), 1u);
-  EXPECT_EQ(topics[0].name, "keep");
-  EXPECT_EQ(fetch_all(c, "keep", 0), kept);
 }
 
 // A topics.json that does not parse: the broker refuses to start (exit 1,

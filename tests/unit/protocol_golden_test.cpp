@@ -1,5 +1,5 @@
-// Byte-for-byte layouts: the wire-v0.md worked example, every v0 request and
-// response built by hand from the wire-v0.md tables, and the hex examples of the
+// Byte-for-byte layouts: the v0 worked example of docs/PROTOCOL.md, every v0 request and
+// response built by hand from the v0 tables of docs/PROTOCOL.md, and the hex examples of the
 // extended messages quoted in docs/PROTOCOL.md.
 #include <gtest/gtest.h>
 
@@ -55,7 +55,7 @@ void expect_response_bytes(const Response& resp, std::string_view hex) {
   EXPECT_TRUE(*got == resp) << message_type_name(type_of(resp));
 }
 
-// ------------------------------------------------------ wire-v0.md worked example
+// ------------------------------------------------------ v0 worked example
 
 TEST(ProtocolGoldenTest, WireV0WorkedExampleRequestDecodes) {
   expect_request_bytes(ProduceRequest{"t", 0, {"hi"}},
@@ -172,8 +172,8 @@ TEST(ProtocolGoldenTest, CreateTopicExExample) {
 TEST(ProtocolGoldenTest, DescribeTopicConfigExample) {
   expect_request_bytes(DescribeTopicConfigRequest{"t"}, "00 00 00 04 15 00 01 74");
   expect_response_bytes(
-      DescribeTopicConfigResponse{1, {{"flush", "1"}}, {{0, 0, 9, 1, 4096}}},
-      "00 00 00 37 15 00 00 00 01 00 00 00 01 00 05 66 6c 75 73 68 00 01 31 00 00 00 01"
+      DescribeTopicConfigResponse{1, {{"flush", "never"}}, {{0, 0, 9, 1, 4096}}},
+      "00 00 00 3b 15 00 00 00 01 00 00 00 01 00 05 66 6c 75 73 68 00 05 6e 65 76 65 72 00 00 00 01"
       " 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 09 00 00 00 01"
       " 00 00 00 00 00 00 10 00");
 }
