@@ -8,7 +8,8 @@ Run by CTest (test `check_docs`, label unit) and by hand:
 
 It fails, printing `FILE:LINE: what is wrong` for each finding, when a doc
   1. cites a GoogleTest `Suite.Test` (or `Suite.*`, or a bare test name in
-     backticks) that no TEST/TEST_F/TEST_P/TYPED_TEST(_P) in tests/ defines;
+     backticks) that no TEST/TEST_F/TEST_P/TYPED_TEST(_P) in tests/ defines, or
+     a qualified name (`PartitionLog::flush`) that the code no longer has;
   2. cites a repository path (`src/...`, `tests/...`, a file name such as
      `segment.h`) that does not exist, or any path outside the repository;
   3. cites a `kafka-lite` or `rustlog` flag that the program's `--help` (for
@@ -136,6 +137,24 @@ def check_tests(findings, rel, lines, tests, suites, names, words):
         for span in CODE_SPAN_RE.findall(line):
             if BARE_TEST_RE.match(span) and span not in names and span not in words:
                 findings.add(rel, no, f"`{span}` is neither a test in tests/ nor a name in the code")
+
+
+QUALIFIED_RE = re.compile(r"\b((?:[A-Za-z_]\w*::)+[A-Za-z_]\w*)")
+FOREIGN_NAMESPACES = {"std", "httplib", "toml", "nlohmann", "spdlog", "fmt", "CLI", "testing"}
+
+
+def check_identifiers(findings, rel, lines, words):
+    """A qualified name in backticks (`PartitionLog::flush`, `metrics::HttpServer`) must
+    still name something in the code: a renamed function leaves the doc behind."""
+    for no, line in enumerate(lines, 1):
+        for span in CODE_SPAN_RE.findall(line):
+            for tok in QUALIFIED_RE.findall(span):
+                parts = tok.split("::")
+                if parts[0] in FOREIGN_NAMESPACES:
+                    continue
+                missing = [x for x in parts if x not in words]
+                if missing:
+                    findings.add(rel, no, f"`{tok}`: no `{missing[0]}` in the code")
 
 
 # ---------------------------------------------------------------- 2. paths
@@ -500,6 +519,7 @@ def main():
         lines = read(path).splitlines()
         docs.append((rel, lines))
         check_tests(findings, rel, lines, tests, suites, names, words)
+        check_identifiers(findings, rel, lines, words)
         check_paths(findings, rel, lines, repo, files, basenames)
         check_flags(findings, rel, lines, flags)
     check_metrics(findings, docs, families, ctype, targets, repo)
