@@ -100,9 +100,10 @@ bool Dispatcher::has_work(Connection& c) {
   return !f || f->has_value();
 }
 
-size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max) {
+size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max, bool* turn_over) {
   auto& m = broker_.metrics();
   size_t handled = 0;
+  const uint64_t reserved_before = c.reserved;
   while (!c.blocked() && !stopping_) {
     auto f = c.decoder.peek();
     if (!f) {
@@ -115,8 +116,11 @@ size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max) {
       break;
     }
     if (!f->has_value()) break;
-    if (handled == max) {
+    // Bounded work per turn: requests, and the answer bytes they built
+    // (one large fetch answer takes the connection's whole turn).
+    if (handled == max || (handled > 0 && c.reserved > reserved_before + kTurnAnswerBytes)) {
       m.turn_budget_hits.inc();
+      if (turn_over) *turn_over = true;
       break;
     }
     const std::string_view payload = **f;

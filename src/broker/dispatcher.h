@@ -20,7 +20,8 @@
 //             past it, connections holding a partial frame are not read; a
 //             connection holding a partial frame for longer than the
 //             timeout is closed
-//   turn    - at most max_requests_per_turn requests per connection per turn
+//   turn    - at most max_requests_per_turn requests per connection per
+//             turn, and no more once its answers of the turn pass 256 KiB
 //   parked  - long polls per connection and in total; more are answered at
 //             once. Parked polls are indexed by partition and by deadline:
 //             an append wakes only the polls of its partition, and nothing
@@ -46,6 +47,8 @@ struct TurnClock {
 
 class Dispatcher {
  public:
+  static constexpr uint64_t kTurnAnswerBytes = 256 * 1024;  // answer bytes per connection per turn
+
   explicit Dispatcher(Broker& broker);
 
   Connection& open(uint64_t id, int fd);
@@ -67,7 +70,9 @@ class Dispatcher {
   // The peer closed its side: what arrived is still handled and answered.
   void input_closed(Connection& c);
   // Handles up to `max` of c's complete frames; returns how many it handled.
-  size_t serve(Connection& c, const TurnClock& clock, size_t max);
+  // *turn_over is set when c used its turn (requests or answer bytes) with
+  // frames left.
+  size_t serve(Connection& c, const TurnClock& clock, size_t max, bool* turn_over = nullptr);
   // Whether `c` has a complete frame it could handle now.
   bool has_work(Connection& c);
 

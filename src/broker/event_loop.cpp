@@ -175,10 +175,13 @@ bool EventLoop::serve(Connection& c, const TurnClock& clock) {
   static char buf[kReadChunk];
   size_t budget = broker_.config().max_requests_per_turn;
   size_t read = 0;
+  const uint64_t reserved_before = c.reserved;
   while (true) {
-    budget -= dispatcher_.serve(c, clock, budget);
+    bool turn_over = false;
+    budget -= dispatcher_.serve(c, clock, budget, &turn_over);
     if (c.dead || c.blocked() || dispatcher_.stopping()) return false;
-    if (budget == 0) return true;  // its next requests wait for the next turn
+    if (budget == 0 || turn_over) return true;  // its next requests wait for the next turn
+    if (c.reserved > reserved_before + Dispatcher::kTurnAnswerBytes) return true;
     if (!c.readable || c.input_closed) return false;
     if (read >= kMaxReadPerTurn) return true;
     if (!dispatcher_.may_read(c)) return false;  // woken when buffered input drops
