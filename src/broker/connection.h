@@ -50,6 +50,7 @@ struct Connection {
   bool waiting_input = false;   // buffered input reached the broker-wide budget
   bool closing = false;         // after a framing error: answer what is queued, handle nothing more
   bool input_closed = false;    // the peer closed its side: handle what arrived, then close
+  bool output_closed = false;   // the peer can no longer be written to: answers are dropped
   bool dead = false;            // to be closed now
   bool touched = false;         // has new output this turn
   bool in_awaiting = false;     // listed among connections with kAwaitFlush entries

@@ -94,6 +94,12 @@ void Dispatcher::input_closed(Connection& c) {
   maybe_finished(c);
 }
 
+void Dispatcher::output_failed(Connection& c) {
+  c.output_closed = true;
+  if (c.pending_out() > 0) sent(c, c.pending_out());
+  collect(c);
+}
+
 bool Dispatcher::has_work(Connection& c) {
   if (c.blocked() || stopping_) return false;
   auto f = c.decoder.peek();
@@ -284,6 +290,12 @@ void Dispatcher::make_ready(Connection& c, Deferred& d, std::string frame) {
 
 void Dispatcher::collect(Connection& c) {
   while (!c.queue.empty() && c.queue.front().kind == Deferred::Kind::kReady) {
+    if (c.output_closed) {  // nobody to send it to
+      reserve(c, c.queue.front(), 0);
+      c.queue.pop_front();
+      ++c.first_seq;
+      continue;
+    }
     if (c.out_pos > 0 && c.out_pos == c.out.size()) {
       c.out.clear();
       c.out_pos = 0;

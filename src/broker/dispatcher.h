@@ -69,6 +69,9 @@ class Dispatcher {
   bool may_read(Connection& c);
   // The peer closed its side: what arrived is still handled and answered.
   void input_closed(Connection& c);
+  // The peer cannot be written to any more (reset, broken pipe): what
+  // arrived is still handled (appends and commits apply), answers are dropped.
+  void output_failed(Connection& c);
   // Handles up to `max` of c's complete frames; returns how many it handled.
   // *turn_over is set when c used its turn (requests or answer bytes) with
   // frames left.

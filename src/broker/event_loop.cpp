@@ -201,15 +201,18 @@ bool EventLoop::serve(Connection& c, const TurnClock& clock) {
       c.readable = false;  // until the next edge
       return false;
     }
-    dispatcher_.close(c);
-    return false;
+    // Reset: nothing more arrives and nothing can be sent; what arrived
+    // before is still applied.
+    c.readable = false;
+    dispatcher_.output_failed(c);
+    dispatcher_.input_closed(c);
   }
 }
 
 void EventLoop::flush_output(Connection& c) {
   if (c.dead) return;
   dispatcher_.collect(c);
-  while (c.pending_out() > 0 && c.writable) {
+  while (c.pending_out() > 0 && c.writable && !c.output_closed) {
     const ssize_t n = ::send(c.fd, c.out.data() + c.out_pos, c.pending_out(), MSG_NOSIGNAL);
     if (n > 0) {
       dispatcher_.sent(c, static_cast<size_t>(n));
@@ -220,7 +223,7 @@ void EventLoop::flush_output(Connection& c) {
       c.writable = false;  // until EPOLLOUT
       break;
     }
-    dispatcher_.close(c);
+    dispatcher_.output_failed(c);  // its requests still apply; their answers go nowhere
     return;
   }
 }
@@ -279,8 +282,9 @@ void EventLoop::handle_events(int timeout) {
         c->writable = true;
         flush_output(*c);
       }
-      // Both directions gone (reset): nothing can be delivered any more.
-      if (ev & (EPOLLHUP | EPOLLERR)) dispatcher_.close(*c);
+      // Both directions gone (reset): nothing can be delivered any more, but
+      // what arrived before is still read and applied.
+      if (ev & (EPOLLHUP | EPOLLERR)) dispatcher_.output_failed(*c);
     }
   }
 }

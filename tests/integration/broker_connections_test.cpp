@@ -151,16 +151,17 @@ TEST(BrokerConnectionsTest, RequestsOfAClientThatDisconnectsAtOnceAreStillApplie
   auto c = broker.connect();
   EXPECT_TRUE(call<CreateTopicResponse>(c, CreateTopicRequest{"t", 1}).success);
   call<ProduceResponse>(c, ProduceRequest{"t", 0, {"v0"}});
-  // Fewer than --max-requests-per-turn (128): today the requests of a closed
-  // connection beyond the turn's budget are dropped (docs/FAILURE_MODES.md).
-  constexpr int kProduces = 100;
+  // More than --max-requests-per-turn (128): the connection's later turns
+  // still come after its close.
+  constexpr int kProduces = 300;
   {
     auto gone = broker.connect();
-    // The commit goes first: a request held behind a produce's flush
-    // (read-your-writes) is dropped when its connection has closed.
+    // The commit comes after a produce: it is held behind that produce's
+    // flush (read-your-writes), and still applied after the close.
     std::string wire;
-    ASSERT_TRUE(encode_request(OffsetCommitRequest{"g", "t", 0, 1}, wire));
-    for (int i = 1; i <= kProduces; ++i)
+    ASSERT_TRUE(encode_request(ProduceRequest{"t", 0, {"v1"}}, wire));
+    ASSERT_TRUE(encode_request(OffsetCommitRequest{"g", "t", 0, 2}, wire));
+    for (int i = 2; i <= kProduces; ++i)
       ASSERT_TRUE(encode_request(ProduceRequest{"t", 0, {"v" + std::to_string(i)}}, wire));
     ASSERT_TRUE(gone.send_bytes(wire));
     gone.close();
@@ -176,7 +177,7 @@ TEST(BrokerConnectionsTest, RequestsOfAClientThatDisconnectsAtOnceAreStillApplie
     std::this_thread::sleep_for(10ms);
   }
   EXPECT_EQ(hw, static_cast<uint64_t>(kProduces + 1));
-  EXPECT_EQ(committed, std::optional<uint64_t>(1));
+  EXPECT_EQ(committed, std::optional<uint64_t>(2));
   auto recs = fetch_all(c, "t", 0);
   ASSERT_EQ(recs.size(), static_cast<size_t>(kProduces + 1));
   for (size_t k = 0; k < recs.size(); ++k) EXPECT_EQ(recs[k].value, "v" + std::to_string(k));
