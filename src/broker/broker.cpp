@@ -27,7 +27,7 @@ TopicConfig Broker::offsets_topic_config() const {
   c.partitions = 1;
   c.cleanup = CleanupPolicy::kCompact;
   c.retention_ms = -1;
-  c.segment_bytes = 100ull << 20;
+  c.segment_bytes = cfg_.offsets_segment_bytes;
   c.flush = FlushPolicy{};  // commits are always fsynced before they are acknowledged
   return c;
 }
@@ -245,9 +245,23 @@ Broker::Out Broker::append(PartitionLog& log, std::string& batch, uint32_t count
   return Response(PongResponse{});  // replaced by the caller
 }
 
+namespace {
+Status keyless_to_compacted(const std::string& topic) {
+  return Status(ErrorCode::kInvalidRequest,
+                "topic '" + topic + "' has cleanup.policy compact: every record needs a key (compaction "
+                "keeps the latest record per key); send keyed records (e.g. rustlog produce -k :)");
+}
+}  // namespace
+
+bool Broker::compacted(const std::string& topic) {
+  const Topic* t = registry_->find(topic);
+  return t && t->config.compacts();
+}
+
 Broker::Out Broker::produce(const ProduceRequest& r, int64_t now_us, Effects& fx) {
   auto p = writable_partition(r.topic, r.partition);
   if (!p) return p.status();
+  if (compacted(r.topic)) return keyless_to_compacted(r.topic);  // v0 records carry no key
   if (r.records.empty()) return Status(ErrorCode::kInvalidRequest, "produce carries no records");
   BatchBuilder b((*p)->high_watermark());  // the offset append() assigns: one CRC pass
   static const std::vector<RecordHeader> kNoHeaders;
@@ -263,6 +277,7 @@ Status Broker::produce_v0(const LegacyProduce& lp, int64_t now_us, Effects& fx, 
   topic_buf_.assign(lp.topic);
   auto p = writable_partition(topic_buf_, lp.partition);
   if (!p) return p.status();
+  if (compacted(topic_buf_)) return keyless_to_compacted(topic_buf_);
   build_legacy_batch(lp, now_us, batch_buf_, (*p)->high_watermark());
   AppendInfo info;
   auto st = append(**p, batch_buf_, lp.count, now_us, fx, &info);
@@ -282,6 +297,9 @@ Broker::Out Broker::produce_ex(const ProduceExRequest& r, int64_t now_us, Effect
   auto p = writable_partition(r.topic, r.partition);
   if (!p) return p.status();
   if (r.records.empty()) return Status(ErrorCode::kInvalidRequest, "produce carries no records");
+  if (compacted(r.topic))
+    for (const auto& rec : r.records)
+      if (!rec.key) return keyless_to_compacted(r.topic);
   BatchBuilder b((*p)->high_watermark());
   for (const auto& rec : r.records) b.add(effective_timestamp(r, rec, now_us), rec.key, rec.value, rec.headers);
   std::string batch = b.finish();

@@ -93,6 +93,12 @@ class Broker {
   const BrokerConfig& config() const { return cfg_; }
   Status shutdown();
 
+  // --- periodic work (src/broker/broker_retention.cpp), one call per loop
+  // turn with the broker's wall clock: time-based rolls, retention every
+  // --retention-check-interval-ms, unlinking what retention took out of the
+  // logs at an earlier tick. Each call does bounded work.
+  void tick(int64_t now_us);
+
  private:
   // The settings of __consumer_offsets (compacted, fsynced before every ack).
   TopicConfig offsets_topic_config() const;
@@ -130,6 +136,8 @@ class Broker {
   // Forgets logs DeleteTopic is about to free.
   void forget_logs(const std::vector<const PartitionLog*>& gone);
   Result<PartitionLog*> writable_partition(const std::string& topic, uint32_t partition);
+  // The topic's cleanup.policy includes compact (keyless records are refused).
+  bool compacted(const std::string& topic);
   Result<ReadResult> read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes,
                                   size_t first_batch_max = SIZE_MAX);
   Out append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us, Effects& fx,
@@ -151,6 +159,9 @@ class Broker {
   std::unordered_map<const PartitionLog*, LogId> log_ids_;
   std::unordered_map<LogId, PartitionLog*> logs_;
   LogId next_log_id_ = 1;
+  int64_t next_roll_check_us_ = 0;
+  int64_t next_retention_us_ = 0;
+  void run_retention(int64_t now_us);
   std::string topic_buf_, batch_buf_;  // reused by produce_v0
 };
 

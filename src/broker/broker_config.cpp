@@ -126,6 +126,32 @@ std::vector<ConfigOption> make_options() {
                    "Default time retention for new topics (-1 = forever)."),
       TOPIC_OPTION("retention_bytes", "retention.bytes", retention_bytes,
                    "Default size retention per partition for new topics (-1 = no limit)."),
+      TOPIC_OPTION("min_cleanable_dirty_ratio", "min.cleanable.dirty.ratio", min_cleanable_dirty_ratio,
+                   "Default: compact a partition once this share of its sealed bytes is not yet cleaned."),
+      TOPIC_OPTION("min_compaction_lag_ms", "min.compaction.lag.ms", min_compaction_lag_ms,
+                   "Default: records younger than this (broker time) are never compacted."),
+      TOPIC_OPTION("max_compaction_lag_ms", "max.compaction.lag.ms", max_compaction_lag_ms,
+                   "Default: compact a partition whose oldest uncleaned record is older than this "
+                   "whatever its dirty ratio (-1 = no deadline)."),
+      TOPIC_OPTION("delete_retention_ms", "delete.retention.ms", delete_retention_ms,
+                   "Default tombstone horizon: a tombstone is dropped this long after the clean that "
+                   "first kept it."),
+      NUM_OPTION("retention_check_interval_ms", retention_check_interval_ms, uint64_t{10}, uint64_t{86400000},
+                 "How often every partition is checked against retention.ms and retention.bytes."),
+      NUM_OPTION("cleaner_backoff_ms", cleaner_backoff_ms, uint64_t{1}, uint64_t{86400000},
+                 "How long the cleaner waits when no partition is cleanable, and before it retries "
+                 "a partition whose clean failed."),
+      NUM_OPTION("cleaner_buffer_bytes", cleaner_buffer_bytes, uint64_t{1024}, uint64_t{1} << 40,
+                 "Memory for the cleaner's key map (24 bytes a distinct key); a smaller map cleans "
+                 "a partition in several partial passes."),
+      NUM_OPTION("cleaner_step_bytes", cleaner_step_bytes, uint64_t{4096}, uint64_t{1} << 32,
+                 "Most bytes one cleaner step reads or writes before it yields to the event loop."),
+      NUM_OPTION("cleaner_max_bytes_per_sec", cleaner_max_bytes_per_sec, uint64_t{0}, uint64_t{1} << 40,
+                 "Cap on the cleaner's read+write bytes per second (0 = unlimited)."),
+      NUM_OPTION("offsets_retention_ms", offsets_retention_ms, int64_t{1}, int64_t{1} << 50,
+                 "A group's committed offsets expire (tombstoned) this long after its last commit."),
+      NUM_OPTION("offsets_segment_bytes", offsets_segment_bytes, uint64_t{1024}, uint64_t{0x7FFFFFFF},
+                 "Segment size of __consumer_offsets."),
       {"log_level", "trace, debug, info, warn, error or off.",
        [](const BrokerConfig& c) { return c.log_level; },
        [](BrokerConfig& c, const std::string& v) {

@@ -34,6 +34,14 @@ struct BrokerConfig {
   uint64_t shutdown_timeout_ms = 5000;                 // at SIGTERM, time given to deliver answers
   uint32_t sync_workers = 3;  // threads that issue concurrent fdatasyncs for group commit
   std::string log_level = "info";
+  // Retention and the cleaner (docs/OPERATIONS.md, "Retention and compaction").
+  uint64_t retention_check_interval_ms = 300000;
+  uint64_t cleaner_backoff_ms = 15000;          // wait when nothing is cleanable (or after a failure)
+  uint64_t cleaner_buffer_bytes = 64ull << 20;  // memory for the cleaner's key map
+  uint64_t cleaner_step_bytes = 1ull << 20;     // most bytes one cleaner step reads or writes
+  uint64_t cleaner_max_bytes_per_sec = 0;       // cleaner I/O cap; 0 = unlimited
+  int64_t offsets_retention_ms = 7ll * 24 * 3600 * 1000;  // a group's offsets expire this long after its last commit
+  uint64_t offsets_segment_bytes = 100ull << 20;
   // One-shot start-up actions (flags only, not TOML keys): see
   // topics/data_dir.h and docs/OPERATIONS.md, "The data directory".
   bool init_data_dir = false;   // accept a non-empty directory without broker metadata

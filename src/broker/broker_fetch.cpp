@@ -52,6 +52,14 @@ Status Broker::fetch(const FetchRequest& r, Effects& fx, std::string& frame) {
   // in a batch, so capping the read below the frame limit keeps "as much as
   // you have" requests answerable instead of 413.
   const uint32_t cap = cfg_.max_frame_bytes > 1024 ? cfg_.max_frame_bytes - 1024 : cfg_.max_frame_bytes;
+  if (offset < (*p)->log_start_offset()) {
+    // Below the log start (retention deleted it): no records and
+    // next_offset = the log start, so a v0 client that follows next_offset
+    // moves on (the v0 answer has no error field for it).
+    LegacyFetchEncoder enc((*p)->log_start_offset(), 0, false);
+    enc.begin(frame);
+    return enc.finish(frame, cfg_.max_frame_bytes);
+  }
   auto st = std::make_unique<LegacyFetchState>(offset, std::min(r.max_bytes, cap));
   st->topic = r.topic;
   st->partition = r.partition;

@@ -322,6 +322,7 @@ int EventLoop::run() {
       if (serve(*c, clock)) make_ready(id);
     }
     finish_turn(clock);
+    broker_.tick(clock.wall_us);  // time-based rolls, retention
     broker_.maybe_publish_metrics(clock.steady_ms);
     if (clock.steady_ms - last_checkpoint_ms_ >= static_cast<int64_t>(broker_.config().checkpoint_interval_ms)) {
       Status st = broker_.registry().checkpoint();

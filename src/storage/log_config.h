@@ -28,6 +28,12 @@ struct LogConfig {
   int64_t segment_ms = 7ll * 24 * 3600 * 1000;  // roll when the first batch is older
   uint32_t index_interval_bytes = 4096;         // one index entry per this many bytes
   FlushPolicy flush;
+  // Retention (retention_policy.h): whole sealed segments go once their
+  // newest broker append time is older than retention_ms, or while the log
+  // exceeds retention_bytes by a whole segment. -1 = no limit (the default
+  // for a bare log; topics map theirs from TopicConfig).
+  int64_t retention_ms = -1;
+  int64_t retention_bytes = -1;
 
   // Checks ranges (segment_bytes in [1 KiB, 2 GiB - 1], ...); the message
   // names the bad field.

@@ -32,6 +32,16 @@ struct RecoveryReport {
   double duration_ms = 0;
 };
 
+// The partition's durable log start offset: `<dir>/log-start-offset`, one
+// decimal number and a newline, written through write_file_atomic before
+// any segment below it leaves the log (docs/STORAGE.md, "Retention").
+inline constexpr const char* kLogStartFile = "log-start-offset";
+
+struct RetentionResult {
+  uint64_t segments_deleted = 0;
+  uint64_t bytes_deleted = 0;
+};
+
 struct AppendInfo {
   uint64_t base_offset = 0;
   uint64_t last_offset = 0;
@@ -91,9 +101,30 @@ class PartitionLog {
   // Flushes and seals (used on shutdown); the object stays readable.
   Status close();
 
+  // --- periodic work (the broker's loop tick) ---
+  // Rolls the active segment when segment.ms has passed since its first
+  // append even without a new append, so a quiet log still seals, expires
+  // and compacts. True when it rolled.
+  Result<bool> roll_if_due(int64_t now_us);
+  // Deletes the sealed segments retention_policy.h selects at `now_us`:
+  // first the new log start is checkpointed (kLogStartFile), then the
+  // segments' files are renamed to `.deleted`, the directory fsynced; the
+  // files are unlinked by purge_deleted() at a later tick, once no read of
+  // this turn can still use them. A crash at any step leaves either the old
+  // log or the new one (recovery removes what lies below the checkpoint).
+  Result<RetentionResult> apply_retention(int64_t now_us);
+  // Deletes the first `n` segments (n < segment_count()) as apply_retention does.
+  Result<RetentionResult> delete_oldest_segments(size_t n);
+  // Unlinks the files of segments taken out of the log earlier.
+  Status purge_deleted();
+  size_t pending_deletes() const { return graveyard_.size(); }
+
  private:
   PartitionLog(std::string dir, LogConfig config, MmapCache* cache);
   Status recover(uint64_t recovery_point);
+  // Start-up: removes `.deleted` files and every segment file below the
+  // checkpointed log start (a retention step a crash interrupted).
+  Status finish_interrupted_deletes();
   Status roll();
   Status fail(Status st);
   Segment* segment_for(uint64_t offset);
@@ -113,6 +144,7 @@ class PartitionLog {
   int64_t roll_base_us_ = 0;
   Status fatal_;
   RecoveryReport report_;
+  std::vector<std::unique_ptr<Segment>> graveyard_;  // renamed to .deleted, not yet unlinked
 };
 
 }  // namespace rustlog

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,6 +71,9 @@ Result<std::unique_ptr<Segment>> Segment::open(const std::string& dir, uint64_t 
   if (!sz) return sz.status();
   s->size_ = *sz;
   s->sealed_ = true;
+  struct stat stt;
+  if (::fstat(s->log_.fd(), &stt) != 0) return io_error("cannot stat", s->log_path(), errno);
+  s->last_append_us_ = static_cast<int64_t>(stt.st_mtim.tv_sec) * 1000000 + stt.st_mtim.tv_nsec / 1000;
   RUSTLOG_RETURN_IF_ERROR(s->load_indexes(report));
   if (!s->index_bad_) RUSTLOG_RETURN_IF_ERROR(s->scan_tail(report));
   return s;
@@ -262,6 +266,28 @@ Result<std::optional<uint64_t>> Segment::offset_for_time(int64_t ts) {
   }
   RUSTLOG_RETURN_IF_ERROR(sc.status());
   return std::optional<uint64_t>();
+}
+
+Status Segment::rename_to_deleted() {
+  for (const auto& p : {log_path(), index_path(), time_index_path()}) {
+    const std::string to = p + kSegmentDeletedSuffix;
+    if (::rename(p.c_str(), to.c_str()) != 0 && errno != ENOENT)
+      return io_error("cannot rename to " + to + ":", p, errno);
+  }
+  return Status::ok();
+}
+
+Status Segment::unlink_deleted() {
+  if (cache_) cache_->forget(this);
+  unmap();
+  log_.close();
+  index_file_.close();
+  time_index_file_.close();
+  for (const auto& p : {log_path(), index_path(), time_index_path()}) {
+    const std::string d = p + kSegmentDeletedSuffix;
+    if (::unlink(d.c_str()) != 0 && errno != ENOENT) return io_error("cannot delete", d, errno);
+  }
+  return Status::ok();
 }
 
 Status Segment::remove_files() {

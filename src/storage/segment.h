@@ -19,6 +19,9 @@
 
 namespace rustlog {
 
+// Suffix of segment files retention or compaction has taken out of the log.
+inline constexpr const char* kSegmentDeletedSuffix = ".deleted";
+
 // What recovery and verification found in one segment.
 struct SegmentScanReport {
   uint64_t bytes_scanned = 0;
@@ -117,6 +120,16 @@ class Segment final : public MappedSegment {
 
   Status remove_files();
   void unmap() override;
+  // Retention's deletion, in two steps: the files are renamed to
+  // `<name>.deleted` (the segment leaves the log; open descriptors and
+  // mappings stay valid), then unlinked once nothing reads them.
+  Status rename_to_deleted();
+  Status unlink_deleted();
+
+  // Broker clock (us) of the newest append; for a segment opened from disk,
+  // the log file's modification time (the broker's own last write to it).
+  int64_t last_append_us() const { return last_append_us_; }
+  void set_last_append_us(int64_t us) { last_append_us_ = us; }
 
   // Full validation for `rustlog verify` (read-only): every batch's CRC and
   // continuity, and whether the index files equal a rebuild from the log.
@@ -168,6 +181,7 @@ class Segment final : public MappedSegment {
   uint64_t next_offset_;
   int64_t max_ts_ = INT64_MIN;
   int64_t first_ts_ = INT64_MIN;
+  int64_t last_append_us_ = 0;
   bool sealed_ = false;
   bool dirty_ = false;
   bool index_bad_ = false;

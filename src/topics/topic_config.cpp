@@ -1,6 +1,8 @@
 #include "topics/topic_config.h"
 
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 
 namespace rustlog {
 
@@ -13,20 +15,40 @@ const char* cleanup_policy_name(CleanupPolicy p) {
   return "delete";
 }
 
+namespace {
+std::string ratio_string(double r);
+}  // namespace
+
 LogConfig TopicConfig::log_config() const {
   LogConfig c;
   c.segment_bytes = segment_bytes;
   c.segment_ms = segment_ms;
   c.index_interval_bytes = index_interval_bytes;
   c.flush = flush;
+  // Compacted-only topics keep their data until the cleaner removes it.
+  c.retention_ms = deletes() ? retention_ms : -1;
+  c.retention_bytes = deletes() ? retention_bytes : -1;
   return c;
 }
+
+namespace {
+std::string ratio_string(double r) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", r);
+  return buf;
+}
+
+}  // namespace
 
 std::vector<std::pair<std::string, std::string>> TopicConfig::to_pairs() const {
   return {
       {"cleanup.policy", cleanup_policy_name(cleanup)},
+      {"delete.retention.ms", std::to_string(delete_retention_ms)},
       {"flush", flush.to_string()},
       {"index.interval.bytes", std::to_string(index_interval_bytes)},
+      {"max.compaction.lag.ms", std::to_string(max_compaction_lag_ms)},
+      {"min.cleanable.dirty.ratio", ratio_string(min_cleanable_dirty_ratio)},
+      {"min.compaction.lag.ms", std::to_string(min_compaction_lag_ms)},
       {"retention.bytes", std::to_string(retention_bytes)},
       {"retention.ms", std::to_string(retention_ms)},
       {"segment.bytes", std::to_string(segment_bytes)},
@@ -64,6 +86,21 @@ Status TopicConfig::set(const std::string& key, const std::string& value) {
     else if (value == "delete,compact" || value == "compact,delete")
       cleanup = CleanupPolicy::kDeleteAndCompact;
     else return bad_value(key, value, "delete, compact or delete,compact");
+  } else if (key == "min.cleanable.dirty.ratio") {
+    char* end = nullptr;
+    const double d = std::strtod(value.c_str(), &end);
+    if (value.empty() || end != value.c_str() + value.size() || !(d >= 0 && d <= 1))
+      return bad_value(key, value, "a ratio between 0 and 1 (e.g. 0.5)");
+    min_cleanable_dirty_ratio = d;
+  } else if (key == "min.compaction.lag.ms") {
+    if (!parse_int(value, &min_compaction_lag_ms) || min_compaction_lag_ms < 0)
+      return bad_value(key, value, "milliseconds >= 0");
+  } else if (key == "max.compaction.lag.ms") {
+    if (!parse_int(value, &max_compaction_lag_ms) || max_compaction_lag_ms < -1 || max_compaction_lag_ms == 0)
+      return bad_value(key, value, "milliseconds >= 1, or -1 for no deadline");
+  } else if (key == "delete.retention.ms") {
+    if (!parse_int(value, &delete_retention_ms) || delete_retention_ms < 0)
+      return bad_value(key, value, "milliseconds >= 0");
   } else if (key == "index.interval.bytes") {
     if (!parse_int(value, &index_interval_bytes)) return bad_value(key, value, "bytes");
   } else if (key == "flush") {
@@ -73,8 +110,9 @@ Status TopicConfig::set(const std::string& key, const std::string& value) {
   } else {
     return Status(ErrorCode::kInvalidRequest,
                   "unknown topic config '" + key +
-                      "': known keys are cleanup.policy, flush, index.interval.bytes, "
-                      "retention.bytes, retention.ms, segment.bytes, segment.ms");
+                      "': known keys are cleanup.policy, delete.retention.ms, flush, "
+                      "index.interval.bytes, max.compaction.lag.ms, min.cleanable.dirty.ratio, "
+                      "min.compaction.lag.ms, retention.bytes, retention.ms, segment.bytes, segment.ms");
   }
   return Status::ok();
 }

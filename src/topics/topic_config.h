@@ -20,10 +20,17 @@ struct TopicConfig {
   int64_t retention_ms = 7ll * 24 * 3600 * 1000;  // -1 = keep forever
   int64_t retention_bytes = -1;                    // per partition; -1 = no limit
   CleanupPolicy cleanup = CleanupPolicy::kDelete;
+  // Compaction (Kafka's names and defaults; docs/OPERATIONS.md).
+  double min_cleanable_dirty_ratio = 0.5;
+  int64_t min_compaction_lag_ms = 0;
+  int64_t max_compaction_lag_ms = -1;       // -1 = no deadline
+  int64_t delete_retention_ms = 86400000;   // tombstone horizon after the clean that saw them
   uint32_t index_interval_bytes = 4096;
   FlushPolicy flush;
 
   LogConfig log_config() const;
+  bool deletes() const { return cleanup != CleanupPolicy::kCompact; }
+  bool compacts() const { return cleanup != CleanupPolicy::kDelete; }
   // key=value pairs as DescribeTopicConfig shows them (stable order).
   std::vector<std::pair<std::string, std::string>> to_pairs() const;
   // Applies one key=value; 400 naming the key for unknown keys and bad values.

@@ -354,7 +354,7 @@ TEST_F(BrokerExtendedTest, CreateTopicExAppliesConfigsAndDescribeTopicConfigShow
   // Defaults for the keys not given.
   EXPECT_EQ(config_value(d, "retention.bytes"), "-1");
   EXPECT_TRUE(config_value(d, "segment.ms").has_value());
-  EXPECT_EQ(d.configs.size(), 7u);
+  EXPECT_EQ(d.configs.size(), 11u);
   ASSERT_EQ(d.partitions.size(), 3u);
   for (uint32_t i = 0; i < 3; ++i) {
     EXPECT_EQ(d.partitions[i].partition, i);

@@ -24,6 +24,7 @@ struct ProduceArgs {
   std::vector<std::string> headers;
   std::string file;
   bool verbose = false;
+  bool null_empty = false;
   uint32_t batch_records = 1000;
   CLI::Option* partition_opt = nullptr;
   CLI::Option* key_sep_opt = nullptr;
@@ -111,6 +112,7 @@ int run_produce(const ProduceArgs& a) {
     } else {
       rec.value = std::move(line);
     }
+    if (a.null_empty && rec.value && rec.value->empty()) rec.value.reset();  // a tombstone
     rec.headers = headers;
     const uint32_t partition = a.partition ? *a.partition : rec.key ? client::partition_for_key(*rec.key, *n) : 0;
     auto& batch = batches[partition];
@@ -119,7 +121,7 @@ int run_produce(const ProduceArgs& a) {
       batch.partition = partition;
     }
     size_t& bytes = batch_bytes[partition];
-    bytes += rec.value->size() + (rec.key ? rec.key->size() : 0) + 32;
+    bytes += (rec.value ? rec.value->size() : 0) + (rec.key ? rec.key->size() : 0) + 32;
     batch.records.push_back(std::move(rec));
     if (batch.records.size() >= a.batch_records || bytes >= kBatchBytes)
       if (!send(partition)) return 1;
@@ -155,6 +157,8 @@ void register_produce_command(CLI::App& app, Context& ctx) {
       ->default_val(1000)
       ->check(CLI::Range(1u, 1000000u));
   cmd->add_flag("--verbose,-v", a->verbose, "Print each acknowledged batch and a total on stderr");
+  cmd->add_flag("--null-empty,-Z", a->null_empty,
+                "Send an empty value as a null value (a tombstone: compaction then removes the key)");
   add_net_options(cmd, a->net, /*with_json=*/false);
   cmd->footer(
       "Each line (without its newline) becomes one record, timestamped by the broker. Lines are\n"
@@ -168,6 +172,7 @@ void register_produce_command(CLI::App& app, Context& ctx) {
       "\n"
       "Examples:\n"
       "  seq 1 10000 | rustlog produce orders\n"
+      "  echo 'user-7:' | rustlog produce users -k : -Z      (a tombstone for key user-7)\n"
       "  rustlog produce orders --file orders.txt --key-separator ':' --header source=import\n"
       "  echo 'user-7:logged in' | rustlog produce events -k ':' --verbose");
   cmd->callback([&ctx, a] { ctx.exit_code = run_produce(*a); });

@@ -171,7 +171,9 @@ void register_topic_commands(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(1u, 1000000u));
   create->add_option("--config,-c", cargs->configs,
                      "Topic setting key=value (repeatable): segment.bytes, segment.ms, retention.ms, "
-                     "retention.bytes, cleanup.policy, index.interval.bytes, flush")
+                     "retention.bytes, cleanup.policy (delete, compact, compact,delete), "
+                     "min.cleanable.dirty.ratio, min.compaction.lag.ms, max.compaction.lag.ms, "
+                     "delete.retention.ms, index.interval.bytes, flush")
       ->type_name("KEY=VALUE");
   add_net_options(create, cargs->net);
   create->footer(
