@@ -114,7 +114,9 @@ Status PartitionLog::recover(uint64_t recovery_point) {
   // What recovery validated is made durable before it counts as recovered.
   for (size_t i = first_dirty; i < segments_.size(); ++i)
     RUSTLOG_RETURN_IF_ERROR(segments_[i]->flush());
-  roll_base_us_ = active.first_timestamp();
+  // Broker time only: a producer timestamp (say 42 us, or next year) would
+  // roll at once or never. The file's mtime is the broker's last write.
+  roll_base_us_ = active.empty() ? 0 : active.last_append_us();
   recovery_point_ = next_offset_;
   report_.segments = segments_.size();
   report_.bytes_scanned = sr.bytes_scanned;

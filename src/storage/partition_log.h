@@ -139,8 +139,9 @@ class PartitionLog {
   uint64_t recovery_point_ = 0;
   int64_t first_unflushed_ms_ = -1;
   // When the active segment's age for segment.ms starts: the broker's clock
-  // at its first append (or, after a restart, its first batch's timestamp),
-  // so producer-supplied timestamps cannot force a roll per batch.
+  // at its first append (or, after a restart, the time of the broker's last
+  // write to it, the file's mtime), so producer-supplied timestamps can
+  // neither force a roll per batch nor prevent one.
   int64_t roll_base_us_ = 0;
   Status fatal_;
   RecoveryReport report_;
