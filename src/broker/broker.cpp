@@ -133,6 +133,19 @@ bool Broker::appends_only(uint8_t type) {
   return type == static_cast<uint8_t>(MessageType::kProduce) || type == static_cast<uint8_t>(MessageType::kProduceEx);
 }
 
+bool Broker::changes_state(uint8_t type) {
+  switch (static_cast<MessageType>(type)) {
+    case MessageType::kProduce:
+    case MessageType::kProduceEx:
+    case MessageType::kOffsetCommit:
+    case MessageType::kCreateTopic:
+    case MessageType::kCreateTopicEx:
+    case MessageType::kDeleteTopic:
+    case MessageType::kDeleteGroup: return true;
+    default: return false;
+  }
+}
+
 uint64_t Broker::answer_bound(std::string_view payload) const {
   constexpr uint64_t kSmall = 4 * 1024, kMinFetch = 64 * 1024, kOverhead = 64;
   const uint8_t type = payload.empty() ? 0 : static_cast<uint8_t>(payload[0]);

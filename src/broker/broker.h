@@ -42,6 +42,9 @@ class Broker {
   // while answers ahead of them on their connection wait for a flush. Any
   // other request waits until those are durable (read-your-writes).
   static bool appends_only(uint8_t type);
+  // True for requests that change state (appends, commits, admin): the only
+  // ones still worth evaluating once nobody can receive their answers.
+  static bool changes_state(uint8_t type);
   // Output bytes to reserve for the answer to `payload` before handling it:
   // a fetch's max_bytes as the broker caps it (at least 64 KiB), else a
   // small fixed amount. Corrected to the real size once the answer exists.

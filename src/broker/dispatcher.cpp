@@ -131,6 +131,11 @@ size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max, bool
     }
     const std::string_view payload = **f;
     const uint8_t type = static_cast<uint8_t>(payload[0]);
+    if (c.output_closed && !Broker::changes_state(type)) {
+      c.decoder.pop();  // a read nobody will receive: not evaluated
+      ++handled;
+      continue;
+    }
     if (c.awaiting > 0 && !Broker::appends_only(type)) {
       c.held = true;  // evaluated once the answers ahead of it are durable
       break;
