@@ -242,9 +242,10 @@ def test_request_timeout_fails_the_futures_with_a_transport_error(mute_broker: s
     g = p.send("t", b"w")  # a new connection is opened for the next batch
     with pytest.raises(rustlog.RequestTimeout):
         g.result(WAIT)
-    with pytest.raises(rustlog.RequestTimeout):
-        p.send("t", b"x")
-        p.flush(timeout=0.05)
+    p.send("t", b"x")
+    with pytest.raises(rustlog.TimedOut) as e:
+        p.flush(timeout=0.05)  # a wait of the caller's, not a failure of the record
+    assert (e.value.code, e.value.source) == (408, "client") and isinstance(e.value, TimeoutError)
     p.close()
 
 
@@ -292,7 +293,7 @@ def test_batches_wait_for_a_broker_that_comes_back(own_broker: Broker, topic_nam
 def test_close_with_a_timeout_gives_up_on_unanswered_records(mute_broker: str) -> None:
     p = rustlog.Producer(mute_broker, request_timeout=None, linger=0)
     f = p.send("t", b"v")
-    with pytest.raises(rustlog.RequestTimeout):
+    with pytest.raises(rustlog.TimedOut):
         p.close(timeout=0.2)
     with pytest.raises(rustlog.TransportError, match="closed before"):
         f.result(WAIT)
@@ -413,3 +414,15 @@ def test_a_large_record_round_trips(broker: Broker, client: rustlog.Client, topi
     with rustlog.Consumer(broker.address, topic_name, consumer_timeout=0.5) as c:
         got = list(c)
     assert len(got) == 1 and got[0].value == big and got[0].key == b"big"
+
+
+def test_send_raises_buffer_full_after_max_block(mute_broker: str) -> None:
+    p = rustlog.Producer(mute_broker, request_timeout=None, linger=0, buffer_memory=1000, max_block=0.1)
+    p.send("t", b"x" * 600)  # held: the broker never answers
+    with pytest.raises(rustlog.BufferFull) as e:
+        p.send("t", b"y" * 600)
+    assert (e.value.code, e.value.source) == (429, "client") and "buffer_memory" in e.value.message
+    with pytest.raises(rustlog.InvalidArgument):
+        rustlog.Producer(mute_broker, max_block=-1)
+    with pytest.raises(rustlog.TimedOut):
+        p.close(timeout=0.1)

@@ -27,6 +27,7 @@ from .client import Client, partition_for_key
 from .consumer import Consumer
 from .errors import (
     BrokerError,
+    BufferFull,
     CorruptRecord,
     InsufficientSpace,
     InternalError,
@@ -37,6 +38,7 @@ from .errors import (
     RequestTimeout,
     RustLogError,
     StorageError,
+    TimedOut,
     TooLarge,
     TopicExists,
     TopicNotFound,
@@ -67,6 +69,7 @@ __all__ = [
     "EARLIEST",
     "LATEST",
     "BrokerError",
+    "BufferFull",
     "Client",
     "Consumer",
     "ConsumerRecord",
@@ -90,6 +93,7 @@ __all__ = [
     "SendFuture",
     "ServerInfo",
     "StorageError",
+    "TimedOut",
     "TooLarge",
     "TopicDescription",
     "TopicExists",

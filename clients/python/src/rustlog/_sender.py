@@ -23,7 +23,7 @@ from typing import Any, Deque, Dict, List, Optional, Set, Tuple
 from . import _codec as codec
 from ._batch import REQUEST_OVERHEAD, Batch, SendFuture
 from .client import Client
-from .errors import InvalidArgument, RequestTimeout, RustLogError, TransportError
+from .errors import BufferFull, InvalidArgument, RequestTimeout, RustLogError, TimedOut, TransportError
 from .types import BROKER_TIME
 
 
@@ -73,11 +73,13 @@ class Sender:
 
     # ------------------------------------------------------- caller threads
 
-    def append(self, topic: str, partition: int, encoded: bytes, timestamp: int, future: SendFuture) -> None:
-        """Adds one encoded record to its partition's open batch; blocks while
-        the buffer is full."""
+    def append(self, topic: str, partition: int, encoded: bytes, timestamp: int, future: SendFuture,
+               max_block: Optional[float]) -> None:
+        """Adds one encoded record to its partition's open batch; waits up to
+        ``max_block`` seconds (None = forever) while the buffer is full."""
         size = len(encoded)
         wake = False
+        deadline = None if max_block is None else time.monotonic() + max_block
         with self.cond:
             while True:
                 if self._closing or self.closed:
@@ -86,7 +88,12 @@ class Sender:
                     raise TransportError(f"the producer's sender thread died: {self.fatal!r}")
                 if self._buffered == 0 or self._buffered + size <= self.buffer_memory:
                     break
-                self.cond.wait()
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise BufferFull(f"the producer's buffer ({self.buffer_memory} bytes) stayed full for "
+                                     f"{max_block} s: the broker is slow or unreachable; raise buffer_memory "
+                                     "or max_block, or send less")
+                self.cond.wait(left)
             batch = self._open.get((topic, partition))
             if batch is None or batch.size + size > self.max_frame_bytes:
                 if batch is not None:
@@ -121,7 +128,7 @@ class Sender:
                     left = None if deadline is None else deadline - time.monotonic()
                     if left is not None and left <= 0:
                         waiting = sum(len(b.futures) for b in pending)
-                        raise RequestTimeout(f"flush: {waiting} records still unanswered after {timeout} s")
+                        raise TimedOut(f"flush: {waiting} records still unanswered after {timeout} s")
                     self.cond.wait(left)
             finally:
                 self._flushing -= 1

@@ -9,7 +9,9 @@ and a ``source`` saying who failed:
 * ``"transport"`` -- connecting, sending or receiving failed
   (:class:`TransportError`; :class:`RequestTimeout` when a deadline passed).
 * ``"client"`` -- the call could not be made as asked (a bad argument, a
-  consumer with nothing assigned): :class:`InvalidArgument`, code 400.
+  consumer with nothing assigned): :class:`InvalidArgument`, code 400; or a
+  wait of the client ran out: :class:`TimedOut` (408), :class:`BufferFull`
+  (429), the client-side codes the C++ client uses too.
 
 Each broker code has its own class (``TopicNotFound``, ``OffsetOutOfRange``,
 ...), so ``except rustlog.TopicNotFound`` works; a code this client does not
@@ -28,6 +30,9 @@ PARTITION_NOT_FOUND = 405
 TOPIC_EXISTS = 409
 TOO_LARGE = 413
 OFFSET_OUT_OF_RANGE = 416
+# Client-side codes, never sent by the broker (the C++ client uses them too).
+TIMED_OUT = 408
+BUFFER_FULL = 429
 INTERNAL = 500
 CORRUPT_RECORD = 502
 STORAGE_ERROR = 503
@@ -157,6 +162,21 @@ class RequestTimeout(TransportError, TimeoutError):
     late answer would otherwise be taken for the next request's)."""
 
 
+class TimedOut(RustLogError, TimeoutError):
+    """408: a wait of the client ran out (``Producer.flush()`` / ``close()``
+    with a timeout); nothing was lost by it, the records are still on their way."""
+
+    code = TIMED_OUT
+    source = "client"
+
+
+class BufferFull(RustLogError):
+    """429: ``Producer.send()`` found the buffer full for ``max_block`` seconds."""
+
+    code = BUFFER_FULL
+    source = "client"
+
+
 class InvalidArgument(RustLogError, ValueError):
     """The call could not be made as asked (code 400, source ``"client"``)."""
 
@@ -164,7 +184,7 @@ class InvalidArgument(RustLogError, ValueError):
     source = "client"
 
 
-_BY_CODE: Dict[int, Type[BrokerError]] = {
+_BY_CODE: Dict[int, Type[RustLogError]] = {
     cls.code: cls
     for cls in (
         InvalidRequest,
@@ -177,15 +197,17 @@ _BY_CODE: Dict[int, Type[BrokerError]] = {
         CorruptRecord,
         StorageError,
         InsufficientSpace,
+        TimedOut,
+        BufferFull,
     )
 }
 
 
-def error_class(code: int) -> Type[BrokerError]:
-    """The exception class for a broker code (:class:`BrokerError` when unknown)."""
+def error_class(code: int) -> Type[RustLogError]:
+    """The exception class for a code (:class:`BrokerError` when unknown)."""
     return _BY_CODE.get(code, BrokerError)
 
 
-def broker_error(code: int, message: str, source: str = "broker") -> BrokerError:
+def broker_error(code: int, message: str, source: str = "broker") -> RustLogError:
     """The exception for an Error frame with ``code`` and ``message``."""
     return error_class(code)(message, code=code, source=source)

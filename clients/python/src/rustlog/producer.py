@@ -45,8 +45,9 @@ class Producer:
         linger: seconds a batch waits for more records before it is sent
             (0 = send as soon as the sender thread is free).
         max_in_flight: most requests sent and not yet answered.
-        buffer_memory: most bytes of records waiting to be sent or answered;
-            ``send()`` blocks while the buffer is full.
+        buffer_memory: most bytes of records waiting to be sent or answered.
+        max_block: seconds ``send()`` waits while the buffer is full, then
+            raises BufferFull (429); None = wait as long as it takes.
         delivery_timeout: seconds a batch may wait for a connection (the
             broker unreachable) before it fails.
         reconnect_backoff: seconds between reconnect attempts.
@@ -64,6 +65,7 @@ class Producer:
         linger: float = 0.005,
         max_in_flight: int = 5,
         buffer_memory: int = 32 * 1024 * 1024,
+        max_block: Optional[float] = 60.0,
         delivery_timeout: float = 120.0,
         reconnect_backoff: float = 0.1,
         request_timeout: Optional[float] = 30.0,
@@ -78,6 +80,9 @@ class Producer:
             raise InvalidArgument(f"max_in_flight must be >= 1, got {max_in_flight}")
         if buffer_memory < 1:
             raise InvalidArgument(f"buffer_memory must be >= 1 byte, got {buffer_memory}")
+        if max_block is not None and max_block < 0:
+            raise InvalidArgument(f"max_block must be >= 0 seconds (None = no limit), got {max_block}")
+        self.max_block = max_block
         if delivery_timeout < 0 or reconnect_backoff < 0:
             raise InvalidArgument("delivery_timeout and reconnect_backoff must be >= 0 seconds")
         kw: Dict[str, Any] = {"request_timeout": request_timeout, "connect_timeout": connect_timeout}
@@ -110,7 +115,8 @@ class Producer:
         a list of (name, value) pairs. ``timestamp`` in µs, -1 = broker time.
         Raises InvalidArgument for a record that cannot be encoded, TooLarge
         for one that cannot fit a request, TopicNotFound when a keyed record's
-        topic does not exist; blocks while ``buffer_memory`` is full.
+        topic does not exist, BufferFull when ``buffer_memory`` stays full for
+        ``max_block`` seconds.
         """
         topic_bytes = encode_string(topic, "topic")
         encoded = codec.encode_produce_record(to_wire_record(ProducerRecord(value, key, headers, timestamp)))
@@ -126,20 +132,20 @@ class Producer:
                 source="client",
             )
         future = SendFuture(topic, partition)
-        self._sender.append(topic, partition, encoded, timestamp, future)
+        self._sender.append(topic, partition, encoded, timestamp, future, self.max_block)
         return future
 
     def flush(self, timeout: Optional[float] = None) -> None:
         """Sends every record queued so far now and waits until each is
         answered (its future done); records other threads send meanwhile do
-        not hold it up. Raises RequestTimeout when ``timeout`` seconds pass
+        not hold it up. Raises TimedOut (408) when ``timeout`` seconds pass
         first."""
         self._sender.flush(timeout)
 
     def close(self, timeout: Optional[float] = None) -> None:
         """Flushes, stops the sender thread and closes the connections.
         With a ``timeout`` that passes first, the records still unanswered
-        fail with TransportError and RequestTimeout is raised. Idempotent;
+        fail with TransportError and TimedOut is raised. Idempotent;
         ``send()`` raises afterwards."""
         with self._sender.cond:
             if self._sender.closed:
