@@ -1,5 +1,7 @@
 #include "offsets/offset_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstring>
 #include <set>
 
@@ -58,6 +60,13 @@ Status OffsetStore::load() {
   std::vector<Record> recs;
   while (off < log_->high_watermark()) {
     auto r = log_->read(off, 1 << 20);
+    if (!r && r.status().code() == ErrorCode::kCorruptRecord) {
+      // Damaged bytes (recovery reported them) lose the commits they held,
+      // never the ones after them: step over the unreadable offsets.
+      spdlog::error("__consumer_offsets: {}; skipping offset {}", r.status().message(), off);
+      ++off;
+      continue;
+    }
     if (!r) return r.status();
     if (r->data.empty()) break;
     recs.clear();

@@ -66,9 +66,13 @@ class Segment final : public MappedSegment {
                                                SegmentScanReport* report, bool writable = true);
   ~Segment() override;
 
-  // Recovery of the part at or above `from_offset`: validates every batch
-  // (length, CRC, offset order), truncates the file at the first invalid one
-  // (a torn tail), and regenerates the index entries for what it scanned.
+  // Recovery of the part at or above `from_offset` (the recovery point):
+  // validates every batch from the index entry at or below it (length, CRC,
+  // offset order) and regenerates their index entries. The first invalid
+  // batch at or above from_offset is a torn tail: the file is cut there.
+  // Below it every batch was durable: damage there is reported and skipped,
+  // never cut, and the segment's offsets reach at least from_offset, so none
+  // that was acknowledged is ever assigned again.
   Status recover_from(uint64_t from_offset, SegmentScanReport* report);
   // When open() found an index unusable: rebuilds both from the whole log,
   // reporting (not truncating) corrupt batches, and swaps them in atomically.
@@ -144,9 +148,11 @@ class Segment final : public MappedSegment {
   // The batch scanner's start for this segment at `pos`.
   ScanStart scan_start(uint64_t pos, uint64_t next_offset, bool exact_first = false) const;
   // Validates batches from `start` on, feeding the index policy (indexes in
-  // memory only). When truncate is set the first fault ends the segment (the
-  // file is cut there); otherwise faults are reported and skipped.
-  Status scan_from(const ScanStart& start, bool truncate, SegmentScanReport* report,
+  // memory only). A fault where the log continues at an offset >= truncate_from
+  // is a torn tail: the file is cut there and the scan ends. A fault below it
+  // (bytes known durable) is corruption: reported and skipped, never cut.
+  static constexpr uint64_t kNeverTruncate = UINT64_MAX;
+  Status scan_from(const ScanStart& start, uint64_t truncate_from, SegmentScanReport* report,
                    uint64_t* batches, uint64_t* records);
   // Empties both indexes and starts the index policy at position 0.
   void restart_indexes();

@@ -89,7 +89,7 @@ Status Segment::scan_tail(SegmentScanReport* report) {
   const uint64_t pos = rewind_indexes_to(UINT32_MAX, &expected);
   SegmentScanReport tail;  // not a recovery scan: only corruptions are reported
   RUSTLOG_RETURN_IF_ERROR(
-      scan_from(scan_start(pos, expected, pos != 0), /*truncate=*/false, &tail, nullptr, nullptr));
+      scan_from(scan_start(pos, expected, pos != 0), kNeverTruncate, &tail, nullptr, nullptr));
   for (auto& c : tail.corruptions) report->corruptions.push_back(std::move(c));
   if (!(oi_ == loaded_oi) || !(ti_ == loaded_ti)) index_bad_ = true;
   return Status::ok();
@@ -114,11 +114,11 @@ std::string Segment::corrupt_range(const ScanEvent& fault) const {
   if (next_offset_ > first)
     return where + std::to_string(first) + ".." + std::to_string(next_offset_ - 1) +
            " (the rest of this segment) are unreadable; reading resumes at offset " +
-           std::to_string(next_offset_) + " in the next segment";
+           std::to_string(next_offset_);
   return where + "from " + std::to_string(first) + " to the end of this segment are unreadable";
 }
 
-Status Segment::scan_from(const ScanStart& start, bool truncate, SegmentScanReport* report,
+Status Segment::scan_from(const ScanStart& start, uint64_t truncate_from, SegmentScanReport* report,
                           uint64_t* batches, uint64_t* records) {
   tail_unreadable_ = false;
   if (start.position == 0) first_ts_ = INT64_MIN;
@@ -126,8 +126,11 @@ Status Segment::scan_from(const ScanStart& start, bool truncate, SegmentScanRepo
   Bytes src(*this);
   BatchScanner sc(src, start);
   ScanEvent ev;
-  while (sc.next(&ev, truncate ? OnFault::kStop : OnFault::kResync)) {
-    if (ev.kind == ScanKind::kTornTail && truncate) {
+  // At or above truncate_from the first fault ends the scan (no resync is
+  // needed to cut there); below it the scan looks for where to resume.
+  auto on_fault = [&] { return sc.next_offset() >= truncate_from ? OnFault::kStop : OnFault::kResync; };
+  while (sc.next(&ev, on_fault())) {
+    if (ev.kind == ScanKind::kTornTail && ev.first_offset >= truncate_from) {
       report->bytes_truncated += size_ - ev.position;
       RUSTLOG_RETURN_IF_ERROR(log_.truncate(ev.position));
       unmap();
@@ -135,9 +138,15 @@ Status Segment::scan_from(const ScanStart& start, bool truncate, SegmentScanRepo
       break;
     }
     if (ev.kind != ScanKind::kBatch) {
+      if (ev.kind == ScanKind::kTornTail) {
+        // Nothing valid follows: the segment ends here for reading purposes.
+        tail_unreadable_ = true;
+        // Those offsets below truncate_from were acknowledged: the log goes
+        // on after them (reads of the range report it) instead of handing
+        // them out again.
+        if (truncate_from != kNeverTruncate && next_offset_ < truncate_from) next_offset_ = truncate_from;
+      }
       report->corruptions.push_back(corrupt_range(ev));
-      // Nothing valid follows: the segment ends here for reading purposes.
-      if (ev.kind == ScanKind::kTornTail) tail_unreadable_ = true;
       continue;
     }
     const BatchHeader& h = ev.header;
@@ -174,7 +183,7 @@ Status Segment::recover_from(uint64_t from_offset, SegmentScanReport* report) {
     pos = rewind_indexes_to(static_cast<uint32_t>(std::min<uint64_t>(rel, UINT32_MAX)), &expected);
   }
   RUSTLOG_RETURN_IF_ERROR(
-      scan_from(scan_start(pos, expected, pos != 0), /*truncate=*/true, report, nullptr, nullptr));
+      scan_from(scan_start(pos, expected, pos != 0), from_offset, report, nullptr, nullptr));
   if (size_ == 0) next_offset_ = base_;
   // What was validated may exist only in the page cache (a crash of a
   // process that never flushed): it must be synced before the recovery
@@ -194,7 +203,7 @@ Status Segment::recover_from(uint64_t from_offset, SegmentScanReport* report) {
 Status Segment::rebuild_indexes_if_needed(SegmentScanReport* report) {
   if (!index_bad_) return Status::ok();
   restart_indexes();
-  RUSTLOG_RETURN_IF_ERROR(scan_from(scan_start(0, base_), /*truncate=*/false, report, nullptr, nullptr));
+  RUSTLOG_RETURN_IF_ERROR(scan_from(scan_start(0, base_), kNeverTruncate, report, nullptr, nullptr));
   report->index_rebuilt = true;
   index_bad_ = false;
   return write_indexes_atomically();
@@ -217,7 +226,7 @@ Status Segment::verify(SegmentScanReport* report, uint64_t* batches, uint64_t* r
   TimeIndex loaded_ti = ti_;
   const IndexPolicy loaded_policy = policy_;
   restart_indexes();
-  Status st = scan_from(scan_start(0, base_), /*truncate=*/false, report, batches, records);
+  Status st = scan_from(scan_start(0, base_), kNeverTruncate, report, batches, records);
   std::swap(oi_, loaded_oi);  // loaded_* now hold the indexes rebuilt from the log
   std::swap(ti_, loaded_ti);
   policy_ = loaded_policy;

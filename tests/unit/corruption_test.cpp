@@ -1,7 +1,9 @@
-// Bit flips in stored batches. Below the recovery point nothing is rescanned
-// at open, so a damaged batch must be caught when read: kCorruptRecord naming
-// its offset range, never wrong bytes, and its neighbours stay readable. In
-// the rescanned region recovery truncates at the damaged batch (a torn tail).
+// Bit flips in stored batches. Below the recovery point every batch was
+// durable: a damaged batch there — in a sealed segment nothing rescans, or in
+// the segment recovery rescans — is never truncated; it must be caught when
+// read: kCorruptRecord naming its offset range, never wrong bytes, and its
+// neighbours stay readable. At or above the recovery point recovery
+// truncates at the damaged batch (a torn tail).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -151,6 +153,112 @@ TEST(CorruptionTest, BitFlipInASealedSegmentBelowTheRecoveryPoint) {
     }
   }
   std::printf("checked %d damaged copies\n", damaged);
+}
+
+// The segment holding the recovery point is rescanned from its index entry
+// at or below it; a flip anywhere below the recovery point there is reported
+// and contained, never cut: the high watermark stays, appends go on after it.
+TEST(CorruptionTest, BitFlipBelowTheRecoveryPointInTheRescannedSegmentIsNeverTruncated) {
+  const uint64_t seed = 420;
+  SCOPED_TRACE(seed_trace(seed));
+  TempDir tmp;
+  Golden gd;
+  gd.dir = tmp.sub("golden");
+  build(gd, seed, 3);
+  if (HasFatalFailure()) return;
+  const std::string work = tmp.sub("work");
+  const LogModel& m = gd.m;
+  RecordGen flips(seed + 1);
+  int damaged = 0;
+  for (const Target& t : pick_targets(gd.dir, gd, 2)) {  // the active segment
+    SCOPED_TRACE(t.what);
+    const test::ModelBatch& bad = m[t.batch];
+    const bool every_byte = std::string(t.what) == "batch between index entries";
+    for (size_t byte = 0; byte < bad.bytes.size(); ++byte) {
+      if (!every_byte && !flips.chance(10)) continue;
+      const int bit = static_cast<int>(flips.uniform(0, 7));
+      SCOPED_TRACE("flip of byte " + std::to_string(byte) + " bit " + std::to_string(bit) +
+                   " in batch " + range_text(bad));
+      ++damaged;
+      test::restore_dir(gd.dir, work);
+      test::flip_bit(work + gd.seg_logs[t.segment], t.position + byte, bit);
+      auto log = test::open_log(work, gd.cfg, m.end_offset());
+      ASSERT_NE(log, nullptr);
+      EXPECT_EQ(log->recovery_report().bytes_truncated, 0u);
+      // Reported when the rescan (from the index entry at or below the
+      // recovery point) passes it; caught by reads in any case.
+      for (const auto& c : log->recovery_report().corruptions)
+        EXPECT_NE(c.find(range_text(bad)), std::string::npos) << c;
+      check_damage_is_contained(*log, m, t.batch);
+      if (HasFatalFailure()) return;
+      std::string next = test::build_batch({Record{0, 5, std::nullopt, std::string("after"), {}}});
+      auto info = log->append(next, 5);
+      ASSERT_TRUE(info.is_ok()) << info.status().to_string();
+      EXPECT_EQ(info->base_offset, m.end_offset());
+    }
+  }
+  std::printf("checked %d damaged copies\n", damaged);
+}
+
+// The reported case: 30 acknowledged records in an active segment too small
+// for index entries, a clean stop (recovery point 30), one flipped bit inside
+// batch 5. Nothing is lost but batch 5, and offset 5 is never handed out again.
+TEST(CorruptionTest, OneFlipBelowTheRecoveryPointLosesOnlyItsBatchAndNoOffsetIsReused) {
+  TempDir tmp;
+  const LogConfig cfg = test::small_config(1 << 20, 4096);
+  LogModel m;
+  {
+    auto log = test::open_log(tmp.path(), cfg, 0);
+    ASSERT_NE(log, nullptr);
+    for (int i = 0; i < 30; ++i)
+      test::append_batch(*log, test::build_batch({Record{0, ts_for(m), std::nullopt, std::string(20, 'x'), {}}}),
+                         &m, ts_for(m));
+    ASSERT_TRUE(log->close().is_ok());
+    ASSERT_EQ(log->recovery_point(), 30u);
+  }
+  uint64_t pos5 = 0;
+  for (size_t i = 0; i < 5; ++i) pos5 += m[i].bytes.size();
+  for (uint64_t at : {pos5 + 3, pos5 + kBatchHeaderSize + 6}) {  // the length field, a value byte
+    SCOPED_TRACE(at);
+    test::TempDir copy;
+    test::copy_dir(tmp.path(), copy.path());
+    test::flip_bit(copy.path() + "/" + Segment::file_name(0, ".log"), at, 1);
+    auto log = test::open_log(copy.path(), cfg, 30);
+    ASSERT_NE(log, nullptr);
+    EXPECT_EQ(log->high_watermark(), 30u);
+    EXPECT_EQ(log->recovery_report().bytes_truncated, 0u);
+    check_damage_is_contained(*log, m, 5);
+    std::string next = test::build_batch({Record{0, 5, std::nullopt, std::string("after"), {}}});
+    auto info = log->append(next, 5);
+    ASSERT_TRUE(info.is_ok()) << info.status().to_string();
+    EXPECT_EQ(info->base_offset, 30u);
+  }
+  // The last acknowledged batch cut short (the disk lost what it had
+  // synced): corruption below the recovery point, reported and not cut.
+  const uint64_t end = test::file_size(tmp.path() + "/" + Segment::file_name(0, ".log"));
+  test::TempDir copy;
+  test::copy_dir(tmp.path(), copy.path());
+  test::truncate_file(copy.path() + "/" + Segment::file_name(0, ".log"), end - 5);
+  auto log = test::open_log(copy.path(), cfg, 30);
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->recovery_report().bytes_truncated, 0u);
+  ASSERT_EQ(log->recovery_report().corruptions.size(), 1u);
+  EXPECT_NE(log->recovery_report().corruptions[0].find("offsets 29..29"), std::string::npos)
+      << log->recovery_report().corruptions[0];
+  EXPECT_EQ(log->high_watermark(), 30u);
+  auto bad = log->read(29, 1);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kCorruptRecord);
+  auto ok = log->read(28, 1);
+  ASSERT_TRUE(ok.is_ok());
+  EXPECT_TRUE(test::same_bytes(ok->data, m[28].bytes));
+  std::string next = test::build_batch({Record{0, 5, std::nullopt, std::string("after"), {}}});
+  auto info = log->append(next, 5);
+  ASSERT_TRUE(info.is_ok()) << info.status().to_string();
+  EXPECT_EQ(info->base_offset, 30u);
+  auto after = log->read(30, 1);
+  ASSERT_TRUE(after.is_ok()) << after.status().to_string();
+  EXPECT_TRUE(test::same_bytes(after->data, next));
 }
 
 TEST(CorruptionTest, BitFlipInTheRescannedRegionTruncatesThere) {

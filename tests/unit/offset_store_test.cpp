@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "storage/partition_log.h"
+#include "support/log_helpers.h"
+#include "support/record_gen.h"
 #include "support/temp_dir.h"
 
 namespace rustlog {
@@ -108,6 +111,69 @@ TEST(OffsetStoreTest, GroupIdsMustBeOneTo255Bytes) {
   EXPECT_EQ(store.commit({"", "t", 0}, 1, kT0).code(), ErrorCode::kInvalidRequest);
   EXPECT_EQ(store.commit({std::string(256, 'g'), "t", 0}, 1, kT0).code(), ErrorCode::kInvalidRequest);
   EXPECT_TRUE(store.commit({std::string(255, 'g'), "t", 0}, 1, kT0).is_ok());
+}
+
+// Bit rot in one commit batch below the recovery point costs that commit
+// alone: the log keeps its high watermark and every other commit loads.
+constexpr int kCommits = 20;
+
+GroupKey key(int i) { return GroupKey{"g", "orders", static_cast<uint32_t>(i)}; }
+
+// kCommits commits, one batch each (partition i at offset 100 + i), flushed
+// and closed: the recovery point covers them all. Returns each batch's position.
+std::vector<uint64_t> write_commits(const std::string& dir, const LogConfig& cfg) {
+  auto log = test::open_log(dir, cfg, 0);
+  EXPECT_NE(log, nullptr);
+  if (!log) return {};
+  OffsetStore store(log.get());
+  EXPECT_TRUE(store.load().is_ok());
+  std::vector<uint64_t> pos;
+  for (int i = 0; i < kCommits; ++i) {
+    pos.push_back(log->size_bytes());
+    EXPECT_TRUE(store.commit(key(i), 100 + i, 1000 + i).is_ok());
+  }
+  EXPECT_TRUE(log->close().is_ok());
+  EXPECT_EQ(log->recovery_point(), static_cast<uint64_t>(kCommits));
+  return pos;
+}
+
+TEST(OffsetStoreTest, AFlipBelowTheRecoveryPointLosesOnlyTheDamagedCommit) {
+  TempDir tmp;
+  const std::string golden = tmp.sub("golden");
+  const LogConfig cfg = test::small_config(1 << 20, 4096);
+  const std::vector<uint64_t> pos = write_commits(golden, cfg);
+  ASSERT_EQ(pos.size(), static_cast<size_t>(kCommits));
+  const std::string log_name = "/" + Segment::file_name(0, ".log");
+  const uint64_t end = test::file_size(golden + log_name);
+  test::RecordGen g(77);
+  for (int victim : {0, 5, kCommits - 1}) {
+    const uint64_t from = pos[victim];
+    const uint64_t to = victim + 1 < kCommits ? pos[victim + 1] : end;
+    for (uint64_t at = from; at < to; ++at) {
+      if (victim != 5 && !g.chance(25)) continue;  // every byte of batch 5, a sample of the others
+      const int bit = static_cast<int>(g.uniform(0, 7));
+      SCOPED_TRACE("commit " + std::to_string(victim) + ", byte " + std::to_string(at - from) + " bit " +
+                   std::to_string(bit));
+      const std::string work = tmp.sub("work");
+      test::restore_dir(golden, work);
+      test::flip_bit(work + log_name, at, bit);
+      auto log = test::open_log(work, cfg, kCommits);
+      ASSERT_NE(log, nullptr);
+      EXPECT_EQ(log->high_watermark(), static_cast<uint64_t>(kCommits));
+      EXPECT_EQ(log->recovery_report().bytes_truncated, 0u);
+      OffsetStore store(log.get());
+      ASSERT_TRUE(store.load().is_ok());
+      for (int i = 0; i < kCommits; ++i) {
+        if (i == victim) continue;
+        EXPECT_EQ(store.committed(key(i)), 100u + i) << "commit " << i;
+      }
+      // The next commit takes a new offset of the log.
+      const uint64_t before = log->high_watermark();
+      ASSERT_TRUE(store.commit(key(victim), 500, 2000).is_ok());
+      EXPECT_EQ(log->high_watermark(), before + 1);
+      if (HasFatalFailure()) return;
+    }
+  }
 }
 
 }  // namespace
