@@ -20,14 +20,13 @@ Status write_file_atomic(const std::string& path, std::string_view contents) {
     if (st) st = f->sync();
     if (!st) {
       f->close();
-      ::unlink(tmp.c_str());
+      (void)remove_file(tmp);
       return st;
     }
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return io_error("rename failed for", path, err);
+  if (Status st = rename_path(tmp, path); !st) {
+    (void)remove_file(tmp);
+    return st;
   }
   std::string dir = std::filesystem::path(path).parent_path().string();
   return fsync_dir(dir.empty() ? "." : dir);
@@ -40,7 +39,8 @@ Result<int> remove_temp_files(const std::string& dir) {
     const std::string name = e.path().filename().string();
     if (name.size() > kTempSuffix.size() &&
         name.compare(name.size() - kTempSuffix.size(), kTempSuffix.size(), kTempSuffix) == 0) {
-      if (std::filesystem::remove(e.path(), ec)) ++removed;
+      RUSTLOG_RETURN_IF_ERROR(remove_file(e.path().string()));
+      ++removed;
     }
   }
   if (ec) return Status(ErrorCode::kStorageError, "cannot list " + dir + ": " + ec.message());

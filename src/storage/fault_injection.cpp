@@ -1,6 +1,10 @@
 #include "storage/fault_injection.h"
 
 #include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <string_view>
 
 namespace rustlog::fault {
 namespace {
@@ -12,6 +16,22 @@ struct Armed {
   size_t partial = 0;
 };
 Armed g_state[2];
+std::atomic<IoRecorder*> g_recorder{nullptr};
+
+bool parse_errno(std::string_view s, int* err) {
+  static constexpr struct {
+    const char* name;
+    int value;
+  } kNames[] = {{"EIO", EIO}, {"ENOSPC", ENOSPC}, {"EDQUOT", EDQUOT}, {"EROFS", EROFS}};
+  for (const auto& n : kNames)
+    if (s == n.name) return *err = n.value, true;
+  return false;
+}
+
+bool parse_number(std::string_view s, int* out) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size() && *out >= 0;
+}
 }  // namespace
 
 void arm(Op op, int err, int skip, int times, size_t partial_bytes) {
@@ -39,5 +59,36 @@ int check(Op op, size_t* partial) {
   if (partial) *partial = a.partial;
   return a.err;
 }
+
+bool arm_from_spec(const std::string& spec) {
+  std::string_view rest(spec);
+  auto next = [&rest]() {
+    const size_t colon = rest.find(':');
+    std::string_view field = rest.substr(0, colon);
+    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+    return field;
+  };
+  const std::string_view op_name = next();
+  Op op;
+  if (op_name == "write") op = Op::kWrite;
+  else if (op_name == "sync") op = Op::kSync;
+  else return false;
+  int err = 0;
+  if (!parse_errno(next(), &err)) return false;
+  int skip = 0, times = 1, partial = 0;
+  while (!rest.empty()) {
+    const std::string_view field = next();
+    const size_t eq = field.find('=');
+    if (eq == std::string_view::npos) return false;
+    const std::string_view key = field.substr(0, eq), value = field.substr(eq + 1);
+    int* target = key == "skip" ? &skip : key == "times" ? &times : key == "partial" ? &partial : nullptr;
+    if (!target || !parse_number(value, target)) return false;
+  }
+  arm(op, err, skip, times, static_cast<size_t>(partial));
+  return true;
+}
+
+void set_recorder(IoRecorder* r) { g_recorder.store(r, std::memory_order_release); }
+IoRecorder* recorder() { return g_recorder.load(std::memory_order_relaxed); }
 
 }  // namespace rustlog::fault

@@ -1,8 +1,17 @@
 #pragma once
-// Test hooks that make the next file writes or fsyncs fail, so the fatal-I/O
-// paths (failed fsync, ENOSPC) can be exercised on real files. Production
-// code pays one relaxed atomic load per call when no fault is armed.
+// The I/O seam under the storage layer. Every file-system change storage
+// makes goes through File or the path helpers in file.h, and they call in
+// here, so tests can
+//   - make the next writes or fsyncs fail (arm/disarm), exercising the
+//     fatal-I/O paths (failed fsync, ENOSPC) on real files;
+//   - record every write, pwrite, truncate, fdatasync/fsync, directory
+//     fsync, create, mkdir, rename, unlink and rmdir (set_recorder), which is
+//     what the power-loss crash-state explorer replays (tests/support/crash_states.h).
+// Production code pays one relaxed atomic load per call for each when
+// nothing is armed or recording.
 #include <cstddef>
+#include <cstdint>
+#include <string>
 
 namespace rustlog::fault {
 
@@ -17,5 +26,47 @@ void disarm();
 // Called by File: returns 0 to proceed, or an errno to fail with; `*partial`
 // receives how many bytes to write before failing.
 int check(Op op, size_t* partial);
+
+// Arms faults from a spec such as "sync:EIO:skip=40" or
+// "write:ENOSPC:skip=3:times=2:partial=100" (fields after the errno are
+// optional). kafka-lite reads it from the RUSTLOG_FAULT environment
+// variable at start, so end-to-end tests can fail an fsync inside a running
+// broker. Returns false (arming nothing) when the spec does not parse.
+bool arm_from_spec(const std::string& spec);
+
+// One recorded, successful file-system change. Files are named by inode
+// (st_ino) for data operations, since a file may be renamed while open;
+// directory entries by path.
+struct IoEvent {
+  enum class Kind {
+    kCreate,    // path, inode: open(O_CREAT) made a new file
+    kWrite,     // inode, offset, data
+    kTruncate,  // inode, offset = new size (ftruncate or O_TRUNC)
+    kSync,      // inode: fsync or fdatasync of a file
+    kDirSync,   // inode: fsync of a directory
+    kRename,    // path -> path2
+    kUnlink,    // path
+    kMkdir,     // path, inode
+    kRmdir,     // path
+  };
+  Kind kind = Kind::kWrite;
+  std::string path;
+  std::string path2;
+  uint64_t inode = 0;
+  uint64_t offset = 0;
+  std::string data;
+};
+
+class IoRecorder {
+ public:
+  virtual ~IoRecorder() = default;
+  // Called on the thread that made the change, after it succeeded.
+  virtual void record(IoEvent e) = 0;
+};
+
+// Installs (nullptr: removes) the process-wide recorder. Not synchronised
+// with calls in flight: install it before the storage under test is opened.
+void set_recorder(IoRecorder* r);
+IoRecorder* recorder();
 
 }  // namespace rustlog::fault

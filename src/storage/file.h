@@ -1,7 +1,10 @@
 #pragma once
-// Thin RAII wrapper over a POSIX file descriptor. Every call returns a Status
-// naming the path and errno; ENOSPC maps to kInsufficientSpace, other I/O
-// failures to kStorageError. Writes and syncs pass through fault injection.
+// Thin RAII wrapper over a POSIX file descriptor, and the path operations
+// storage uses. Every call returns a Status naming the path and errno; ENOSPC
+// maps to kInsufficientSpace, other I/O failures to kStorageError. This is the
+// I/O seam: writes and syncs pass through fault injection, and every change
+// to the file system (data, syncs, creates, renames, unlinks, mkdirs) is
+// reported to the recorder of fault_injection.h when one is installed.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,8 +46,12 @@ class File {
 
 Status io_error(const std::string& what, const std::string& path, int err);
 
-// Directory helpers.
+// Directory and path helpers (each change goes through the seam).
 Status fsync_dir(const std::string& dir);
+Status rename_path(const std::string& from, const std::string& to);  // rename(2)
+Status remove_file(const std::string& path);  // unlink(2); an absent file is fine
+Status make_dirs(const std::string& path);    // mkdir -p
+Status remove_tree(const std::string& path);  // rm -r; an absent path is fine
 Result<std::string> read_file(const std::string& path);
 bool path_exists(const std::string& path);
 

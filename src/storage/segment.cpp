@@ -297,7 +297,7 @@ Status Segment::remove_files() {
   index_file_.close();
   time_index_file_.close();
   for (const auto& p : {log_path(), index_path(), time_index_path()})
-    if (::unlink(p.c_str()) != 0 && errno != ENOENT) return io_error("cannot delete", p, errno);
+    RUSTLOG_RETURN_IF_ERROR(remove_file(p));
   return Status::ok();
 }
 

@@ -30,12 +30,7 @@ Status write_marker(const std::string& dir, const std::string& name) {
   return fsync_dir(dir);
 }
 
-Status remove_path(const std::string& path) {
-  std::error_code ec;
-  fs::remove_all(path, ec);
-  if (ec) return Status(ErrorCode::kStorageError, "cannot remove " + path + ": " + ec.message());
-  return Status::ok();
-}
+Status remove_path(const std::string& path) { return remove_tree(path); }
 
 // Frees a deleted partition's space but keeps the directory and its marker,
 // which the next start needs until topics.json no longer lists the topic.
@@ -44,8 +39,7 @@ Status empty_except_marker(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string n = e.path().filename().string();
     if (n.starts_with(kDeleteMarkerPrefix)) continue;
-    fs::remove_all(e.path(), ec);
-    if (ec) break;
+    RUSTLOG_RETURN_IF_ERROR(remove_tree(e.path().string()));
   }
   if (ec) return Status(ErrorCode::kStorageError, "cannot empty " + dir + ": " + ec.message());
   return Status::ok();
@@ -83,9 +77,7 @@ Result<Topic*> TopicRegistry::create(const std::string& name, const TopicConfig&
   // 1. Every partition directory is marked CREATING before it holds a segment.
   for (uint32_t p = 0; p < config.partitions; ++p) {
     const std::string dir = data_dir_ + "/" + partition_dir_name(name, p);
-    std::error_code ec;
-    fs::create_directory(dir, ec);
-    if (ec) return undo(Status(ErrorCode::kStorageError, "cannot create " + dir + ": " + ec.message()));
+    if (Status st = make_dirs(dir); !st) return undo(st);
     made.push_back(dir);
     if (Status st = write_marker(dir, kCreatingMarker); !st) return undo(st);
   }
@@ -105,7 +97,7 @@ Result<Topic*> TopicRegistry::create(const std::string& name, const TopicConfig&
   // 3. The markers go (one left behind is removed at the next start).
   for (const auto& d : made) {
     const std::string marker = d + "/" + kCreatingMarker;
-    if (::unlink(marker.c_str()) != 0) spdlog::warn("cannot remove {}: {}", marker, std::strerror(errno));
+    if (Status st = remove_file(marker); !st) spdlog::warn("{}", st.message());
   }
   return raw;
 }
@@ -122,7 +114,7 @@ Status TopicRegistry::remove(const std::string& name) {
     if (!path_exists(dir)) continue;
     if (Status st = write_marker(dir, marker); !st) {
       for (uint32_t q = 0; q <= p; ++q)
-        ::unlink((data_dir_ + "/" + partition_dir_name(name, q) + "/" + marker).c_str());
+        (void)remove_file(data_dir_ + "/" + partition_dir_name(name, q) + "/" + marker);
       return st;
     }
   }
@@ -136,8 +128,8 @@ Status TopicRegistry::remove(const std::string& name) {
     std::string target;
     do target = data_dir_ + "/" + deleted_dir_name(next_delete_id_++, p);
     while (path_exists(target));
-    if (::rename(dir.c_str(), target.c_str()) != 0) {
-      spdlog::warn("cannot rename {} to {}: {}; removing it in place", dir, target, std::strerror(errno));
+    if (Status rs = rename_path(dir, target); !rs) {
+      spdlog::warn("{}; removing it in place", rs.message());
       if (Status st = remove_path(dir); !st) spdlog::warn("{} (finished at the next start)", st.message());
       continue;
     }
@@ -198,7 +190,7 @@ Result<bool> TopicRegistry::finish_interrupted(RegistryOpenReport* report) {
     } else {
       if (e.creating) {
         const std::string m = path + "/" + kCreatingMarker;
-        if (::unlink(m.c_str()) != 0) return io_error("cannot remove", m, errno);
+        RUSTLOG_RETURN_IF_ERROR(remove_file(m));
       }
       live.insert(topic);
     }

@@ -112,13 +112,11 @@ Status TopicRegistry::load_metadata(bool* present) {
 
 Status TopicRegistry::open(const RegistryOpenOptions& options, RegistryOpenReport* report) {
   RUSTLOG_RETURN_IF_ERROR(check_data_dir_claim(data_dir_, options.init_data_dir, options.recover_topics));
-  std::error_code ec;
-  fs::create_directories(data_dir_, ec);
-  if (ec) return Status(ErrorCode::kStorageError, "cannot create data dir " + data_dir_ + ": " + ec.message());
+  RUSTLOG_RETURN_IF_ERROR(make_dirs(data_dir_));
   // Only the broker's own temp files (interrupted atomic writes of its files).
   for (const char* f : {kTopicMetadataFile, kRecoveryCheckpointFile}) {
     const std::string tmp = data_dir_ + "/" + f + std::string(kTempSuffix);
-    if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return io_error("cannot remove", tmp, errno);
+    RUSTLOG_RETURN_IF_ERROR(remove_file(tmp));
   }
   bool present = false;
   RUSTLOG_RETURN_IF_ERROR(load_metadata(&present));

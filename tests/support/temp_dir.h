@@ -18,11 +18,11 @@
 
 namespace rustlog::test {
 
-// mkdtemp under /tmp; removed (recursively) on destruction.
+// mkdtemp under `base` (/tmp unless named); removed (recursively) on destruction.
 class TempDir {
  public:
-  explicit TempDir(const std::string& prefix = "rustlog-test") {
-    std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+  explicit TempDir(const std::string& prefix = "rustlog-test", const std::string& base = "/tmp") {
+    std::string tmpl = base + "/" + prefix + "-XXXXXX";
     if (::mkdtemp(tmpl.data()) == nullptr) {
       ADD_FAILURE() << "mkdtemp failed for " << tmpl;
       std::abort();

@@ -1,0 +1,33 @@
+// tests/unit/power_loss_test.cpp exhaustively: every crash state the model
+// lists at every crash point of each workload, on longer runs (label `long`).
+#include <gtest/gtest.h>
+
+#include "support/power_loss_workloads.h"
+
+namespace rustlog::test {
+namespace {
+
+constexpr ExploreOptions kExhaustive{true, 1.0, 15};
+
+TEST(PowerLossLongTest, AppendAndRoll) {
+  AppendRollWorkload w(24);
+  explore(w, kExhaustive);
+}
+
+TEST(PowerLossLongTest, RecoveryPointCheckpoint) {
+  CheckpointWorkload w(18);
+  explore(w, kExhaustive);
+}
+
+TEST(PowerLossLongTest, TopicCreateAndDelete) {
+  TopicLifecycleWorkload w;
+  explore(w, kExhaustive);
+}
+
+TEST(PowerLossLongTest, OffsetCommit) {
+  OffsetCommitWorkload w(20);
+  explore(w, kExhaustive);
+}
+
+}  // namespace
+}  // namespace rustlog::test
