@@ -306,7 +306,11 @@ Result<VerifyReport> verify_data_dir(const std::string& path, const VerifyOption
     report.partitions.push_back(std::move(p));
   }
   if (!single) {
-    for (const auto& [name, off] : points) {
+    for (const auto& entry : points) {
+      // Not a structured binding: lambdas capture those only from C++20
+      // compilers newer than the fuzz build's clang 14.
+      const std::string& name = entry.first;
+      const uint64_t off = entry.second;
       const bool known = std::any_of(report.partitions.begin(), report.partitions.end(),
                                      [&](const PartitionSummary& p) { return p.name == name; });
       if (!known)

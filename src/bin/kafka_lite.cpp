@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 
@@ -20,6 +21,7 @@
 #include "metrics/http_server.h"
 #include "metrics/status_json.h"
 #include "storage/atomic_file.h"
+#include "storage/fault_injection.h"
 
 using namespace rustlog;
 
@@ -152,6 +154,16 @@ int main(int argc, char** argv) {
   if (Status st = broker.open(&report); !st) {
     spdlog::error("cannot open data dir {}: {}", cfg.data_dir, st.message());
     return 1;
+  }
+  // Test hook (the I/O seam, storage/fault_injection.h): RUSTLOG_FAULT arms
+  // a failing write or fsync after recovery, so end-to-end tests can fail the
+  // disk under a running broker. Unset in production.
+  if (const char* spec = std::getenv("RUSTLOG_FAULT"); spec && *spec) {
+    if (!fault::arm_from_spec(spec)) {
+      std::fprintf(stderr, "kafka-lite: RUSTLOG_FAULT='%s' does not parse (e.g. sync:EIO:skip=40)\n", spec);
+      return 2;
+    }
+    spdlog::warn("RUSTLOG_FAULT={} is set: file I/O will fail on purpose (a test hook)", spec);
   }
   const double ms = ms_since(t0);
   broker.metrics().recovery_duration_ns.set(static_cast<int64_t>(ms * 1e6));

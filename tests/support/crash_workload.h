@@ -8,7 +8,10 @@
 // group. While that runs, the broker is killed with SIGKILL. Then it is
 // restarted and every acknowledgement ever received is checked: each
 // acknowledged record is at its offset, byte-identical, and each
-// acknowledged commit is present with at least the acknowledged value.
+// acknowledged commit is present with at least the acknowledged value --
+// twice: through the broker (FetchEx, OffsetFetch) and by an independent
+// verifier that decodes the partitions' segment files itself
+// (read_log_files), so a broker that served what is not on disk is caught.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -21,10 +24,42 @@
 #include <thread>
 #include <vector>
 
+#include <algorithm>
+#include <filesystem>
+
+#include "offsets/offset_store.h"
+#include "storage/record_batch.h"
+#include "storage/segment.h"
 #include "support/broker_calls.h"
 #include "support/broker_process.h"
+#include "support/temp_dir.h"
 
 namespace rustlog::test {
+
+// The records of a partition directory, decoded straight from its .log files
+// (in base-offset order, each up to its first invalid batch), by offset.
+inline std::map<uint64_t, Record> read_log_files(const std::string& dir) {
+  std::vector<std::pair<uint64_t, std::string>> logs;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (auto base = Segment::parse_log_file_name(e.path().filename().string())) logs.emplace_back(*base, e.path());
+  std::sort(logs.begin(), logs.end());
+  std::map<uint64_t, Record> out;
+  for (const auto& [base, path] : logs) {
+    const std::string bytes = read_bytes(path);
+    const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+    size_t pos = 0;
+    while (pos < bytes.size()) {
+      BatchHeader h;
+      if (parse_batch_header(p + pos, bytes.size() - pos, &h) != BatchError::kOk || h.total_size() > bytes.size() - pos)
+        break;
+      std::vector<Record> recs;
+      if (!decode_batch(p + pos, h.total_size(), nullptr, &recs).is_ok()) break;
+      for (auto& r : recs) out[r.offset] = std::move(r);
+      pos += h.total_size();
+    }
+  }
+  return out;
+}
 
 class CrashWorkload {
  public:
@@ -117,11 +152,51 @@ class CrashWorkload {
     }
     EXPECT_EQ(bad, 0u) << "round " << round << "\n" << broker_.log_tail();
     records_checked_ = records_checked;
+    verify_files(round);
+  }
+
+  // The independent verifier: the acknowledgements against the files.
+  void verify_files(int round) {
+    size_t bad = 0;
+    for (uint32_t p = 0; p < kPartitions; ++p) {
+      const auto on_disk = read_log_files(broker_.data_dir() + "/" + kTopic + "-" + std::to_string(p));
+      for (const Ack& a : acks_) {
+        if (a.partition != p) continue;
+        for (size_t i = 0; i < a.records.size(); ++i) {
+          auto it = on_disk.find(a.base + i);
+          const protocol::ProducerRecord& want = a.records[i];
+          bool same = it != on_disk.end() && it->second.value == want.value;
+          if (same && !a.legacy)
+            same = it->second.key == want.key && it->second.headers == want.headers &&
+                   it->second.timestamp_us == want.timestamp_us;
+          if (!same && ++bad <= 10)
+            ADD_FAILURE() << "round " << round << ": the segment files of partition " << p
+                          << (it == on_disk.end() ? " lack" : " hold another") << " acknowledged record " << a.base + i;
+        }
+      }
+    }
+    // Commits: the latest record per key in __consumer_offsets' files.
+    std::map<std::pair<std::string, uint32_t>, uint64_t> committed;
+    for (const auto& [off, r] : read_log_files(broker_.data_dir() + "/" + kOffsetsTopic + "-0")) {
+      auto k = r.key ? decode_group_key(*r.key) : std::nullopt;
+      if (!k || k->topic != kTopic) continue;
+      if (auto v = r.value ? decode_offset_value(*r.value) : std::nullopt) committed[{k->group, k->partition}] = *v;
+      else committed.erase({k->group, k->partition});
+    }
+    for (const auto& [key, offset] : commits_) {
+      auto it = committed.find(key);
+      if ((it == committed.end() || it->second < offset) && ++bad <= 10)
+        ADD_FAILURE() << "round " << round << ": __consumer_offsets' files lack the acknowledged commit " << offset
+                      << " of group " << key.first << " partition " << key.second;
+    }
+    EXPECT_EQ(bad, 0u) << "round " << round << " (segment files)";
+    ++file_checks_;
   }
 
   size_t acked_batches() const { return acks_.size(); }
   size_t records_checked() const { return records_checked_; }
   size_t commits() const { return commits_.size(); }
+  size_t file_checks() const { return file_checks_; }
 
  private:
   struct Ack {
@@ -228,23 +303,34 @@ class CrashWorkload {
   std::vector<Ack> acks_;
   std::map<std::pair<std::string, uint32_t>, uint64_t> commits_;
   size_t records_checked_ = 0;
+  size_t file_checks_ = 0;
 };
 
-// `rounds` kill -9 (or SIGTERM) / restart / verify cycles on one data dir.
-inline void run_crash_rounds(int rounds, uint32_t seed, bool graceful = false) {
-  BrokerProcess broker;
-  ASSERT_TRUE(broker.start());
-  CrashWorkload w(broker, seed);
-  ASSERT_NO_FATAL_FAILURE(w.setup());
+// `rounds` kill -9 (or SIGTERM) / restart / verify cycles, on a fresh data
+// dir every `rounds_per_dir` rounds (so long runs stay bounded in disk use
+// and verification time).
+inline void run_crash_rounds(int rounds, uint32_t seed, bool graceful = false, int rounds_per_dir = 50) {
   int round = 0;
-  for (; round < rounds; ++round) {
-    SCOPED_TRACE("round " + std::to_string(round));
-    ASSERT_NO_FATAL_FAILURE(w.crash_round(round, graceful));
-    ASSERT_NO_FATAL_FAILURE(w.verify(round));
-    if (::testing::Test::HasFailure()) break;  // later rounds only pile up the same failure
+  size_t batches = 0, records = 0, commits = 0, file_checks = 0;
+  while (round < rounds && !::testing::Test::HasFailure()) {
+    BrokerProcess broker;
+    ASSERT_TRUE(broker.start());
+    CrashWorkload w(broker, seed + static_cast<uint32_t>(round));
+    ASSERT_NO_FATAL_FAILURE(w.setup());
+    for (int in_dir = 0; in_dir < rounds_per_dir && round < rounds; ++in_dir, ++round) {
+      SCOPED_TRACE("round " + std::to_string(round));
+      ASSERT_NO_FATAL_FAILURE(w.crash_round(round, graceful));
+      ASSERT_NO_FATAL_FAILURE(w.verify(round));
+      if (::testing::Test::HasFailure()) break;  // later rounds only pile up the same failure
+    }
+    batches += w.acked_batches();
+    records += w.records_checked();
+    commits += w.commits();
+    file_checks += w.file_checks();
   }
-  std::printf("crash rounds: %d, acknowledged batches: %zu, records checked: %zu, committed keys: %zu\n", round,
-              w.acked_batches(), w.records_checked(), w.commits());
+  std::printf("crash rounds: %d, acknowledged batches: %zu, records checked (last check per data dir): %zu, "
+              "committed keys: %zu, independent file checks: %zu\n",
+              round, batches, records, commits, file_checks);
 }
 
 }  // namespace rustlog::test

@@ -87,7 +87,9 @@ inline void expect_log(PartitionLog& log, uint64_t seed, std::optional<uint64_t>
   cr.any_acked = acked_last.has_value();
   cr.acked = acked_last.value_or(0);
   // verify_crash_log uses crash_batch_options(); these workloads use their own.
-  if (cr.any_acked) ASSERT_GT(log.high_watermark(), cr.acked) << "acknowledged offset " << cr.acked << " lost";
+  if (cr.any_acked) {
+    ASSERT_GT(log.high_watermark(), cr.acked) << "acknowledged offset " << cr.acked << " lost";
+  }
   uint64_t off = 0;
   while (off < log.high_watermark()) {
     auto r = log.read(off, 1 << 20);
@@ -96,7 +98,7 @@ inline void expect_log(PartitionLog& log, uint64_t seed, std::optional<uint64_t>
                                   << " returned nothing; segments: " << describe_segments(log);
     for (const auto& b : split_batches(r->data)) {
       BatchHeader h;
-      ASSERT_EQ(parse_batch_header(reinterpret_cast<const uint8_t*>(b.data()), b.size(), &h), HeaderCheck::kOk);
+      ASSERT_EQ(parse_batch_header(reinterpret_cast<const uint8_t*>(b.data()), b.size(), &h), BatchError::kOk);
       ASSERT_EQ(h.base_offset, off) << "offsets not dense";
       ASSERT_TRUE(same_bytes(b, deterministic_batch(seed, off, power_loss_batch_options())))
           << "batch at " << off << (cr.any_acked && off <= cr.acked ? " (acknowledged)" : " (not acknowledged)");
@@ -180,7 +182,9 @@ class CheckpointWorkload : public PowerLossWorkload {
   }
   void check(const std::string& root, size_t acked) override {
     const std::string cp = root + "/" + kRecoveryCheckpointFile;
-    if (path_exists(cp)) ASSERT_TRUE(versions_.count(read_bytes(cp))) << "checkpoint is neither old nor new";
+    if (path_exists(cp)) {
+      ASSERT_TRUE(versions_.count(read_bytes(cp))) << "checkpoint is neither old nor new";
+    }
     TopicRegistry reg(root, 16);
     ASSERT_TRUE(reg.open(nullptr).is_ok());
     for (uint32_t p = 0; p < 2; ++p) {
@@ -270,9 +274,11 @@ class TopicLifecycleWorkload : public PowerLossWorkload {
         expect_log(*t->partitions[p], seed_of(inc), last);
       }
     }
-    for (const auto& e : std::filesystem::directory_iterator(root))
-      if (e.is_directory())
+    for (const auto& e : std::filesystem::directory_iterator(root)) {
+      if (e.is_directory()) {
         EXPECT_TRUE(claimed.count(e.path().filename().string())) << "leftover directory " << e.path();
+      }
+    }
     expect_verify_clean(root);
   }
 
@@ -362,11 +368,13 @@ class OffsetCommitWorkload : public PowerLossWorkload {
     }
     for (const auto& [key, offsets] : later) {
       const auto got = store.committed(key);
-      const auto want = last_acked.count(key) ? last_acked[key] : std::nullopt;
-      const bool ok = got == want || (got && offsets.count(*got));
+      const auto it = last_acked.find(key);
+      const bool any_acked = it != last_acked.end() && it->second.has_value();
+      const uint64_t want = any_acked ? *it->second : 0;
+      const bool ok = (got.has_value() == any_acked && (!got || *got == want)) || (got && offsets.count(*got));
       EXPECT_TRUE(ok) << "group " << key.group << " partition " << key.partition << ": committed "
                       << (got ? std::to_string(*got) : "none") << ", last acknowledged "
-                      << (want ? std::to_string(*want) : "none");
+                      << (any_acked ? std::to_string(want) : "none");
     }
     expect_verify_clean(root);
   }
