@@ -114,19 +114,22 @@ inline int fuzz_index(const uint8_t* data, size_t size) {
   return 0;
 }
 
-// A scratch partition directory on tmpfs (or /tmp), made once per process.
+// A scratch directory on tmpfs (or /tmp), made once per process and removed
+// at exit. The path is never destroyed: the exit handler runs after static
+// destructors registered later would have freed it.
 inline const std::string& scratch_dir() {
-  static const std::string dir = [] {
+  static const std::string* dir = [] {
     const char* base = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     std::string tmpl = std::string(base) + "/rustlog-fuzz-XXXXXX";
     if (!::mkdtemp(tmpl.data())) std::abort();
+    auto* d = new std::string(tmpl);
     std::atexit([] {
       std::error_code ec;
       std::filesystem::remove_all(scratch_dir(), ec);
     });
-    return tmpl;
+    return d;
   }();
-  return dir;
+  return *dir;
 }
 
 // Input: the bytes of one segment's .log file. Recovery never fails on

@@ -259,9 +259,17 @@ class TopicLifecycleWorkload : public PowerLossWorkload {
     ASSERT_GE(v, min_version) << "an acknowledged create or delete was lost";
     TopicRegistry reg(root, 16);
     ASSERT_TRUE(reg.open(nullptr).is_ok());
+    // The topics the broker opened: topics.json's version, or a later one (a
+    // delete is decided by its markers before topics.json is rewritten, so
+    // the next start may finish it).
+    std::map<std::string, uint32_t> opened;
+    for (const auto& [name, t] : reg.topics()) opened[name] = t->config.partitions;
+    int w = -1;
+    for (int i = v; i < static_cast<int>(versions_.size()) && w < 0; ++i)
+      if (partitions_of(i) == opened) w = i;
+    ASSERT_GE(w, 0) << "the topics opened are no version at or after topics.json's";
     std::set<std::string> claimed;
-    ASSERT_EQ(reg.topics().size(), versions_[v].size());
-    for (const auto& [name, pi] : versions_[v]) {
+    for (const auto& [name, pi] : versions_[w]) {
       Topic* t = reg.find(name);
       ASSERT_NE(t, nullptr) << "topic " << name << " missing";
       ASSERT_EQ(t->partitions.size(), pi.first);
@@ -275,8 +283,10 @@ class TopicLifecycleWorkload : public PowerLossWorkload {
       }
     }
     for (const auto& e : std::filesystem::directory_iterator(root)) {
-      if (e.is_directory()) {
-        EXPECT_TRUE(claimed.count(e.path().filename().string())) << "leftover directory " << e.path();
+      // A directory no topic claims may stay only when it holds no segment (an
+      // empty one, made just before the crash, is reused by the next create).
+      if (e.is_directory() && !claimed.count(e.path().filename().string())) {
+        EXPECT_FALSE(admin::is_partition_dir(e.path().string())) << "leftover partition directory " << e.path();
       }
     }
     expect_verify_clean(root);
