@@ -54,6 +54,11 @@ void read_body(Reader& r, ErrorResponse& m);
 void write_body(Writer& w, const PongResponse& m);
 void read_body(Reader& r, PongResponse& m);
 
+// ProduceEx in pieces, for ProduceExEncoder (produce_encoder.h): the fields
+// before record_count, and one record. write_body(ProduceExRequest) is made of them.
+void write_produce_ex_head(Writer& w, std::string_view topic, uint32_t partition, int64_t timestamp_us);
+void write_producer_record(Writer& w, const ProducerRecord& rec);
+
 // Extended requests.
 void write_body(Writer& w, const HandshakeRequest& m);
 void read_body(Reader& r, HandshakeRequest& m);

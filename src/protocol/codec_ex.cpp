@@ -69,6 +69,19 @@ void write_producer_timestamp(Writer& w, int64_t ts, const char* field) {
 
 }  // namespace
 
+void write_producer_record(Writer& w, const ProducerRecord& rec) {
+  write_producer_timestamp(w, rec.timestamp_us, "record timestamp_us");
+  w.nullable_bytes(rec.key, "key");
+  w.nullable_bytes(rec.value, "value");
+  write_headers(w, rec.headers);
+}
+
+void write_produce_ex_head(Writer& w, std::string_view topic, uint32_t partition, int64_t timestamp_us) {
+  w.string(topic, "topic");
+  w.u32(partition);
+  write_producer_timestamp(w, timestamp_us, "timestamp_us");
+}
+
 // ------------------------------------------------------------------ Handshake
 
 void write_body(Writer& w, const HandshakeRequest& m) {
@@ -97,16 +110,9 @@ void read_body(Reader& r, HandshakeResponse& m) {
 // ------------------------------------------------------------------ ProduceEx
 
 void write_body(Writer& w, const ProduceExRequest& m) {
-  w.string(m.topic, "topic");
-  w.u32(m.partition);
-  write_producer_timestamp(w, m.timestamp_us, "timestamp_us");
+  write_produce_ex_head(w, m.topic, m.partition, m.timestamp_us);
   w.count(m.records.size(), "record_count");
-  for (const ProducerRecord& rec : m.records) {
-    write_producer_timestamp(w, rec.timestamp_us, "record timestamp_us");
-    w.nullable_bytes(rec.key, "key");
-    w.nullable_bytes(rec.value, "value");
-    write_headers(w, rec.headers);
-  }
+  for (const ProducerRecord& rec : m.records) write_producer_record(w, rec);
 }
 
 void read_body(Reader& r, ProduceExRequest& m) {
