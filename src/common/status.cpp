@@ -8,9 +8,11 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kInvalidRequest: return "InvalidRequest";
     case ErrorCode::kTopicNotFound: return "TopicNotFound";
     case ErrorCode::kPartitionNotFound: return "PartitionNotFound";
+    case ErrorCode::kTimedOut: return "TimedOut";
     case ErrorCode::kTopicExists: return "TopicExists";
     case ErrorCode::kTooLarge: return "TooLarge";
     case ErrorCode::kOffsetOutOfRange: return "OffsetOutOfRange";
+    case ErrorCode::kBufferFull: return "BufferFull";
     case ErrorCode::kInternal: return "Internal";
     case ErrorCode::kCorruptRecord: return "CorruptRecord";
     case ErrorCode::kStorageError: return "StorageError";

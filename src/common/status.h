@@ -14,9 +14,11 @@ enum class ErrorCode : uint16_t {
   kInvalidRequest = 400,
   kTopicNotFound = 404,
   kPartitionNotFound = 405,
+  kTimedOut = 408,    // client library: a wait (flush, close) ran out; never on the wire from the broker
   kTopicExists = 409,
   kTooLarge = 413,
   kOffsetOutOfRange = 416,
+  kBufferFull = 429,  // client library: the Producer's buffer is full; never on the wire from the broker
   kInternal = 500,
   kCorruptRecord = 502,
   kStorageError = 503,  // I/O failure; partition read-only until restart

@@ -341,6 +341,7 @@ TEST(ProtocolCodecTest, ErrorCodesKeepTheirWireNumbers) {
       {ErrorCode::kTooLarge, 413}, {ErrorCode::kOffsetOutOfRange, 416},
       {ErrorCode::kInternal, 500}, {ErrorCode::kCorruptRecord, 502},
       {ErrorCode::kStorageError, 503}, {ErrorCode::kInsufficientSpace, 507},
+      {ErrorCode::kTimedOut, 408},      {ErrorCode::kBufferFull, 429},
   };
   for (const auto& [code, number] : table) {
     EXPECT_EQ(encode_error(code, ""), bytes({0, 0, 0, 5, 0xFE, number >> 8, number & 0xFF, 0, 0}))
