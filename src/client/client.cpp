@@ -57,16 +57,6 @@ ProducerRecord record(std::string value, std::optional<std::string> key, std::ve
   return r;
 }
 
-uint32_t partition_for_key(std::string_view key, uint32_t partition_count) {
-  if (partition_count == 0) return 0;
-  uint32_t h = 2166136261u;
-  for (unsigned char ch : key) {
-    h ^= ch;
-    h *= 16777619u;
-  }
-  return h % partition_count;
-}
-
 // ------------------------------------------------------------------ Client
 
 Client::Client(BrokerAddress address, ClientOptions options)
@@ -89,17 +79,23 @@ ClientResult<Client> Client::connect(const BrokerAddress& address, const ClientO
   return c;
 }
 
-ClientStatus Client::open() {
+ClientResult<Connection> open_connection(const BrokerAddress& address, const ClientOptions& options) {
   ConnectOptions co;
-  co.connect_timeout = options_.connect_timeout;
-  co.io_timeout = options_.request_timeout;
-  co.max_frame_bytes = options_.max_frame_bytes;
-  auto conn = Connection::connect(address_.host, address_.port, co);
+  co.connect_timeout = options.connect_timeout;
+  co.io_timeout = options.request_timeout;
+  co.max_frame_bytes = options.max_frame_bytes;
+  auto conn = Connection::connect(address.host, address.port, co);
   if (!conn) {
     std::string msg = conn.status().message();
     if (conn.status().code() == ErrorCode::kStorageError) msg += " (is the broker running there?)";
     return ClientError(ErrorSource::kTransport, conn.status().code(), msg);
   }
+  return std::move(*conn);
+}
+
+ClientStatus Client::open() {
+  auto conn = open_connection(address_, options_);
+  if (!conn) return conn.error();
   conn_ = std::make_unique<Connection>(std::move(*conn));
   in_flight_.clear();
   server_ = HandshakeResponse{};

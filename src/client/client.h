@@ -35,6 +35,7 @@
 
 #include "client/connection.h"
 #include "client/errors.h"
+#include "client/partitioner.h"  // partition_for_key
 #include "protocol/messages.h"
 #include "common/record.h"
 
@@ -74,11 +75,6 @@ using protocol::ProducerRecord;
 // A record to produce: value, optional key, optional headers, broker timestamp.
 ProducerRecord record(std::string value, std::optional<std::string> key = std::nullopt,
                       std::vector<RecordHeader> headers = {});
-
-// The partition a key maps to (FNV-1a 32-bit of the key bytes, modulo the
-// partition count). The `rustlog produce` command uses it; use it too when
-// records with the same key must land in the same partition.
-uint32_t partition_for_key(std::string_view key, uint32_t partition_count);
 
 struct ProduceResult {
   std::string topic;
@@ -227,6 +223,10 @@ class Client {
   protocol::HandshakeResponse server_;
   std::deque<Pending> in_flight_;
 };
+
+// A Connection with the options' timeouts and frame limit; a refused connect
+// says "(is the broker running there?)". No Handshake.
+ClientResult<Connection> open_connection(const BrokerAddress& address, const ClientOptions& options);
 
 // A broker's Error frame as a ClientError (source kBroker).
 ClientError broker_error(const protocol::ErrorResponse& error);
