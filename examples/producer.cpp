@@ -1,16 +1,19 @@
-// producer: writes keyed records with a header to a topic, several batches
-// pipelined on one connection, and prints where they landed.
+// producer: writes keyed records with a header to a topic through
+// client::Producer (batched, pipelined, one future per record) and prints
+// where they landed.
 //
 //   build/release/examples/producer [--broker HOST:PORT] [--topic T] [--count N]
 //
 // Creates the topic (3 partitions) when it does not exist. Records with the
-// same key go to the same partition (client::partition_for_key), so each
+// same key go to the same partition (the Producer's key hash), so each
 // customer's orders stay in order.
 #include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "client/client.h"
+#include "client/producer.h"
 #include "example_args.h"
 
 using namespace rustlog;
@@ -21,48 +24,46 @@ int main(int argc, char** argv) {
   const std::string topic = args.get("topic");
   const long count = args.number("count");
 
-  auto c = client::Client::connect(args.get("broker"));
-  if (!c) return example::fail(c.error());
-  std::printf("connected to %s (%s)\n", c->broker().c_str(), c->server().server_version.c_str());
+  {
+    // Topic admin goes through a Client; 409 (TopicExists) is fine: a second
+    // run appends to the same topic.
+    auto admin = client::Client::connect(args.get("broker"));
+    if (!admin) return example::fail(admin.error());
+    if (auto st = admin->create_topic(topic, 3); !st && st.error().code() != ErrorCode::kTopicExists)
+      return example::fail(st.error());
+  }
 
-  // 409 (TopicExists) is fine: a second run appends to the same topic.
-  if (auto st = c->create_topic(topic, 3); !st && st.error().code() != ErrorCode::kTopicExists)
-    return example::fail(st.error());
-  auto partitions = c->partition_count(topic);
-  if (!partitions) return example::fail(partitions.error());
+  client::ProducerOptions options;
+  options.linger = std::chrono::milliseconds(10);  // wait up to 10 ms to fill a batch
+  auto producer = client::Producer::connect(args.get("broker"), options);
+  if (!producer) return example::fail(producer.error());
+  std::printf("producing to %s on %s\n", topic.c_str(), producer->broker().c_str());
 
-  // One batch per partition.
-  std::map<uint32_t, std::vector<client::ProducerRecord>> batches;
+  // send() returns at once; the records travel in batches, one per partition.
+  std::vector<client::SendFuture> sent;
   for (long i = 0; i < count; ++i) {
     std::string key = "customer-" + std::to_string(i % 7);
     std::string value = "order " + std::to_string(i) + " for " + key;
-    const uint32_t p = client::partition_for_key(key, *partitions);
-    batches[p].push_back(client::record(std::move(value), std::move(key), {{"source", "producer-example"}}));
+    sent.push_back(producer->send(topic, client::record(std::move(value), std::move(key), {{"source", "producer-example"}})));
   }
+  // A callback instead of a future: it runs on the Producer's I/O thread.
+  producer->send(topic, 0, client::record("end of run"), [](const client::ClientResult<client::RecordMetadata>& md) {
+    if (md) std::printf("marker at %s/%u offset %llu\n", md->topic.c_str(), md->partition,
+                        static_cast<unsigned long long>(md->offset));
+  });
+  if (auto st = producer->flush(); !st) return example::fail(st.error());  // every record answered
 
-  // Pipelined: send every batch, then read the answers (in the same order).
-  for (auto& [p, records] : batches) {
-    protocol::ProduceExRequest req;
-    req.topic = topic;
-    req.partition = p;
-    req.records = std::move(records);
-    if (auto st = c->send_produce(std::move(req)); !st) return example::fail(st.error());
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> ranges;  // partition -> first, last offset
+  for (const auto& f : sent) {
+    auto md = f.get();
+    if (!md) return example::fail(md.error());
+    auto [it, fresh] = ranges.try_emplace(md->partition, md->offset, md->offset);
+    if (!fresh) it->second.second = md->offset;
   }
-  uint64_t total = 0;
-  while (c->in_flight() > 0) {
-    auto r = c->receive_produce();
-    if (!r) return example::fail(r.error());
-    total += r->record_count;
-    std::printf("partition %u: %u records at offsets %llu..%llu\n", r->partition, r->record_count,
-                static_cast<unsigned long long>(r->base_offset),
-                static_cast<unsigned long long>(r->next_offset() - 1));
-  }
-
-  // A single synchronous produce, for comparison.
-  auto one = c->produce(topic, 0, {client::record("end of run", std::nullopt)});
-  if (!one) return example::fail(one.error());
-  std::printf("produced %llu keyed records and 1 marker (offset %llu) to %s\n",
-              static_cast<unsigned long long>(total), static_cast<unsigned long long>(one->base_offset),
-              topic.c_str());
+  for (const auto& [p, r] : ranges)
+    std::printf("partition %u: offsets %llu..%llu\n", p, static_cast<unsigned long long>(r.first),
+                static_cast<unsigned long long>(r.second));
+  producer->close();
+  std::printf("produced %ld keyed records and 1 marker to %s\n", count, topic.c_str());
   return 0;
 }

@@ -38,6 +38,7 @@ class ExamplesTest : public ::testing::Test {
 TEST_F(ExamplesTest, ProducerThenConsumerResumesWhereItLeftOff) {
   const std::string p = run("producer", {"--count", "20"});
   EXPECT_NE(p.find("produced 20 keyed records and 1 marker"), std::string::npos) << p;
+  EXPECT_NE(p.find("marker at example-orders/0 offset "), std::string::npos) << p;
   const std::string c1 = run("consumer", {"--max", "8"}, /*via_env=*/true);
   EXPECT_NE(c1.find("consumed 8 records as group example-group"), std::string::npos) << c1;
   const std::string c2 = run("consumer");

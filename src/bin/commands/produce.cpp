@@ -10,8 +10,13 @@
 #include <string>
 #include <vector>
 
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+
 #include "bin/commands/commands.h"
 #include "bin/commands/net_common.h"
+#include "client/producer.h"
 
 namespace rustlog::cli {
 namespace {
@@ -26,12 +31,12 @@ struct ProduceArgs {
   bool verbose = false;
   bool null_empty = false;
   uint32_t batch_records = 1000;
+  size_t batch_bytes = 512 * 1024;
+  uint32_t in_flight = 8;
+  double linger_ms = 5;
   CLI::Option* partition_opt = nullptr;
   CLI::Option* key_sep_opt = nullptr;
 };
-
-constexpr size_t kBatchBytes = 512 * 1024;  // a batch is sent at this many bytes or batch_records
-constexpr size_t kMaxInFlight = 8;          // pipelined batches awaiting their answer
 
 void verbose_line(const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); }
 
@@ -54,49 +59,42 @@ int run_produce(const ProduceArgs& a) {
     in = &file;
   }
 
-  auto c = connect_or_report("produce", a.net);
-  if (!c) return 1;
+  client::ProducerOptions o;
+  o.client.client_id = "rustlog-cli/0.1.0";
+  o.batch_bytes = a.batch_bytes;
+  o.batch_records = a.batch_records;
+  o.max_in_flight = a.in_flight;
+  o.linger = std::chrono::microseconds(static_cast<int64_t>(a.linger_ms * 1000));
+  o.buffer_bytes = std::max<size_t>(o.buffer_bytes, a.batch_bytes);
+  // Unkeyed lines keep their order: all of them to partition 0.
+  o.unkeyed = client::UnkeyedPartitioning::kFirstPartition;
+  auto producer = client::Producer::connect(a.net.broker.empty() ? std::string(client::kDefaultBroker) : a.net.broker,
+                                            o);
+  if (!producer) return fail_client("produce", producer.error());
   // Also checks that the topic exists before any input is read.
-  auto n = c->partition_count(a.topic);
+  auto n = producer->partition_count(a.topic);
   if (!n) return fail_client("produce", n.error());
   if (a.partition && *a.partition >= *n)
     return fail("produce: partition " + std::to_string(*a.partition) + " does not exist: topic " + a.topic +
                 " has " + std::to_string(*n) + (*n == 1 ? " partition" : " partitions") + " (0.." +
                 std::to_string(*n - 1) + ")");
 
-  uint64_t acked = 0, lines = 0;
-  std::map<uint32_t, protocol::ProduceExRequest> batches;
-  std::map<uint32_t, size_t> batch_bytes;
-
-  auto receive_one = [&]() -> bool {
-    auto r = c->receive_produce();
-    if (!r) {
-      fail_client("produce", r.error());
-      std::fprintf(stderr, "rustlog: produce: %llu of %llu records were acknowledged before the failure\n",
-                   static_cast<unsigned long long>(acked), static_cast<unsigned long long>(lines));
-      return false;
+  // The callbacks run on the Producer's I/O thread.
+  std::mutex mu;
+  std::optional<client::ClientError> first_error;
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> ranges;  // verbose: partition -> first, last offset
+  auto on_done = [&](const client::ClientResult<client::RecordMetadata>& md) {
+    std::lock_guard lock(mu);
+    if (!md) {
+      if (!first_error) first_error = md.error();
+      return;
     }
-    acked += r->record_count;
-    if (a.verbose)
-      verbose_line("produced " + std::to_string(r->record_count) + " records to " + r->topic + "/" +
-                   std::to_string(r->partition) + " at offsets " + std::to_string(r->base_offset) + ".." +
-                   std::to_string(r->next_offset() - 1));
-    return true;
-  };
-  auto send = [&](uint32_t partition) -> bool {
-    auto it = batches.find(partition);
-    if (it == batches.end() || it->second.records.empty()) return true;
-    if (c->in_flight() >= kMaxInFlight && !receive_one()) return false;
-    protocol::ProduceExRequest req = std::move(it->second);
-    batches.erase(it);
-    batch_bytes.erase(partition);
-    if (auto st = c->send_produce(std::move(req)); !st) {
-      fail_client("produce", st.error());
-      return false;
-    }
-    return true;
+    if (!a.verbose) return;
+    auto [it, fresh] = ranges.try_emplace(md->partition, md->offset, md->offset);
+    if (!fresh) it->second.second = md->offset;
   };
 
+  uint64_t lines = 0;
   std::string line;
   while (std::getline(*in, line)) {
     ++lines;
@@ -114,26 +112,32 @@ int run_produce(const ProduceArgs& a) {
     }
     if (a.null_empty && rec.value && rec.value->empty()) rec.value.reset();  // a tombstone
     rec.headers = headers;
-    const uint32_t partition = a.partition ? *a.partition : rec.key ? client::partition_for_key(*rec.key, *n) : 0;
-    auto& batch = batches[partition];
-    if (batch.records.empty()) {
-      batch.topic = a.topic;
-      batch.partition = partition;
+    if (a.partition)
+      producer->send(a.topic, *a.partition, std::move(rec), on_done);
+    else
+      producer->send(a.topic, std::move(rec), on_done);
+    if ((lines & 1023) == 0) {
+      std::lock_guard lock(mu);
+      if (first_error) break;  // stop reading: the rest would not land in order
     }
-    size_t& bytes = batch_bytes[partition];
-    bytes += (rec.value ? rec.value->size() : 0) + (rec.key ? rec.key->size() : 0) + 32;
-    batch.records.push_back(std::move(rec));
-    if (batch.records.size() >= a.batch_records || bytes >= kBatchBytes)
-      if (!send(partition)) return 1;
   }
-  if (in->bad()) return fail("produce: reading " + (a.file.empty() ? std::string("stdin") : a.file) + " failed");
-  std::vector<uint32_t> left;
-  for (const auto& [p, b] : batches) left.push_back(p);
-  for (uint32_t p : left)
-    if (!send(p)) return 1;
-  while (c->in_flight() > 0)
-    if (!receive_one()) return 1;
-  if (a.verbose) verbose_line("produced " + std::to_string(acked) + " records to " + a.topic);
+  const bool read_failed = in->bad();
+  (void)producer->flush();
+  const client::ProducerStats st = producer->stats();
+  if (a.verbose) {
+    std::lock_guard lock(mu);
+    for (const auto& [p, r] : ranges)
+      verbose_line("produced " + std::to_string(r.second - r.first + 1) + " records to " + a.topic + "/" +
+                   std::to_string(p) + " at offsets " + std::to_string(r.first) + ".." + std::to_string(r.second));
+  }
+  if (first_error) {
+    fail_client("produce", *first_error);
+    std::fprintf(stderr, "rustlog: produce: %llu of %llu records were acknowledged before the failure\n",
+                 static_cast<unsigned long long>(st.records_acked), static_cast<unsigned long long>(lines));
+    return 1;
+  }
+  if (read_failed) return fail("produce: reading " + (a.file.empty() ? std::string("stdin") : a.file) + " failed");
+  if (a.verbose) verbose_line("produced " + std::to_string(st.records_acked) + " records to " + a.topic);
   return 0;
 }
 
@@ -156,15 +160,26 @@ void register_produce_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--batch-size", a->batch_records, "Most records per batch (one request)")
       ->default_val(1000)
       ->check(CLI::Range(1u, 1000000u));
+  cmd->add_option("--batch-bytes", a->batch_bytes, "Most bytes per batch (one request)")
+      ->default_val(512 * 1024)
+      ->check(CLI::Range(size_t{1024}, size_t{10u << 20}));
+  cmd->add_option("--linger-ms", a->linger_ms, "How long a partial batch waits for more lines")
+      ->default_val(5)
+      ->check(CLI::Range(0.0, 60000.0));
+  cmd->add_option("--in-flight", a->in_flight, "Batches sent and not yet acknowledged, at most")
+      ->default_val(8)
+      ->check(CLI::Range(1u, 1024u));
   cmd->add_flag("--verbose,-v", a->verbose, "Print each acknowledged batch and a total on stderr");
   cmd->add_flag("--null-empty,-Z", a->null_empty,
                 "Send an empty value as a null value (a tombstone: compaction then removes the key)");
   add_net_options(cmd, a->net, /*with_json=*/false);
   cmd->footer(
       "Each line (without its newline) becomes one record, timestamped by the broker. Lines are\n"
-      "sent in batches of up to --batch-size records or 512 KiB, several batches in flight at once;\n"
+      "sent through the client library's Producer in batches of up to --batch-size records or\n"
+      "--batch-bytes, each waiting at most --linger-ms for more lines, --in-flight batches at once;\n"
       "the command returns once every batch is acknowledged (written as the broker's flush policy\n"
-      "says). It prints nothing but errors unless --verbose; exit status 1 on any failure.\n"
+      "says). It prints nothing but errors unless --verbose; exit status 1 on any failure (reading\n"
+      "stops at the first one, and the lines after it are not sent).\n"
       "\n"
       "Partition: --partition P when given; otherwise a record with a key goes to partition\n"
       "FNV-1a(key) mod partitions (the same key always lands on the same partition), and a record\n"
