@@ -109,7 +109,7 @@ fio_run() {  # run
   mkdir -p "$d"
   fio --name=append_1m --directory="$d" --ioengine=sync --rw=write --bs=1m --fdatasync=1 --file_append=1 \
       --fallocate=none --size=2g --runtime=5 --time_based --output-format=json --output="$OUT/fio-$1.json" >/dev/null 2>&1
-  python3 -c 'import json,sys; w=json.load(open(sys.argv[1]))["jobs"][0]["write"]; print(f"FIO run={sys.argv[2]} mb_per_s={w[\"bw_bytes\"]/1e6:.1f}")' \
+  python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["jobs"][0]["write"]["bw_bytes"]/1e6; print(f"FIO run={sys.argv[2]} mb_per_s={b:.1f}")' \
       "$OUT/fio-$1.json" "$1" >> "$RESULTS"
   rm -rf "$d"
 }

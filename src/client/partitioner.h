@@ -20,11 +20,12 @@ uint32_t partition_for_key(std::string_view key, uint32_t partition_count);
 // Where the Producer sends a record without a key and without an explicit
 // partition.
 enum class UnkeyedPartitioning {
+  // Always partition 0, so unkeyed records keep their order (the default;
+  // `rustlog produce` and the Python client do the same).
+  kFirstPartition,
   // One partition until its batch is sent, then the next (round robin):
   // full batches and an even spread, as Kafka's sticky partitioner.
   kSticky,
-  // Always partition 0, so unkeyed records keep their order (`rustlog produce`).
-  kFirstPartition,
 };
 
 }  // namespace rustlog::client

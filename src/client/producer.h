@@ -65,7 +65,8 @@ struct ProducerOptions {
   std::chrono::milliseconds delivery_timeout{120000};
   // Wait between reconnect attempts.
   std::chrono::milliseconds reconnect_backoff{100};
-  UnkeyedPartitioning unkeyed = UnkeyedPartitioning::kSticky;
+  // Partition 0, as `rustlog produce` and the Python client; kSticky spreads them.
+  UnkeyedPartitioning unkeyed = UnkeyedPartitioning::kFirstPartition;
   // Connect and request timeouts, client id, frame limit (request_timeout
   // bounds how long a written batch waits for its answer).
   ClientOptions client;

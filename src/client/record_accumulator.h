@@ -54,7 +54,7 @@ class RecordAccumulator {
     size_t batch_bytes = 1 << 20;
     uint32_t batch_records = 0;  // 0 = no limit
     std::chrono::microseconds linger{5000};
-    UnkeyedPartitioning unkeyed = UnkeyedPartitioning::kSticky;
+    UnkeyedPartitioning unkeyed = UnkeyedPartitioning::kFirstPartition;
   };
   explicit RecordAccumulator(Options options) : options_(options) {}
 

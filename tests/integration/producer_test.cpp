@@ -142,6 +142,7 @@ TEST_F(ProducerTest, UnkeyedRecordsFillOneBatchPerPartitionInTurn) {
   ProducerOptions o;
   o.batch_records = 100;
   o.linger = 1h;  // only full batches go out before flush()
+  o.unkeyed = UnkeyedPartitioning::kSticky;
   Producer p = producer(o);
   std::vector<SendFuture> fs;
   for (int i = 0; i < 600; ++i) fs.push_back(p.send("t", record("v" + std::to_string(i))));
@@ -157,9 +158,8 @@ TEST_F(ProducerTest, UnkeyedRecordsFillOneBatchPerPartitionInTurn) {
   }
   EXPECT_EQ(per_partition.size(), 3u);
 
-  // kFirstPartition: every unkeyed record to partition 0, in order.
-  o.unkeyed = UnkeyedPartitioning::kFirstPartition;
-  Producer q = producer(o);
+  // The default, kFirstPartition: every unkeyed record to partition 0, in order.
+  Producer q = producer();
   SendFuture a = q.send("t", record("x")), b = q.send("t", record("y", "k"));
   ASSERT_TRUE(q.flush());
   EXPECT_EQ(a.get()->partition, 0u);

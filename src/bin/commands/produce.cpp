@@ -66,8 +66,7 @@ int run_produce(const ProduceArgs& a) {
   o.max_in_flight = a.in_flight;
   o.linger = std::chrono::microseconds(static_cast<int64_t>(a.linger_ms * 1000));
   o.buffer_bytes = std::max<size_t>(o.buffer_bytes, a.batch_bytes);
-  // Unkeyed lines keep their order: all of them to partition 0.
-  o.unkeyed = client::UnkeyedPartitioning::kFirstPartition;
+  // Unkeyed lines keep their order: all of them to partition 0 (the default).
   auto producer = client::Producer::connect(a.net.broker.empty() ? std::string(client::kDefaultBroker) : a.net.broker,
                                             o);
   if (!producer) return fail_client("produce", producer.error());
