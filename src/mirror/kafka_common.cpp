@@ -1,0 +1,119 @@
+#include "mirror/kafka_common.h"
+
+#include <memory>
+
+namespace rustlog::mirror::kafka {
+
+ClientResult<rd_kafka_conf_t*> make_conf(const std::string& bootstrap, const ConfigPairs& pairs) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  auto set = [&](const std::string& k, const std::string& v) -> ClientStatus {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+      return ClientError::invalid_argument("Kafka config " + k + "=" + v + ": " + err);
+    return {};
+  };
+  ClientStatus st = set("bootstrap.servers", bootstrap);
+  for (const auto& [k, v] : pairs)
+    if (st) st = set(k, v);
+  if (!st) {
+    rd_kafka_conf_destroy(conf);
+    return st.error();
+  }
+  return conf;
+}
+
+ClientResult<Handle> make_handle(rd_kafka_type_t type, rd_kafka_conf_t* conf) {
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    return ClientError::invalid_argument(std::string("cannot create a Kafka client: ") + err);
+  }
+  return Handle(rk);
+}
+
+ClientError kafka_error(rd_kafka_resp_err_t err, const std::string& context, const char* reason) {
+  const std::string text = context + ": " + (reason && *reason ? reason : rd_kafka_err2str(err)) + " (" +
+                           rd_kafka_err2name(err) + ")";
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+      return ClientError(ErrorSource::kTransport, ErrorCode::kStorageError, text);
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+      return ClientError(ErrorSource::kBroker, ErrorCode::kTopicNotFound, text);
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+      return ClientError(ErrorSource::kBroker, ErrorCode::kPartitionNotFound, text);
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+      return ClientError(ErrorSource::kBroker, ErrorCode::kTooLarge, text);
+    case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS:
+      return ClientError(ErrorSource::kBroker, ErrorCode::kTopicExists, text);
+    case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+      return ClientError(ErrorSource::kBroker, ErrorCode::kOffsetOutOfRange, text);
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+      return ClientError(ErrorSource::kClient, ErrorCode::kBufferFull, text);
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+      return ClientError(ErrorSource::kBroker, ErrorCode::kInvalidRequest, text);
+    default:
+      return ClientError(ErrorSource::kBroker, ErrorCode::kInternal, text);
+  }
+}
+
+ClientResult<int> kafka_partition_count(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
+  // All topics: asking for one topic by name may make the cluster create it
+  // (auto.create.topics.enable) with its default partition count.
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &md, timeout_ms);
+  if (err) return kafka_error(err, "Kafka metadata (is the cluster reachable?)");
+  std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> hold(md, rd_kafka_metadata_destroy);
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    const auto& t = md->topics[i];
+    if (topic != t.topic) continue;
+    if (t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) return 0;
+    if (t.err) return kafka_error(t.err, "Kafka topic " + topic);
+    return t.partition_cnt;
+  }
+  return 0;
+}
+
+ClientStatus kafka_create_topic(rd_kafka_t* rk, const std::string& topic, int partitions, int replication_factor,
+                                int timeout_ms) {
+  char err[512];
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, err, sizeof err);
+  if (!nt) return ClientError::invalid_argument("Kafka topic " + topic + ": " + err);
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, err, sizeof err);
+  rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
+  ClientStatus st;
+  if (!ev) {
+    st = kafka_error(RD_KAFKA_RESP_ERR__TIMED_OUT, "creating Kafka topic " + topic);
+  } else if (rd_kafka_event_error(ev)) {
+    st = kafka_error(rd_kafka_event_error(ev), "creating Kafka topic " + topic, rd_kafka_event_error_string(ev));
+  } else {
+    size_t n = 0;
+    const rd_kafka_topic_result_t** res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    for (size_t i = 0; i < n; ++i) {
+      const rd_kafka_resp_err_t e = rd_kafka_topic_result_error(res[i]);
+      if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+        st = kafka_error(e, "creating Kafka topic " + topic, rd_kafka_topic_result_error_string(res[i]));
+    }
+  }
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(opts);
+  rd_kafka_NewTopic_destroy(nt);
+  rd_kafka_queue_destroy(q);
+  return st;
+}
+
+}  // namespace rustlog::mirror::kafka
