@@ -212,6 +212,7 @@ void register_client_commands(CLI::App& app, Context& ctx) {
   register_group_commands(app, ctx);
   register_metrics_command(app, ctx);
   register_top_command(app, ctx);
+  register_mirror_command(app, ctx);
 }
 
 }  // namespace rustlog::cli
