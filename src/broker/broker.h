@@ -99,7 +99,8 @@ class Broker {
   // --- periodic work (src/broker/broker_retention.cpp), one call per loop
   // turn with the broker's wall clock: time-based rolls, retention every
   // --retention-check-interval-ms, unlinking what retention took out of the
-  // logs at an earlier tick. Each call does bounded work.
+  // logs at an earlier tick, expiring consumer-group offsets
+  // (--offsets-retention-ms). Each call does bounded work.
   void tick(int64_t now_us);
 
  private:
@@ -165,6 +166,9 @@ class Broker {
   int64_t next_roll_check_us_ = 0;
   int64_t next_retention_us_ = 0;
   void run_retention(int64_t now_us);
+  // --offsets-retention-ms (src/broker/broker_offsets_expiry.cpp).
+  int64_t next_offsets_expiry_us_ = 0;
+  void expire_offsets(int64_t now_us);
   std::string topic_buf_, batch_buf_;  // reused by produce_v0
 };
 

@@ -1,6 +1,7 @@
 #include "broker/broker_config.h"
 
 #include <charconv>
+#include <type_traits>
 #include <toml++/toml.h>
 
 #include "common/host_port.h"
@@ -19,6 +20,18 @@ Status parse_num(const std::string& name, const std::string& v, T* out, T min, T
   return Status::ok();
 }
 
+// A default as --help shows it: integers as they are, ratios shortest ("0.5").
+template <typename T>
+std::string option_text(T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    char buf[32];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return ec == std::errc() ? std::string(buf, p) : std::to_string(v);
+  } else {
+    return std::to_string(v);
+  }
+}
+
 #define NUM_OPTION(key, field, lo, hi, helptext)                                   \
   ConfigOption{key, helptext, [](const BrokerConfig& c) { return std::to_string(c.field); }, \
                [](BrokerConfig& c, const std::string& v) {                        \
@@ -26,7 +39,7 @@ Status parse_num(const std::string& name, const std::string& v, T* out, T min, T
                }}
 #define TOPIC_OPTION(key, tkey, field, helptext)                                              \
   ConfigOption{key, helptext,                                                                 \
-               [](const BrokerConfig& c) { return std::to_string(c.topic_defaults.field); },  \
+               [](const BrokerConfig& c) { return option_text(c.topic_defaults.field); },     \
                [](BrokerConfig& c, const std::string& v) {                                 \
                  /* Checked here, so the message names this option (not the topic key). */ \
                  TopicConfig t = c.topic_defaults;                                         \
@@ -140,18 +153,23 @@ std::vector<ConfigOption> make_options() {
                  "How often every partition is checked against retention.ms and retention.bytes."),
       NUM_OPTION("cleaner_backoff_ms", cleaner_backoff_ms, uint64_t{1}, uint64_t{86400000},
                  "How long the cleaner waits when no partition is cleanable, and before it retries "
-                 "a partition whose clean failed."),
+                 "a partition whose clean failed (accepted; the cleaner is not built yet)."),
       NUM_OPTION("cleaner_buffer_bytes", cleaner_buffer_bytes, uint64_t{1024}, uint64_t{1} << 40,
                  "Memory for the cleaner's key map (24 bytes a distinct key); a smaller map cleans "
-                 "a partition in several partial passes."),
+                 "a partition in several partial passes (accepted; the cleaner is not built yet)."),
       NUM_OPTION("cleaner_step_bytes", cleaner_step_bytes, uint64_t{4096}, uint64_t{1} << 32,
-                 "Most bytes one cleaner step reads or writes before it yields to the event loop."),
+                 "Most bytes one cleaner step reads or writes before it yields to the event loop: "
+                 "1 MiB is a few ms of sequential I/O, about one fdatasync, so requests wait "
+                 "little behind a step (accepted; the cleaner is not built yet)."),
       NUM_OPTION("cleaner_max_bytes_per_sec", cleaner_max_bytes_per_sec, uint64_t{0}, uint64_t{1} << 40,
-                 "Cap on the cleaner's read+write bytes per second (0 = unlimited)."),
+                 "Cap on the cleaner's read+write bytes per second (0 = unlimited; accepted, the "
+                 "cleaner is not built yet)."),
       NUM_OPTION("offsets_retention_ms", offsets_retention_ms, int64_t{1}, int64_t{1} << 50,
-                 "A group's committed offsets expire (tombstoned) this long after its last commit."),
+                 "A consumer group's committed offsets expire this long after its last commit "
+                 "(tombstones written to __consumer_offsets on the loop's tick)."),
       NUM_OPTION("offsets_segment_bytes", offsets_segment_bytes, uint64_t{1024}, uint64_t{0x7FFFFFFF},
-                 "Segment size of __consumer_offsets."),
+                 "Segment size of __consumer_offsets, applied when it is created (an existing one "
+                 "keeps its own)."),
       {"log_level", "trace, debug, info, warn, error or off.",
        [](const BrokerConfig& c) { return c.log_level; },
        [](BrokerConfig& c, const std::string& v) {
@@ -205,9 +223,10 @@ Status apply_toml_file(BrokerConfig& cfg, const std::string& path) {
                                                             " (see kafka-lite --help for the keys)");
     std::string value;
     if (auto s = node.value<std::string>()) value = *s;
-    else if (auto i = node.value<int64_t>()) value = std::to_string(*i);
+    else if (node.is_integer()) value = std::to_string(*node.value<int64_t>());
+    else if (node.is_floating_point()) value = option_text(*node.value<double>());  // min_cleanable_dirty_ratio = 0.25
     else if (auto b = node.value<bool>()) value = *b ? "true" : "false";
-    else return Status(ErrorCode::kInvalidRequest, "key '" + key + "' in " + path + " must be a string or integer");
+    else return Status(ErrorCode::kInvalidRequest, "key '" + key + "' in " + path + " must be a string or a number");
     Status st = opt->set(cfg, value);
     if (!st) return Status(st.code(), path + ": " + st.message());
   }

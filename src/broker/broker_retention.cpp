@@ -1,5 +1,5 @@
 // Broker::tick: the periodic storage work of the event loop (time-based
-// rolls, retention). Everything runs on the loop thread in bounded steps.
+// rolls, retention, offset expiry). Everything runs on the loop thread in bounded steps.
 #include <spdlog/spdlog.h>
 
 #include "broker/broker.h"
@@ -25,6 +25,7 @@ void Broker::tick(int64_t now_us) {
     next_retention_us_ = now_us + static_cast<int64_t>(cfg_.retention_check_interval_ms) * 1000;
     run_retention(now_us);
   }
+  expire_offsets(now_us);
 }
 
 void Broker::run_retention(int64_t now_us) {

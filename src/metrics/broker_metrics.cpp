@@ -194,6 +194,9 @@ std::string BrokerMetrics::render() const {
   w.sample("rustlog_compaction_removed_records_total", {}, compaction_records_removed.value());
   w.family("rustlog_compaction_reclaimed_bytes_total", "counter", "Bytes reclaimed by log compaction.");
   w.sample("rustlog_compaction_reclaimed_bytes_total", {}, compaction_bytes_reclaimed.value());
+  w.family("rustlog_offsets_expired_total", "counter",
+           "Committed offsets tombstoned because their group's last commit is --offsets-retention-ms old.");
+  w.sample("rustlog_offsets_expired_total", {}, offsets_expired.value());
 
   // ------------------------------------------------------------------ process
   w.family("rustlog_build_info", "gauge", "Always 1; the version label says which kafka-lite this is.");

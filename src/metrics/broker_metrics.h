@@ -109,6 +109,7 @@ class BrokerMetrics {
   metrics::Counter compaction_runs;
   metrics::Counter compaction_records_removed;
   metrics::Counter compaction_bytes_reclaimed;
+  metrics::Counter offsets_expired;  // committed offsets tombstoned by --offsets-retention-ms
 
   metrics::Gauge start_time_unix_ms;
 

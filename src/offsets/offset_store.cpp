@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -54,8 +55,33 @@ std::optional<uint64_t> decode_offset_value(std::string_view b) {
   return get_u64(reinterpret_cast<const uint8_t*>(b.data()) + 1);
 }
 
+std::optional<int64_t> decode_commit_time(std::string_view b) {
+  if (b.size() != 17 || b[0] != 0) return std::nullopt;
+  return static_cast<int64_t>(get_u64(reinterpret_cast<const uint8_t*>(b.data()) + 9));
+}
+
+void OffsetStore::put(const GroupKey& k, uint64_t offset, int64_t commit_us) {
+  auto [it, fresh] = offsets_.insert_or_assign(k, offset);
+  GroupAge& g = groups_[k.group];
+  if (g.keys > 0) by_last_commit_.erase({g.last_commit_us, k.group});
+  if (fresh) ++g.keys;
+  // A replayed value older than the group's newest commit does not age it.
+  g.last_commit_us = g.keys == 1 && fresh ? commit_us : std::max(g.last_commit_us, commit_us);
+  by_last_commit_.insert({g.last_commit_us, k.group});
+}
+
+void OffsetStore::erase(const GroupKey& k) {
+  if (offsets_.erase(k) == 0) return;
+  auto it = groups_.find(k.group);
+  if (it == groups_.end() || --it->second.keys > 0) return;
+  by_last_commit_.erase({it->second.last_commit_us, k.group});
+  groups_.erase(it);
+}
+
 Status OffsetStore::load() {
   offsets_.clear();
+  groups_.clear();
+  by_last_commit_.clear();
   uint64_t off = log_->log_start_offset();
   std::vector<Record> recs;
   while (off < log_->high_watermark()) {
@@ -76,9 +102,9 @@ Status OffsetStore::load() {
       auto k = decode_group_key(*rec.key);
       if (!k) continue;
       if (!rec.value) {
-        offsets_.erase(*k);
+        erase(*k);
       } else if (auto v = decode_offset_value(*rec.value)) {
-        offsets_[*k] = *v;
+        put(*k, *v, decode_commit_time(*rec.value).value_or(rec.timestamp_us));
       }
     }
     off = r->next_offset;
@@ -99,8 +125,8 @@ Status OffsetStore::append(const std::vector<std::pair<GroupKey, std::optional<u
   auto r = log_->append(bytes, now_us);
   if (!r) return r.status();
   for (const auto& [k, v] : entries) {
-    if (v) offsets_[k] = *v;
-    else offsets_.erase(k);
+    if (v) put(k, *v, now_us);
+    else erase(k);
   }
   return Status::ok();
 }
@@ -118,9 +144,31 @@ std::optional<uint64_t> OffsetStore::committed(const GroupKey& key) const {
 }
 
 std::vector<std::string> OffsetStore::groups() const {
-  std::set<std::string> g;
-  for (const auto& [k, v] : offsets_) g.insert(k.group);
-  return {g.begin(), g.end()};
+  std::vector<std::string> out;
+  out.reserve(groups_.size());
+  for (const auto& [g, age] : groups_) out.push_back(g);
+  return out;
+}
+
+std::optional<int64_t> OffsetStore::last_commit_us(const std::string& group) const {
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return std::nullopt;
+  return it->second.last_commit_us;
+}
+
+Result<OffsetStore::Expired> OffsetStore::expire(int64_t now_us, int64_t retention_us, size_t max_keys) {
+  Expired out;
+  std::vector<std::pair<GroupKey, std::optional<uint64_t>>> dead;
+  for (auto age = by_last_commit_.begin(); age != by_last_commit_.end() && dead.size() < max_keys; ++age) {
+    if (now_us - age->first < retention_us) break;  // the oldest group left is still live
+    out.groups.push_back(age->second);
+    for (auto it = offsets_.lower_bound(GroupKey{age->second, "", 0});
+         it != offsets_.end() && it->first.group == age->second && dead.size() < max_keys; ++it)
+      dead.emplace_back(it->first, std::nullopt);
+  }
+  RUSTLOG_RETURN_IF_ERROR(append(dead, now_us));
+  out.keys = dead.size();
+  return out;
 }
 
 std::vector<std::pair<GroupKey, uint64_t>> OffsetStore::group_offsets(const std::string& group) const {

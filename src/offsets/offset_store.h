@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -33,6 +34,8 @@ std::string encode_group_key(const GroupKey& k);
 std::optional<GroupKey> decode_group_key(std::string_view bytes);
 std::string encode_offset_value(uint64_t offset, int64_t commit_time_us);
 std::optional<uint64_t> decode_offset_value(std::string_view bytes);
+// The commit time (broker clock, µs) a value carries.
+std::optional<int64_t> decode_commit_time(std::string_view bytes);
 
 class OffsetStore {
  public:
@@ -53,15 +56,37 @@ class OffsetStore {
   Result<size_t> delete_group(const std::string& group, int64_t now_us);
   Result<size_t> delete_topic(const std::string& topic, int64_t now_us);
 
+  // Offset expiry (--offsets-retention-ms): a group whose last commit is
+  // `retention_us` old or older loses its offsets. One call tombstones at most
+  // `max_keys` keys, of the groups with the oldest last commit first, in one
+  // batch (not yet durable: the caller flushes log()); returns how many and
+  // which groups. Finding nothing to expire is O(1).
+  struct Expired {
+    size_t keys = 0;
+    std::vector<std::string> groups;  // each group at most once
+  };
+  Result<Expired> expire(int64_t now_us, int64_t retention_us, size_t max_keys);
+  // The broker time (µs) of the group's last commit; nullopt without offsets.
+  std::optional<int64_t> last_commit_us(const std::string& group) const;
+
   PartitionLog* log() const { return log_; }
   size_t size() const { return offsets_.size(); }
 
  private:
   Status append(const std::vector<std::pair<GroupKey, std::optional<uint64_t>>>& entries,
                 int64_t now_us);
+  // The map updates every commit, replay and tombstone goes through.
+  void put(const GroupKey& k, uint64_t offset, int64_t commit_us);
+  void erase(const GroupKey& k);
 
   PartitionLog* log_;
   std::map<GroupKey, uint64_t> offsets_;
+  struct GroupAge {
+    int64_t last_commit_us = 0;
+    size_t keys = 0;
+  };
+  std::map<std::string, GroupAge> groups_;
+  std::set<std::pair<int64_t, std::string>> by_last_commit_;  // oldest group first
 };
 
 }  // namespace rustlog

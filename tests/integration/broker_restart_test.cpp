@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <tuple>
 #include <optional>
 #include <string>
@@ -188,6 +189,33 @@ TEST(BrokerConfigFileTest, SettingsFromATomlFileAreApplied) {
   EXPECT_TRUE(std::filesystem::exists(broker.data_dir() + "/topics.json")) << "--data-dir overrides data_dir";
 }
 
+TEST(BrokerConfigFileTest, CompactionDefaultsFromATomlFileReachNewTopics) {
+  BrokerProcess broker;
+  const std::string path = broker.root_dir() + "/broker.toml";
+  write_text(path,
+             "min_cleanable_dirty_ratio = 0.25\n"  // a TOML float
+             "min_compaction_lag_ms = 100\n"
+             "max_compaction_lag_ms = 60000\n"
+             "delete_retention_ms = 1000\n"
+             "cleaner_backoff_ms = 50\n"
+             "cleaner_buffer_bytes = 1048576\n"
+             "cleaner_step_bytes = 65536\n"
+             "cleaner_max_bytes_per_sec = 10485760\n"
+             "offsets_retention_ms = 3600000\n");
+  broker.set_args({"--config", path});
+  ASSERT_TRUE(broker.start()) << broker.log_tail();
+  auto c = broker.connect();
+  call<CreateTopicExResponse>(c, CreateTopicExRequest{"t", 1, {{"cleanup.policy", "compact"}}});
+  auto d = call<DescribeTopicConfigResponse>(c, DescribeTopicConfigRequest{"t"});
+  std::map<std::string, std::string> got;
+  for (const auto& e : d.configs) got[e.key] = e.value;
+  EXPECT_EQ(got["cleanup.policy"], "compact");
+  EXPECT_EQ(got["min.cleanable.dirty.ratio"], "0.25");
+  EXPECT_EQ(got["min.compaction.lag.ms"], "100");
+  EXPECT_EQ(got["max.compaction.lag.ms"], "60000");
+  EXPECT_EQ(got["delete.retention.ms"], "1000");
+}
+
 TEST(BrokerConfigFileTest, FlagsOverrideTheFile) {
   BrokerProcess broker;
   const std::string path = broker.root_dir() + "/broker.toml";
@@ -234,6 +262,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"BadLogLevel", "log_level = \"loud\"\n", "log_level"},
                       BadConfig{"SegmentBytesTooSmall", "segment_bytes = 10\n", "segment_bytes"},
                       BadConfig{"BadRetention", "retention_ms = -7\n", "retention_ms"},
+                      BadConfig{"DirtyRatioAboveOne", "min_cleanable_dirty_ratio = 1.5\n", "min_cleanable_dirty_ratio"},
+                      BadConfig{"ZeroMaxCompactionLag", "max_compaction_lag_ms = 0\n", "max_compaction_lag_ms"},
+                      BadConfig{"NegativeTombstoneHorizon", "delete_retention_ms = -1\n", "delete_retention_ms"},
+                      BadConfig{"TinyCleanerStep", "cleaner_step_bytes = 10\n", "cleaner_step_bytes"},
+                      BadConfig{"ZeroOffsetsRetention", "offsets_retention_ms = 0\n", "offsets_retention_ms"},
                       BadConfig{"Table", "[broker]\nmax_connections = 5\n", "broker"},
                       BadConfig{"MalformedToml", "max_frame_bytes = \n", "broker.toml"}),
     [](const ::testing::TestParamInfo<BadConfig>& p) { return std::string(p.param.name); });

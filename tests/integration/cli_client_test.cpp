@@ -300,6 +300,30 @@ TEST_F(CliClientTest, KeysHeadersPartitionsAndFormats) {
   EXPECT_NE(v.err.find("produced 2 records to kv"), std::string::npos) << v.err;
 }
 
+TEST_F(CliClientTest, NullEmptySendsEmptyValuesAsTombstones) {
+  ok({"topic", "create", "users", "--config", "cleanup.policy=compact"});
+  ok({"produce", "users", "-k", ":", "-Z"}, "user-7:\nuser-8:kept\n");
+  ok({"produce", "users", "-k", ":", "--null-empty"}, "user-6:\n");
+  ok({"produce", "users", "-k", ":"}, "user-9:\n");  // without the flag an empty value stays empty
+  const auto lines = split_lines(ok({"consume", "users", "--format", "json"}));
+  ASSERT_EQ(lines.size(), 4u);
+  const json r0 = json::parse(lines[0]), r1 = json::parse(lines[1]), r2 = json::parse(lines[2]),
+             r3 = json::parse(lines[3]);
+  EXPECT_EQ(r0["key"], "user-7");
+  EXPECT_TRUE(r0["value"].is_null()) << lines[0];
+  EXPECT_EQ(r1["value"], "kept");
+  EXPECT_EQ(r2["key"], "user-6");
+  EXPECT_TRUE(r2["value"].is_null()) << lines[2];
+  EXPECT_EQ(r3["key"], "user-9");
+  EXPECT_EQ(r3["value"], "") << lines[3];
+
+  // A compacted topic refuses a line without a key, saying why.
+  RunResult r = rustlog({"produce", "users"}, "no key here\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.err.find("needs a key") != std::string::npos) << r.err;
+  EXPECT_EQ(split_lines(ok({"consume", "users"})).size(), 4u) << "nothing of the refused produce landed";
+}
+
 TEST_F(CliClientTest, FollowWaitsForNewRecordsAndCommitsOnCtrlC) {
   ok({"topic", "create", "live"});
   SpawnedProgram follower({bin("rustlog"), "consume", "live", "--group", "gf", "--follow"}, opts());

@@ -103,6 +103,71 @@ TEST(OffsetStoreTest, ReplayRebuildsTheLatestOffsetPerKeyAndHonoursTombstones) {
   EXPECT_EQ(store.groups(), std::vector<std::string>{"a"});
 }
 
+// --offsets-retention-ms, with the clock injected: a group expires as a
+// whole, counted from its newest commit, oldest group first, at most
+// max_keys tombstones per call; replay restores the commit times.
+TEST(OffsetStoreTest, GroupsExpireAfterTheirLastCommitInBoundedSteps) {
+  constexpr int64_t kSec = 1'000'000;
+  constexpr int64_t kRetention = 60 * kSec;
+  TempDir tmp;
+  const std::string dir = tmp.sub("__consumer_offsets-0");
+  {
+    auto log = PartitionLog::open(dir, LogConfig{}, 0);
+    ASSERT_TRUE(log.is_ok());
+    OffsetStore store(log->get());
+    ASSERT_TRUE(store.commit({"old", "t", 0}, 1, kT0).is_ok());
+    ASSERT_TRUE(store.commit({"old", "t", 1}, 2, kT0).is_ok());
+    ASSERT_TRUE(store.commit({"old", "u", 0}, 3, kT0 + 5 * kSec).is_ok());  // the group's last commit
+    ASSERT_TRUE(store.commit({"young", "t", 0}, 7, kT0 + 10 * kSec).is_ok());
+    EXPECT_EQ(store.last_commit_us("old"), kT0 + 5 * kSec);
+    EXPECT_EQ(store.last_commit_us("none"), std::nullopt);
+
+    // One µs short of the horizon: nothing, and no record written.
+    const uint64_t hw = (*log)->high_watermark();
+    auto r = store.expire(kT0 + 5 * kSec + kRetention - 1, kRetention, 100);
+    ASSERT_TRUE(r.is_ok());
+    EXPECT_EQ(r->keys, 0u);
+    EXPECT_EQ((*log)->high_watermark(), hw);
+
+    // At the horizon "old" goes, two keys per call; "young" stays.
+    const int64_t now = kT0 + 5 * kSec + kRetention;
+    r = store.expire(now, kRetention, 2);
+    ASSERT_TRUE(r.is_ok());
+    EXPECT_EQ(r->keys, 2u);
+    EXPECT_EQ(r->groups, std::vector<std::string>{"old"});
+    EXPECT_EQ((*log)->high_watermark(), hw + 2) << "one tombstone per key, in one batch";
+    EXPECT_EQ(store.groups(), (std::vector<std::string>{"old", "young"})) << "a key of old is left";
+    r = store.expire(now, kRetention, 2);
+    ASSERT_TRUE(r.is_ok());
+    EXPECT_EQ(r->keys, 1u);
+    EXPECT_EQ(store.groups(), std::vector<std::string>{"young"});
+    EXPECT_FALSE(store.committed({"old", "u", 0}).has_value());
+    EXPECT_EQ(store.committed({"young", "t", 0}), 7u);
+    r = store.expire(now, kRetention, 2);
+    ASSERT_TRUE(r.is_ok());
+    EXPECT_EQ(r->keys, 0u);
+
+    // A commit renews a group: "young" commits again and outlives its first horizon.
+    ASSERT_TRUE(store.commit({"young", "t", 1}, 8, kT0 + 50 * kSec).is_ok());
+    r = store.expire(kT0 + 10 * kSec + kRetention, kRetention, 100);
+    ASSERT_TRUE(r.is_ok());
+    EXPECT_EQ(r->keys, 0u);
+    ASSERT_TRUE((*log)->close().is_ok());
+  }
+  // Replay: the tombstones hold, and the commit times come back from the values.
+  auto log = PartitionLog::open(dir, LogConfig{}, 0);
+  ASSERT_TRUE(log.is_ok());
+  OffsetStore store(log->get());
+  ASSERT_TRUE(store.load().is_ok());
+  EXPECT_EQ(store.groups(), std::vector<std::string>{"young"});
+  EXPECT_EQ(store.last_commit_us("young"), kT0 + 50 * kSec);
+  auto r = store.expire(kT0 + 50 * kSec + kRetention, kRetention, 100);
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(r->keys, 2u);
+  EXPECT_TRUE(store.groups().empty());
+  EXPECT_EQ(store.size(), 0u);
+}
+
 TEST(OffsetStoreTest, GroupIdsMustBeOneTo255Bytes) {
   TempDir tmp;
   auto log = PartitionLog::open(tmp.sub("__consumer_offsets-0"), LogConfig{}, 0);
