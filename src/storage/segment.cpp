@@ -71,6 +71,7 @@ Result<std::unique_ptr<Segment>> Segment::open(const std::string& dir, uint64_t 
   if (!sz) return sz.status();
   s->size_ = *sz;
   s->sealed_ = true;
+  s->writable_ = writable;
   struct stat stt;
   if (::fstat(s->log_.fd(), &stt) != 0) return io_error("cannot stat", s->log_path(), errno);
   s->last_append_us_ = static_cast<int64_t>(stt.st_mtim.tv_sec) * 1000000 + stt.st_mtim.tv_nsec / 1000;
@@ -195,10 +196,28 @@ Result<BatchLocation> Segment::locate(uint64_t offset) {
   const size_t count = oi_.count_at_or_below(rel);
   const uint64_t pos = count ? oi_.pos_at(count - 1) : 0;
   const uint64_t min_next = count ? base_ + oi_.rel_at(count - 1) : base_;
+  Bytes src(*this);
+  if (count > 0 && !index_repaired_) {
+    // The entry is checked when used: it must point at a batch header with
+    // its offset (the walk below checks that batch's CRC: damage there is
+    // the log's and is reported as such). Anything else means the entry is
+    // wrong, and the index, not the log, is repaired.
+    BatchHeader h;
+    const uint8_t* unused = nullptr;
+    Status io;
+    const BatchError e =
+        BatchScanner::check_at(src, pos, min_next, /*exact=*/true, base_, /*check_crc=*/false, &h, &unused, &io);
+    RUSTLOG_RETURN_IF_ERROR(io);
+    if (e != BatchError::kOk) {
+      RUSTLOG_RETURN_IF_ERROR(repair_indexes_after_bad_entry(
+          "entry for offset " + std::to_string(min_next) + " at byte " + std::to_string(pos) +
+          " does not point at that batch"));
+      return locate(offset);
+    }
+  }
   // CRC-checked: a damaged length or last-offset field must not steer the
   // walk past (or onto) the batches after it.
-  Bytes src(*this);
-  BatchScanner sc(src, scan_start(pos, min_next));
+  BatchScanner sc(src, scan_start(pos, min_next, /*exact_first=*/count > 0));
   ScanEvent ev;
   while (sc.next(&ev, OnFault::kResync)) {
     if (ev.kind == ScanKind::kTornTail) return corrupt(ev);
@@ -249,7 +268,21 @@ Status Segment::read_batches(const BatchLocation& start, const ReadLimits& limit
 
 Result<std::optional<uint64_t>> Segment::offset_for_time(int64_t ts) {
   if (size_ == 0 || max_ts_ < ts) return std::optional<uint64_t>();
-  const uint32_t rel = ti_.scan_start(ts);
+  // The time-index entry the scan starts from is checked when first used:
+  // a wrong one would skip records that are new enough.
+  const size_t n = ti_.count_below(ts);
+  if (n > 0 && n - 1 < time_entry_unchecked_.size() && time_entry_unchecked_[n - 1]) {
+    auto holds = time_entry_holds(n - 1);
+    if (!holds) return holds.status();
+    if (holds->has_value() && !**holds && !index_repaired_) {
+      RUSTLOG_RETURN_IF_ERROR(repair_indexes_after_bad_entry(
+          "time index entry " + std::to_string(n - 1) + " (timestamp " + std::to_string(ti_.ts_at(n - 1)) +
+          ", offset " + std::to_string(base_ + ti_.rel_at(n - 1)) + ") does not match the log"));
+      return offset_for_time(ts);
+    }
+    if (holds->has_value()) time_entry_unchecked_[n - 1] = false;
+  }
+  const uint32_t rel = n == 0 ? 0 : ti_.rel_at(n - 1);
   auto loc = locate(base_ + rel);
   if (!loc) return loc.status();
   Bytes src(*this);

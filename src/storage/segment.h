@@ -99,7 +99,9 @@ class Segment final : public MappedSegment {
   // --- reading ---
   // The batch holding `offset` (or the first one after it when offsets have
   // gaps). kOffsetOutOfRange when offset >= next_offset().
-  // kCorruptRecord names the unreadable offset range.
+  // kCorruptRecord names the unreadable offset range. The index entry it
+  // starts from must point at a batch with the entry's offset; when it does
+  // not, the index (not the log) is at fault and is rebuilt.
   Result<BatchLocation> locate(uint64_t offset);
   // Appends whole, CRC-checked batches starting at `loc` to `out` within
   // `limits`. Stops before a corrupt batch (returning it as an error only
@@ -158,14 +160,23 @@ class Segment final : public MappedSegment {
   void restart_indexes();
   // Cuts the indexes back to the last entry at or below `rel` that has both
   // an offset and a time entry, and primes the policy there; returns the
-  // position to scan from and its base offset.
-  uint64_t rewind_indexes_to(uint32_t rel, uint64_t* expected_base);
+  // position to scan from and its base offset. When that time entry, read
+  // from the file, does not hold (*entry_bad), the indexes restart at byte 0.
+  Result<uint64_t> rewind_indexes_to(uint32_t rel, uint64_t* expected_base, bool* entry_bad);
   // Reads n bytes at pos: from the mapping when sealed, else pread into buf.
   Result<const uint8_t*> bytes_at(uint64_t pos, size_t n, std::string& buf);
   Status ensure_mapped();
   Status write_indexes_atomically();
   void index_in_memory(const IndexPolicy::Entry& e);
   Status append_index_entries(const IndexPolicy::Entry& e);  // memory and files
+  // An index entry did not hold what it claims: the indexes are rebuilt
+  // from the log (once per segment), and the damage is reported.
+  Status repair_indexes_after_bad_entry(const std::string& what);
+  // Whether time-index entry i (loaded from the file) states what the log
+  // says: the largest timestamp before its offset, reached exactly where the
+  // index policy would have written it, given entry i-1. nullopt when
+  // damage in the log leaves it undecided.
+  Result<std::optional<bool>> time_entry_holds(size_t i);
   // The kCorruptRecord message for a fault event of the scanner.
   std::string corrupt_range(const ScanEvent& fault) const;
   Status corrupt(const ScanEvent& fault) const {
@@ -189,8 +200,13 @@ class Segment final : public MappedSegment {
   int64_t first_ts_ = INT64_MIN;
   int64_t last_append_us_ = 0;
   bool sealed_ = false;
+  bool writable_ = true;  // false: opened read-only (verify), nothing is written
   bool dirty_ = false;
   bool index_bad_ = false;
+  bool index_repaired_ = false;     // an entry failed when used and the indexes were rebuilt
+  // Time-index entries read from the file and not checked against the log
+  // yet (entries past its end were derived from the log by this process).
+  std::vector<bool> time_entry_unchecked_;
   bool index_files_stale_ = false;  // an index write failed; rewrite on seal
   bool tail_unreadable_ = false;    // the last scan ended in bytes holding no valid batch
   const uint8_t* map_ = nullptr;

@@ -53,10 +53,13 @@ Result<OffsetIndex> OffsetIndex::parse(std::string_view bytes) {
   return idx;
 }
 
+size_t TimeIndex::count_below(int64_t target) const {
+  return static_cast<size_t>(std::lower_bound(ts_.begin(), ts_.end(), target) - ts_.begin());
+}
+
 uint32_t TimeIndex::scan_start(int64_t target) const {
-  auto it = std::lower_bound(ts_.begin(), ts_.end(), target);  // first t >= target
-  if (it == ts_.begin()) return 0;
-  return rel_[static_cast<size_t>(it - ts_.begin()) - 1];
+  const size_t n = count_below(target);
+  return n == 0 ? 0 : rel_[n - 1];
 }
 
 size_t TimeIndex::first_at_or_after_offset(uint32_t rel) const {

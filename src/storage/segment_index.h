@@ -64,6 +64,8 @@ class TimeIndex {
   // Relative offset from which a scan for the first timestamp >= target may
   // start: the last entry with t < target (0 if none).
   uint32_t scan_start(int64_t target) const;
+  // Number of entries with t < target: scan_start uses the last of them.
+  size_t count_below(int64_t target) const;
   // Index of the first entry with rel_offset >= rel (size() if none).
   size_t first_at_or_after_offset(uint32_t rel) const;
   void truncate_entries(size_t n) { ts_.resize(n); rel_.resize(n); }

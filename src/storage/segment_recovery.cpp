@@ -10,6 +10,8 @@
 #include <string>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "storage/atomic_file.h"
 
 namespace rustlog {
@@ -46,11 +48,13 @@ Status Segment::load_indexes(SegmentScanReport* report) {
   }
   oi_ = std::move(*oi);
   ti_ = std::move(*ti);
+  time_entry_unchecked_.assign(ti_.size(), true);
   index_bad_ = false;
   return Status::ok();
 }
 
-uint64_t Segment::rewind_indexes_to(uint32_t rel, uint64_t* expected_base) {
+Result<uint64_t> Segment::rewind_indexes_to(uint32_t rel, uint64_t* expected_base, bool* entry_bad) {
+  *entry_bad = false;
   size_t count = oi_.count_at_or_below(rel);
   // Resume only at an entry that has a time entry too: the largest timestamp
   // before it is then known exactly. (A time index that lost its last
@@ -64,15 +68,28 @@ uint64_t Segment::rewind_indexes_to(uint32_t rel, uint64_t* expected_base) {
   if (count == 0) {
     restart_indexes();
     *expected_base = base_;
-    return 0;
+    return uint64_t{0};
   }
   const size_t e = count - 1;
   const uint64_t pos = oi_.pos_at(e);
   const uint32_t rel_e = oi_.rel_at(e);
   const size_t t_le = ti_.first_at_or_after_offset(rel_e + 1);  // entries with rel <= rel_e
+  // The scan regenerates that time entry from its own timestamp: one read
+  // from the file is checked against the log first.
+  if (t_le > 0 && t_le - 1 < time_entry_unchecked_.size() && time_entry_unchecked_[t_le - 1]) {
+    auto holds = time_entry_holds(t_le - 1);
+    if (!holds) return holds.status();
+    if (holds->has_value() && !**holds) {
+      restart_indexes();
+      *expected_base = base_;
+      *entry_bad = true;
+      return uint64_t{0};
+    }
+  }
   const int64_t max_before = t_le > 0 ? ti_.ts_at(t_le - 1) : INT64_MIN;
   oi_.truncate_entries(e);
   ti_.truncate_entries(ti_.first_at_or_after_offset(rel_e));
+  if (time_entry_unchecked_.size() > ti_.size()) time_entry_unchecked_.resize(ti_.size());
   policy_.resume(pos, oi_, ti_, max_before);
   *expected_base = base_ + rel_e;
   return pos;
@@ -86,7 +103,14 @@ Status Segment::scan_tail(SegmentScanReport* report) {
   const OffsetIndex loaded_oi = oi_;
   const TimeIndex loaded_ti = ti_;
   uint64_t expected;
-  const uint64_t pos = rewind_indexes_to(UINT32_MAX, &expected);
+  bool entry_bad = false;
+  auto rewound = rewind_indexes_to(UINT32_MAX, &expected, &entry_bad);
+  if (!rewound) return rewound.status();
+  if (entry_bad) {  // the rebuild (or the recovery scan) starts from the log's first byte
+    index_bad_ = true;
+    return Status::ok();
+  }
+  const uint64_t pos = *rewound;
   SegmentScanReport tail;  // not a recovery scan: only corruptions are reported
   RUSTLOG_RETURN_IF_ERROR(
       scan_from(scan_start(pos, expected, pos != 0), kNeverTruncate, &tail, nullptr, nullptr));
@@ -98,6 +122,7 @@ Status Segment::scan_tail(SegmentScanReport* report) {
 void Segment::restart_indexes() {
   oi_.clear();
   ti_.clear();
+  time_entry_unchecked_.clear();
   policy_.resume(0, oi_, ti_, INT64_MIN);
 }
 
@@ -180,7 +205,12 @@ Status Segment::recover_from(uint64_t from_offset, SegmentScanReport* report) {
     restart_indexes();
   } else {
     const uint64_t rel = from_offset > base_ ? from_offset - base_ : 0;
-    pos = rewind_indexes_to(static_cast<uint32_t>(std::min<uint64_t>(rel, UINT32_MAX)), &expected);
+    bool entry_bad = false;
+    auto rewound = rewind_indexes_to(static_cast<uint32_t>(std::min<uint64_t>(rel, UINT32_MAX)), &expected,
+                                     &entry_bad);
+    if (!rewound) return rewound.status();
+    pos = *rewound;
+    if (entry_bad) index_bad_ = true;  // rescanned from byte 0, the files rewritten below
   }
   RUSTLOG_RETURN_IF_ERROR(
       scan_from(scan_start(pos, expected, pos != 0), from_offset, report, nullptr, nullptr));
@@ -209,6 +239,62 @@ Status Segment::rebuild_indexes_if_needed(SegmentScanReport* report) {
   return write_indexes_atomically();
 }
 
+Status Segment::repair_indexes_after_bad_entry(const std::string& what) {
+  index_repaired_ = true;
+  // Rebuilt from the whole log as at open: damaged batches are reported and
+  // skipped, nothing is cut. A read-only segment keeps the rebuild in memory.
+  SegmentScanReport report;
+  const uint64_t next = next_offset_;  // may reach past the bytes (an unreadable tail)
+  const bool unreadable = tail_unreadable_;
+  restart_indexes();
+  RUSTLOG_RETURN_IF_ERROR(scan_from(scan_start(0, base_), kNeverTruncate, &report, nullptr, nullptr));
+  next_offset_ = std::max(next_offset_, next);
+  tail_unreadable_ = tail_unreadable_ || unreadable;
+  Status st = writable_ ? write_indexes_atomically() : Status(ErrorCode::kStorageError, "opened read-only");
+  if (!st) index_files_stale_ = true;  // rewritten on seal; the memory copy is right
+  spdlog::error("{}: {}; rebuilt the indexes from the log{}", index_path(), what,
+                st.is_ok() ? "" : " (in memory only: " + st.message() + ")");
+  for (const auto& c : report.corruptions) spdlog::error("{}", c);
+  return Status::ok();
+}
+
+Result<std::optional<bool>> Segment::time_entry_holds(size_t i) {
+  // Entry i-1 (or the segment start) gives where to begin and the largest
+  // timestamp before it; the policy's rule then says at which offset-index
+  // entry the next time entry falls and with which timestamp.
+  const uint32_t target_rel = ti_.rel_at(i);
+  uint64_t pos = 0, expected = base_;
+  int64_t max_ts = INT64_MIN;
+  std::optional<int64_t> last_entry;
+  if (i > 0) {
+    const uint32_t r = ti_.rel_at(i - 1);
+    const size_t k = oi_.count_at_or_below(r);
+    if (k == 0 || oi_.rel_at(k - 1) != r) return std::optional<bool>(false);
+    pos = oi_.pos_at(k - 1);
+    expected = base_ + r;
+    max_ts = ti_.ts_at(i - 1);
+    last_entry = max_ts;
+  }
+  Bytes src(*this);
+  BatchScanner sc(src, scan_start(pos, expected, /*exact_first=*/i > 0));
+  ScanEvent ev;
+  size_t k = oi_.first_at_or_after_position(pos);
+  while (sc.next(&ev, OnFault::kStop)) {
+    if (ev.kind != ScanKind::kBatch) return std::optional<bool>();  // the log is damaged: undecided
+    const uint32_t rel = static_cast<uint32_t>(ev.header.base_offset - base_);
+    while (k < oi_.size() && oi_.pos_at(k) < ev.position) ++k;
+    if (k < oi_.size() && oi_.pos_at(k) == ev.position && ev.position != pos) {
+      if (oi_.rel_at(k) != rel) return std::optional<bool>();  // the offset index is off: locate repairs it
+      const bool due = max_ts != INT64_MIN && (!last_entry || max_ts > *last_entry);
+      if (due || rel == target_rel) return std::optional<bool>(due && rel == target_rel && max_ts == ti_.ts_at(i));
+    }
+    if (rel >= target_rel) return std::optional<bool>(false);
+    max_ts = std::max(max_ts, ev.header.max_timestamp);
+  }
+  RUSTLOG_RETURN_IF_ERROR(sc.status());
+  return std::optional<bool>(false);
+}
+
 Status Segment::write_indexes_atomically() {
   RUSTLOG_RETURN_IF_ERROR(write_file_atomic(index_path(), oi_.serialize()));
   RUSTLOG_RETURN_IF_ERROR(write_file_atomic(time_index_path(), ti_.serialize()));
@@ -225,11 +311,13 @@ Status Segment::verify(SegmentScanReport* report, uint64_t* batches, uint64_t* r
   OffsetIndex loaded_oi = oi_;
   TimeIndex loaded_ti = ti_;
   const IndexPolicy loaded_policy = policy_;
+  std::vector<bool> loaded_unchecked = time_entry_unchecked_;
   restart_indexes();
   Status st = scan_from(scan_start(0, base_), kNeverTruncate, report, batches, records);
   std::swap(oi_, loaded_oi);  // loaded_* now hold the indexes rebuilt from the log
   std::swap(ti_, loaded_ti);
   policy_ = loaded_policy;
+  time_entry_unchecked_ = std::move(loaded_unchecked);
   RUSTLOG_RETURN_IF_ERROR(st);
   if (!ib || *ib != loaded_oi.serialize())
     report->corruptions.push_back(index_path() + ": differs from the index rebuilt from the log");

@@ -95,9 +95,7 @@ inline ExploreStats explore(PowerLossWorkload& w, const ExploreOptions& opt) {
   ExploreStats stats;
   // On tmpfs when there is one: the checks fsync a lot, and the model (not
   // the file system under it) decides what a power loss keeps.
-  std::error_code shm_ec;
-  const bool shm = std::filesystem::is_directory("/dev/shm", shm_ec) && ::access("/dev/shm", W_OK) == 0;
-  TempDir tmp("rustlog-powerloss", shm ? "/dev/shm" : "/tmp");
+  TempDir tmp("rustlog-powerloss", fast_temp_base());
   const std::string root = tmp.sub("data");
   std::filesystem::create_directory(root);
   w.setup(root);

@@ -128,7 +128,7 @@ class SegmentTest : public ::testing::Test {
     EXPECT_FALSE(none->has_value());
   }
 
-  TempDir dir_;
+  TempDir dir_{"rustlog-segment", test::fast_temp_base()};
   MmapCache cache_{8};
   std::unique_ptr<Segment> seg_;
   std::vector<Appended> batches_;
@@ -243,6 +243,111 @@ TEST_F(SegmentTest, ScansNeverWriteTheIndexFiles) {
   ASSERT_TRUE(seg_->rebuild_indexes_if_needed(&rb).is_ok());
   EXPECT_TRUE(rb.index_rebuilt);
   EXPECT_EQ(test::read_bytes(seg_->index_path()), oi);
+}
+
+// One flipped bit in either field of any offset-index entry: every offset
+// still reads from the right batch, the log is never blamed, and an entry
+// that passed the open-time checks is rebuilt when it is first used.
+TEST_F(SegmentTest, ADamagedIndexEntryIsRebuiltWhenUsedNotBlamedOnTheLog) {
+  append_batches(60);
+  ASSERT_TRUE(seg_->seal().is_ok());
+  const std::string index = test::read_bytes(seg_->index_path());
+  const size_t entries = index.size() / 8;
+  ASSERT_GE(entries, 4u);
+  const std::string index_path = seg_->index_path();
+  int rebuilt_on_use = 0;
+  for (size_t e = 0; e < entries; ++e) {
+    for (size_t byte = 0; byte < 8; ++byte) {
+      const int bit = static_cast<int>((e + byte) % 8);
+      SCOPED_TRACE("entry " + std::to_string(e) + (byte < 4 ? " offset" : " position") + " byte " +
+                   std::to_string(byte % 4) + " bit " + std::to_string(bit));
+      std::string bad = index;
+      bad[e * 8 + byte] = static_cast<char>(bad[e * 8 + byte] ^ (1 << bit));
+      test::write_bytes(index_path, bad);
+      SegmentScanReport report;
+      seg_ = reopen(&report);
+      ASSERT_NE(seg_, nullptr);
+      const bool caught_at_open = seg_->indexes_need_rebuild();
+      if (caught_at_open) {
+        ASSERT_TRUE(seg_->rebuild_indexes_if_needed(&report).is_ok());
+      }
+      for (const Appended& b : batches_) {
+        for (uint64_t o : {b.base, b.last}) {
+          auto loc = seg_->locate(o);
+          ASSERT_TRUE(loc.is_ok()) << o << ": " << loc.status().to_string();
+          EXPECT_EQ(loc->position, b.position) << o;
+        }
+      }
+      uint64_t next = 0;
+      auto all = read(kBase, {}, &next);
+      ASSERT_TRUE(all.is_ok()) << all.status().to_string();
+      EXPECT_TRUE(test::same_bytes(*all, all_bytes()));
+      if (!caught_at_open) {
+        EXPECT_EQ(test::read_bytes(index_path), index) << "the damaged entry was not rebuilt";
+        ++rebuilt_on_use;
+      }
+      test::write_bytes(index_path, index);
+    }
+  }
+  EXPECT_GT(rebuilt_on_use, 0);  // the case the open-time checks let through
+}
+
+// One flipped bit in either field of any time-index entry: every lookup by
+// time still gives the first record at or after the timestamp (a linear scan
+// of the records says which), and an entry the open-time checks let through
+// is found wrong when a lookup first starts from it and the indexes are
+// rebuilt from the log.
+TEST_F(SegmentTest, ADamagedTimeIndexEntryIsRebuiltWhenUsed) {
+  append_batches(60);
+  ASSERT_TRUE(seg_->seal().is_ok());
+  std::vector<std::pair<uint64_t, int64_t>> records;  // (offset, timestamp) in log order
+  std::vector<int64_t> targets;
+  for (const Appended& b : batches_) {
+    std::vector<Record> recs;
+    ASSERT_TRUE(decode_batch(reinterpret_cast<const uint8_t*>(b.bytes.data()), b.bytes.size(), nullptr, &recs)
+                    .is_ok());
+    for (const Record& r : recs) {
+      records.emplace_back(r.offset, r.timestamp_us);
+      for (int64_t d : {-1, 0, 1}) targets.push_back(r.timestamp_us + d);
+    }
+  }
+  auto oracle = [&](int64_t ts) -> std::optional<uint64_t> {
+    for (const auto& [o, t] : records)
+      if (t >= ts) return o;
+    return std::nullopt;
+  };
+  const std::string tindex = test::read_bytes(seg_->time_index_path());
+  const size_t entries = tindex.size() / kTimeIndexEntrySize;
+  ASSERT_GE(entries, 4u);
+  const std::string path = seg_->time_index_path();
+  int caught_on_use = 0;
+  for (size_t e = 0; e < entries; ++e) {
+    for (size_t byte = 0; byte < kTimeIndexEntrySize; ++byte) {
+      const int bit = static_cast<int>((e + byte) % 8);
+      SCOPED_TRACE("entry " + std::to_string(e) + (byte < 8 ? " timestamp" : " offset") + " byte " +
+                   std::to_string(byte) + " bit " + std::to_string(bit));
+      std::string bad = tindex;
+      bad[e * kTimeIndexEntrySize + byte] = static_cast<char>(bad[e * kTimeIndexEntrySize + byte] ^ (1 << bit));
+      test::write_bytes(path, bad);
+      SegmentScanReport report;
+      seg_ = reopen(&report);
+      ASSERT_NE(seg_, nullptr);
+      const bool caught_at_open = seg_->indexes_need_rebuild();
+      if (caught_at_open) {
+        ASSERT_TRUE(seg_->rebuild_indexes_if_needed(&report).is_ok());
+      }
+      for (int64_t ts : targets) {
+        auto got = seg_->offset_for_time(ts);
+        ASSERT_TRUE(got.is_ok()) << ts << ": " << got.status().to_string();
+        ASSERT_EQ(*got, oracle(ts)) << "timestamp " << ts;
+      }
+      // Whatever let the open through was found when used, and repaired.
+      EXPECT_EQ(test::read_bytes(path), tindex);
+      if (!caught_at_open) ++caught_on_use;
+      test::write_bytes(path, tindex);
+    }
+  }
+  EXPECT_GT(caught_on_use, 0);  // the case the open-time checks let through
 }
 
 TEST(SegmentFileNameTest, TwentyDigitsRoundTrip) {
