@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "broker/fetchable.h"
 #include "broker/legacy_produce.h"
 #include "protocol/codec.h"
 #include "common/byte_order.h"
@@ -245,6 +246,7 @@ Result<PartitionLog*> Broker::writable_partition(const std::string& topic, uint3
 Broker::Out Broker::append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us,
                            Effects& fx, AppendInfo* info) {
   const size_t bytes = batch.size();
+  RUSTLOG_RETURN_IF_ERROR(check_fetchable(batch, count, cfg_.max_frame_bytes));
   auto r = log.append(batch, now_us);
   if (!r) return r.status();
   *info = *r;

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "broker/legacy_fetch.h"
+#include "protocol/answer_size.h"
 #include "protocol/codec.h"
 #include "storage/record_batch.h"
 
@@ -40,6 +41,17 @@ namespace {
 // Batch bytes a legacy fetch reads per event-loop turn: a 1 MiB fetch takes
 // 16 turns, and the other connections are served between them.
 constexpr uint64_t kFetchSliceBytes = 64 * 1024;
+size_t fetch_ex_answer_bytes(const FetchExResponse& resp) {
+  size_t n = kFetchExAnswerFixedBytes;
+  for (const Record& rec : resp.records) {
+    size_t headers = 0;
+    for (const RecordHeader& h : rec.headers) headers += h.name.size() + h.value.size();
+    n += fetch_ex_record_bytes(rec.key ? std::optional<size_t>(rec.key->size()) : std::nullopt,
+                               rec.value ? std::optional<size_t>(rec.value->size()) : std::nullopt,
+                               rec.headers.size(), headers);
+  }
+  return n;
+}
 }  // namespace
 
 Status Broker::fetch(const FetchRequest& r, Effects& fx, std::string& frame) {
@@ -149,6 +161,14 @@ Broker::Out Broker::fetch_ex(const FetchExRequest& r, Effects* fx, bool final) {
   resp.high_watermark = rr->high_watermark;
   resp.log_start_offset = rr->log_start_offset;
   RUSTLOG_RETURN_IF_ERROR(decode_batches(rr->data, r.offset, &resp.records));
+  if (fetch_ex_answer_bytes(resp) > cfg_.max_frame_bytes) {
+    // Batches of tiny records after a large first one: the first batch
+    // alone always fits (the produce that wrote it was checked, fetchable.h).
+    rr = read_visible(**p, r.offset, 1);
+    if (!rr) return rr.status();
+    resp.records.clear();
+    RUSTLOG_RETURN_IF_ERROR(decode_batches(rr->data, r.offset, &resp.records));
+  }
   resp.next_offset = resp.records.empty() ? r.offset : resp.records.back().offset + 1;
   if (!resp.records.empty()) resp.next_offset = std::max(resp.next_offset, rr->next_offset);
   PartitionCounters& pc = partition_counters(*p);

@@ -459,21 +459,26 @@ TEST(BrokerLegacyFrameLimitTest, ConfiguredMaximumIsInclusiveAndAboveItIs413Then
   BrokerProcess broker({"--max-frame-bytes", "1024"});
   ASSERT_TRUE(broker.start());
   auto c = broker.connect();
-  EXPECT_TRUE(call<CreateTopicResponse>(c, CreateTopicRequest{"t", 1}).success);
-  // Produce payload = type 1 + topic 3 + partition 4 + count 4 + len 4 + value.
-  const std::string at_limit = raw_frame(from_hex("01 00 01 74 00 00 00 00 00 00 00 01") + be32(1008) +
-                                         std::string(1008, 'v'));
+  // A 42-byte topic name: a frame at the limit then carries a record whose
+  // FetchEx answer fits it too (docs/PROTOCOL.md, "Record size limits").
+  const std::string topic(42, 't');
+  EXPECT_TRUE(call<CreateTopicResponse>(c, CreateTopicRequest{topic, 1}).success);
+  // Produce payload = type 1 + topic 2+42 + partition 4 + count 4 + len 4 + value.
+  const std::string head = from_hex("01 00 2a") + topic + from_hex("00 00 00 00 00 00 00 01");
+  const std::string at_limit = raw_frame(head + be32(967) + std::string(967, 'v'));
   ASSERT_EQ(at_limit.size(), 4u + 1024u);
   ASSERT_TRUE(c.send_bytes(at_limit));
   EXPECT_EQ(as<ProduceResponse>(c.receive()).base_offset, 0u);
   // One byte more.
-  const std::string above = raw_frame(from_hex("01 00 01 74 00 00 00 00 00 00 00 01") + be32(1009) +
-                                      std::string(1009, 'v'));
+  const std::string above = raw_frame(head + be32(968) + std::string(968, 'v'));
   ASSERT_TRUE(c.send_bytes(above));
   EXPECT_EQ(as<ErrorResponse>(c.receive()).code, ErrorCode::kTooLarge);
   EXPECT_TRUE(c.wait_for_close(scaled(5s)));
   auto c2 = broker.connect();
-  EXPECT_EQ(call<DescribePartitionResponse>(c2, DescribePartitionRequest{"t", 0}).high_watermark, 1u);
+  EXPECT_EQ(call<DescribePartitionResponse>(c2, DescribePartitionRequest{topic, 0}).high_watermark, 1u);
+  auto f = call<FetchExResponse>(c2, FetchExRequest{topic, 0, 0, 1, 0, 0});
+  ASSERT_EQ(f.records.size(), 1u);
+  EXPECT_EQ(f.records[0].value, std::string(967, 'v'));
 }
 
 // ------------------------------------------------------------ the v0 worked example
