@@ -332,8 +332,7 @@ Status PartitionLog::finish_interrupted_deletes() {
                 segment_file_base(name.substr(0, name.size() - std::strlen(kSegmentDeletedSuffix)));
     if (auto b = segment_file_base(name)) drop = drop || *b < log_start;
     if (!drop) continue;
-    if (::unlink(e.path().c_str()) != 0 && errno != ENOENT)
-      return io_error("cannot delete", e.path().string(), errno);
+    RUSTLOG_RETURN_IF_ERROR(remove_file(e.path().string()));
     removed = true;
   }
   if (removed) RUSTLOG_RETURN_IF_ERROR(fsync_dir(dir_));

@@ -303,9 +303,8 @@ Result<std::optional<uint64_t>> Segment::offset_for_time(int64_t ts) {
 
 Status Segment::rename_to_deleted() {
   for (const auto& p : {log_path(), index_path(), time_index_path()}) {
-    const std::string to = p + kSegmentDeletedSuffix;
-    if (::rename(p.c_str(), to.c_str()) != 0 && errno != ENOENT)
-      return io_error("cannot rename to " + to + ":", p, errno);
+    if (!path_exists(p)) continue;  // an index that was never written
+    RUSTLOG_RETURN_IF_ERROR(rename_path(p, p + kSegmentDeletedSuffix));
   }
   return Status::ok();
 }
@@ -317,8 +316,7 @@ Status Segment::unlink_deleted() {
   index_file_.close();
   time_index_file_.close();
   for (const auto& p : {log_path(), index_path(), time_index_path()}) {
-    const std::string d = p + kSegmentDeletedSuffix;
-    if (::unlink(d.c_str()) != 0 && errno != ENOENT) return io_error("cannot delete", d, errno);
+    RUSTLOG_RETURN_IF_ERROR(remove_file(p + kSegmentDeletedSuffix));
   }
   return Status::ok();
 }

@@ -2,6 +2,7 @@
 // lists at every crash point of each workload, on longer runs (label `long`).
 #include <gtest/gtest.h>
 
+#include "support/power_loss_retention.h"
 #include "support/power_loss_workloads.h"
 
 namespace rustlog::test {
@@ -26,6 +27,11 @@ TEST(PowerLossLongTest, TopicCreateAndDelete) {
 
 TEST(PowerLossLongTest, OffsetCommit) {
   OffsetCommitWorkload w(20);
+  explore(w, kExhaustive);
+}
+
+TEST(PowerLossLongTest, RetentionDeletion) {
+  RetentionDeleteWorkload w(14);
   explore(w, kExhaustive);
 }
 

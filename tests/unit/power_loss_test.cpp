@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "storage/file.h"
+#include "support/power_loss_retention.h"
 #include "support/power_loss_workloads.h"
 
 namespace rustlog::test {
@@ -72,6 +73,12 @@ TEST(PowerLossTest, OffsetCommit) {
   OffsetCommitWorkload w(10);
   auto s = explore(w, kSampled);
   EXPECT_GT(s.checked, 40u);
+}
+
+TEST(PowerLossTest, RetentionDeletion) {
+  RetentionDeleteWorkload w(6);
+  auto s = explore(w, kSampled);
+  EXPECT_GT(s.checked, 60u);
 }
 
 }  // namespace
