@@ -3,14 +3,20 @@
 # ASan + UBSan) for a bounded time each, starting from its seed corpus and
 # its regression inputs. Any crash, sanitizer report or broken invariant
 # fails the stage; the input is saved under build/fuzz/artifacts/ (add it to
-# tests/fuzz/regressions/<target>/ with the fix). Cost: build ~4 min cold,
+# tests/fuzz/regressions/<target>/ with the fix). Cost: build ~4 min cold (the fuzz targets only),
 # then RUSTLOG_FUZZ_SECONDS (default 30) per target x 8 targets = 4 min.
 # The long version: ctest --test-dir build/fuzz -L long (10M runs each).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/setup.sh >/dev/null
 SECONDS_PER_TARGET="${RUSTLOG_FUZZ_SECONDS:-30}"
-bash scripts/build.sh fuzz
+cmake --preset fuzz >/dev/null
+# Only the fuzz targets (the preset would also build the programs).
+targets=()
+for t in tests/fuzz/corpus/*/; do targets+=("fuzz_$(basename "$t")"); done
+start=$(date +%s)
+cmake --build --preset fuzz -j "$(nproc)" --target "${targets[@]}"
+echo "fuzz stage: build $(( $(date +%s) - start )) s"
 mkdir -p build/fuzz/artifacts
 status=0
 for t in tests/fuzz/corpus/*/; do

@@ -10,8 +10,8 @@
 //   - `rustlog verify` (admin::verify_data_dir) finds no problem;
 //   - metadata files (topics.json, the recovery checkpoint) hold one of the
 //     versions written, entirely old or entirely new.
-// Retention deletion and compaction swaps join as workloads of this form
-// when those write paths exist.
+// Retention deletion is in support/power_loss_retention.h; compaction swaps
+// join as a workload of this form when that write path exists.
 #include <gtest/gtest.h>
 
 #include <filesystem>
