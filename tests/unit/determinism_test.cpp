@@ -5,7 +5,8 @@
 // processes run the sequence on their own data directories: create topics,
 // produce (v0 and extended, keys, headers, broker and producer
 // timestamps), segment rolls, commits, a clean restart, more of the same,
-// a topic deletion; then the trees are compared byte for byte.
+// a topic deletion, size retention deleting segments on the loop's tick;
+// then the trees are compared byte for byte.
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
@@ -29,6 +30,7 @@ int run_sequence(const std::string& data_dir) {
   spdlog::set_level(spdlog::level::off);
   BrokerConfig cfg;
   cfg.data_dir = data_dir;
+  cfg.retention_check_interval_ms = 10;  // every few requests of the injected clock
   int64_t now_us = 1'760'000'000'000'000;
   int step = 0;
   auto session = [&](const std::vector<Request>& requests) -> int {
@@ -45,6 +47,7 @@ int run_sequence(const std::string& data_dir) {
       if (auto* a = std::get_if<outcome::AwaitFlush>(&o)) answer = &a->frame;
       if (!answer) return 6;
       b.group_commit(now_us / 1000, /*all=*/true);  // the loop's group commit
+      b.tick(now_us);                                // and its periodic work (rolls, retention)
       auto resp = decode_response(std::string_view(*answer).substr(kFrameHeaderBytes));
       if (!resp.is_ok() || std::holds_alternative<ErrorResponse>(*resp)) {
         std::fprintf(stderr, "step %d answered %s\n", step,
@@ -57,6 +60,8 @@ int run_sequence(const std::string& data_dir) {
   std::vector<Request> first, second;
   first.push_back(CreateTopicExRequest{"orders", 2, {{"segment.bytes", "1024"}, {"index.interval.bytes", "128"}}});
   first.push_back(CreateTopicExRequest{"audit", 1, {{"flush", "always"}}});
+  // Size retention deletes its oldest segments as the sequence goes.
+  first.push_back(CreateTopicExRequest{"expiring", 1, {{"segment.bytes", "1024"}, {"retention.bytes", "2048"}}});
   for (int i = 0; i < 40; ++i) {
     const uint32_t p = static_cast<uint32_t>(i % 2);
     if (i % 3 == 0) {
@@ -67,6 +72,7 @@ int run_sequence(const std::string& data_dir) {
       pe.records.push_back({1'700'000'000'000'000 + i, std::nullopt, std::string(i * 3, 'y'), {}});
       first.push_back(pe);
     }
+    first.push_back(ProduceRequest{"expiring", 0, {std::string(300, char('k' + i % 10))}});
     if (i % 4 == 3) first.push_back(OffsetCommitRequest{"g" + std::to_string(i % 3), "orders", p, uint64_t(i)});
   }
   first.push_back(ProduceRequest{"audit", 0, {"before restart"}});
@@ -124,6 +130,8 @@ TEST(DeterminismTest, SameRequestsAndClockGiveAByteIdenticalDataDirInTwoProcesse
   EXPECT_TRUE(a.count("recovery-point-offset-checkpoint"));
   EXPECT_TRUE(a.count("__consumer_offsets-0/00000000000000000000.log"));
   EXPECT_FALSE(a.count("scratch-0"));
+  EXPECT_TRUE(a.count("expiring-0/log-start-offset")) << "retention never ran";
+  EXPECT_FALSE(a.count("expiring-0/00000000000000000000.log")) << "retention never deleted a segment";
   std::printf("determinism: %zu files and directories, %zu segments, %zu bytes identical across two processes\n",
               a.size(), segments, bytes);
 }
