@@ -31,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "client/connection.h"
@@ -67,6 +68,9 @@ struct ClientOptions {
   uint32_t max_frame_bytes = protocol::kDefaultMaxFrameBytes;
   // Send a Handshake on connect (learns the broker's version and frame limit).
   bool handshake = true;
+  // kafka:// addresses only (client/backend.h): librdkafka settings applied
+  // after the client's own, e.g. {"security.protocol", "ssl"}.
+  std::vector<std::pair<std::string, std::string>> kafka_config;
 };
 
 using protocol::ConfigEntry;

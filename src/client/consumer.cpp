@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "client/backend.h"
+
 namespace rustlog::client {
 
 namespace {
@@ -32,16 +34,27 @@ const char* offset_reset_name(OffsetReset reset) {
 
 Consumer::Consumer(Client client, ConsumerOptions options)
     : client_(std::move(client)), options_(std::move(options)) {}
+Consumer::Consumer(std::unique_ptr<ConsumerBackend> backend, ConsumerOptions options)
+    : backend_(std::move(backend)), options_(std::move(options)) {}
+Consumer::Consumer(Consumer&&) noexcept = default;
+Consumer& Consumer::operator=(Consumer&&) noexcept = default;
+Consumer::~Consumer() = default;
 
 ClientResult<Consumer> Consumer::connect(std::string_view broker, ConsumerOptions options,
                                          const ClientOptions& client_options) {
+  if (is_kafka_address(broker)) {
+    auto k = open_kafka_consumer(broker, options, client_options);
+    if (!k) return k.error();
+    return Consumer(std::move(*k), std::move(options));
+  }
   auto c = Client::connect(broker, client_options);
   if (!c) return c.error();
   return Consumer(std::move(*c), std::move(options));
 }
 
 ClientStatus Consumer::subscribe(const std::string& topic) {
-  auto n = client_.partition_count(topic);
+  if (backend_) return backend_->subscribe(topic);
+  auto n = client_->partition_count(topic);
   if (!n) return n.error();
   std::vector<uint32_t> all(*n);
   for (uint32_t i = 0; i < *n; ++i) all[i] = i;
@@ -49,6 +62,7 @@ ClientStatus Consumer::subscribe(const std::string& topic) {
 }
 
 ClientStatus Consumer::assign(const std::string& topic, std::vector<uint32_t> partitions) {
+  if (backend_) return backend_->assign(topic, std::move(partitions));
   if (topic.empty()) return ClientError::invalid_argument("assign: empty topic name");
   if (partitions.empty()) return ClientError::invalid_argument("assign: no partitions");
   std::sort(partitions.begin(), partitions.end());
@@ -72,6 +86,7 @@ Consumer::Part* Consumer::find(uint32_t partition) {
 }
 
 ClientStatus Consumer::seek(uint32_t partition, uint64_t offset) {
+  if (backend_) return backend_->seek(partition, offset);
   if (parts_.empty()) return not_assigned();
   Part* p = find(partition);
   if (!p)
@@ -84,9 +99,10 @@ ClientStatus Consumer::seek(uint32_t partition, uint64_t offset) {
 }
 
 ClientStatus Consumer::seek_to_beginning() {
+  if (backend_) return backend_->seek_to_beginning();
   if (parts_.empty()) return not_assigned();
   for (auto& p : parts_) {
-    auto o = client_.earliest_offset(topic_, p.partition);
+    auto o = client_->earliest_offset(topic_, p.partition);
     if (!o) return o.error();
     if (ClientStatus st = seek(p.partition, *o); !st) return st;
   }
@@ -94,9 +110,10 @@ ClientStatus Consumer::seek_to_beginning() {
 }
 
 ClientStatus Consumer::seek_to_end() {
+  if (backend_) return backend_->seek_to_end();
   if (parts_.empty()) return not_assigned();
   for (auto& p : parts_) {
-    auto o = client_.latest_offset(topic_, p.partition);
+    auto o = client_->latest_offset(topic_, p.partition);
     if (!o) return o.error();
     if (ClientStatus st = seek(p.partition, *o); !st) return st;
   }
@@ -104,9 +121,10 @@ ClientStatus Consumer::seek_to_end() {
 }
 
 ClientStatus Consumer::seek_to_time(int64_t timestamp_us) {
+  if (backend_) return backend_->seek_to_time(timestamp_us);
   if (parts_.empty()) return not_assigned();
   for (auto& p : parts_) {
-    auto o = client_.offset_for_time(topic_, p.partition, timestamp_us);
+    auto o = client_->offset_for_time(topic_, p.partition, timestamp_us);
     if (!o) return o.error();
     if (ClientStatus st = seek(p.partition, o->offset); !st) return st;
   }
@@ -117,8 +135,8 @@ ClientStatus Consumer::reset(Part& p) {
   const std::string where = topic_ + "/" + std::to_string(p.partition);
   ClientResult<uint64_t> o = uint64_t{0};
   switch (options_.auto_offset_reset) {
-    case OffsetReset::kEarliest: o = client_.earliest_offset(topic_, p.partition); break;
-    case OffsetReset::kLatest: o = client_.latest_offset(topic_, p.partition); break;
+    case OffsetReset::kEarliest: o = client_->earliest_offset(topic_, p.partition); break;
+    case OffsetReset::kLatest: o = client_->latest_offset(topic_, p.partition); break;
     case OffsetReset::kNone:
       return ClientError(ErrorSource::kClient, ErrorCode::kOffsetOutOfRange,
                          "no valid position on " + where +
@@ -136,7 +154,7 @@ ClientStatus Consumer::reset(Part& p) {
 ClientStatus Consumer::resolve(Part& p) {
   if (p.position) return {};
   if (!options_.group_id.empty()) {
-    auto c = client_.committed_offset(options_.group_id, topic_, p.partition);
+    auto c = client_->committed_offset(options_.group_id, topic_, p.partition);
     if (!c) return c.error();
     if (c->has_value()) {
       p.committed = **c;
@@ -149,6 +167,7 @@ ClientStatus Consumer::resolve(Part& p) {
 }
 
 ClientStatus Consumer::resolve_positions() {
+  if (backend_) return backend_->resolve_positions();
   if (parts_.empty()) return not_assigned();
   for (auto& p : parts_)
     if (ClientStatus st = resolve(p); !st) return st;
@@ -162,7 +181,7 @@ ClientStatus Consumer::fetch_into(Part& p, milliseconds wait) {
   fo.max_wait = wait;
   fo.min_bytes = options_.min_bytes;
   const uint64_t from = p.fetch_next;
-  auto r = client_.fetch(topic_, p.partition, from, fo);
+  auto r = client_->fetch(topic_, p.partition, from, fo);
   if (!r) {
     if (r.error().from_broker() && r.error().code() == ErrorCode::kOffsetOutOfRange) {
       if (options_.auto_offset_reset == OffsetReset::kNone) return r.error();
@@ -199,6 +218,7 @@ void Consumer::drain(std::vector<ConsumerRecord>& out, size_t max_records) {
 }
 
 ClientResult<std::vector<ConsumerRecord>> Consumer::poll(milliseconds timeout, size_t max_records) {
+  if (backend_) return backend_->poll(timeout, max_records);
   if (parts_.empty()) return not_assigned();
   if (max_records == 0) max_records = options_.max_poll_records == 0 ? SIZE_MAX : options_.max_poll_records;
   if (options_.auto_commit_every > 0 && !options_.group_id.empty() && since_commit_ >= options_.auto_commit_every)
@@ -234,11 +254,12 @@ ClientResult<std::vector<ConsumerRecord>> Consumer::poll(milliseconds timeout, s
 }
 
 ClientStatus Consumer::commit() {
+  if (backend_) return backend_->commit();
   if (options_.group_id.empty()) return ClientError::invalid_argument("commit: the consumer has no group_id");
   if (parts_.empty()) return not_assigned();
   for (auto& p : parts_) {
     if (!p.position || p.position == p.committed) continue;
-    if (ClientStatus st = client_.commit_offset(options_.group_id, topic_, p.partition, *p.position); !st) return st;
+    if (ClientStatus st = client_->commit_offset(options_.group_id, topic_, p.partition, *p.position); !st) return st;
     p.committed = p.position;
   }
   since_commit_ = 0;
@@ -246,18 +267,31 @@ ClientStatus Consumer::commit() {
 }
 
 ClientStatus Consumer::close() {
+  if (backend_) return backend_->close();
   if (options_.auto_commit_every > 0 && !options_.group_id.empty() && since_commit_ > 0 && !parts_.empty())
     return commit();
   return {};
 }
 
 std::vector<PartitionPosition> Consumer::positions() const {
+  if (backend_) return backend_->positions();
   std::vector<PartitionPosition> out;
   for (const auto& p : parts_) out.push_back({topic_, p.partition, p.position, p.committed, p.high_watermark});
   return out;
 }
 
+const std::string& Consumer::topic() const { return backend_ ? backend_->topic() : topic_; }
+uint64_t Consumer::uncommitted() const { return backend_ ? backend_->uncommitted() : since_commit_; }
+
+Client& Consumer::client() {
+  if (!client_)
+    throw ClientException(ClientError::invalid_argument("Consumer::client(): a Kafka-backed Consumer (" +
+                                                        std::string(kKafkaScheme) + "...) has no RustLog Client"));
+  return *client_;
+}
+
 std::optional<uint64_t> Consumer::position(uint32_t partition) const {
+  if (backend_) return backend_->position(partition);
   for (const auto& p : parts_)
     if (p.partition == partition) return p.position;
   return std::nullopt;

@@ -33,6 +33,15 @@
 // poll again), and close() commits the rest. Either way a crash repeats at
 // most the records returned after the last commit and loses none.
 //
+// The address picks the implementation (client/backend.h): "host:port" is
+// RustLog, as above; "kafka://host:9092[,host:9092]" reads Apache Kafka
+// through librdkafka, in programs linked with rustlog_client_kafka. There
+// the same calls keep the same meaning with two differences (docs/CLIENT.md,
+// "RustLog or Kafka"): subscribe() with a group_id joins Kafka's group
+// protocol, which splits the partitions between the group's members and
+// moves them on rebalances (partitions arrive during poll(); seek*() act on
+// those assigned so far), and offsets are Kafka's own.
+//
 // poll() long-polls: when no partition has records it asks the broker to hold
 // the fetch up to max_wait (per call, up to the poll's timeout), so an idle
 // consumer costs a request per max_wait, not a busy loop. With several
@@ -40,6 +49,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +57,8 @@
 #include "client/client.h"
 
 namespace rustlog::client {
+
+class ConsumerBackend;
 
 enum class OffsetReset { kEarliest, kLatest, kNone };
 
@@ -80,11 +92,13 @@ struct PartitionPosition {
 class Consumer {
  public:
   Consumer(Client client, ConsumerOptions options);
+  // A kafka:// broker gives a Kafka-backed Consumer (see the top).
   static ClientResult<Consumer> connect(std::string_view broker, ConsumerOptions options,
                                         const ClientOptions& client_options = {});
 
-  Consumer(Consumer&&) noexcept = default;
-  Consumer& operator=(Consumer&&) noexcept = default;
+  Consumer(Consumer&&) noexcept;
+  Consumer& operator=(Consumer&&) noexcept;
+  ~Consumer();
 
   // Reads every partition of the topic (asks the broker how many).
   ClientStatus subscribe(const std::string& topic);
@@ -111,13 +125,17 @@ class Consumer {
   // Starting positions resolved now (poll() does it when needed).
   ClientStatus resolve_positions();
 
-  const std::string& topic() const { return topic_; }
+  const std::string& topic() const;
   const ConsumerOptions& options() const { return options_; }
   std::vector<PartitionPosition> positions() const;
   std::optional<uint64_t> position(uint32_t partition) const;
   // Records returned since the last commit.
-  uint64_t uncommitted() const { return since_commit_; }
-  Client& client() { return client_; }
+  uint64_t uncommitted() const;
+  // True when this Consumer reads from Kafka (a kafka:// address).
+  bool on_kafka() const { return backend_ != nullptr; }
+  // The RustLog Client underneath; a Kafka-backed Consumer has none and
+  // throws ClientException (400).
+  Client& client();
 
  private:
   struct Part {
@@ -136,7 +154,10 @@ class Consumer {
   void drain(std::vector<ConsumerRecord>& out, size_t max_records);
   Part* find(uint32_t partition);
 
-  Client client_;
+  Consumer(std::unique_ptr<ConsumerBackend> backend, ConsumerOptions options);
+
+  std::optional<Client> client_;              // RustLog
+  std::unique_ptr<ConsumerBackend> backend_;  // Kafka: every call goes there
   ConsumerOptions options_;
   std::string topic_;
   std::vector<Part> parts_;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "client/backend.h"
 #include "client/producer_impl.h"
 
 namespace rustlog::client {
@@ -39,6 +40,11 @@ thread_local std::string t_scratch;
 
 ClientResult<Producer> Producer::connect(std::string_view broker, ProducerOptions options) {
   if (ClientStatus st = check_options(options); !st) return st.error();
+  if (is_kafka_address(broker)) {
+    auto kafka = open_kafka_producer(broker, options);
+    if (!kafka) return kafka.error();
+    return Producer(std::move(*kafka));
+  }
   auto address = parse_broker_address(broker);
   if (!address) return address.error();
   auto channel = ProduceChannel::open(*address, options.client);
@@ -49,7 +55,7 @@ ClientResult<Producer> Producer::connect(std::string_view broker, ProducerOption
                                          std::move(*meta)));
 }
 
-Producer::Producer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Producer::Producer(std::unique_ptr<ProducerBackend> impl) : impl_(std::move(impl)) {}
 Producer::Producer(Producer&&) noexcept = default;
 Producer& Producer::operator=(Producer&&) noexcept = default;
 Producer::~Producer() = default;

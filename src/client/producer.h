@@ -27,6 +27,12 @@
 // later ones of those partitions. Batches not yet written wait across
 // reconnects until delivery_timeout.
 //
+// The address picks the implementation (client/backend.h): "host:port" is
+// RustLog and everything above holds; "kafka://host:9092[,host:9092]" is
+// Apache Kafka through librdkafka (idempotent, acks=all; docs/CLIENT.md,
+// "RustLog or Kafka", says what differs), in programs linked with
+// rustlog_client_kafka, else connect() fails with 400.
+//
 // Memory: at most buffer_bytes of encoded records are held (batching, in
 // flight, awaiting answers); when full, send() blocks up to max_block, or
 // fails at once with 429 when block_when_full is false.
@@ -83,11 +89,13 @@ struct ProducerStats {
   uint64_t reconnects = 0;
 };
 
+class ProducerBackend;
+
 class Producer {
  public:
   // Connects (the I/O connection and one for topic lookups) and starts the
-  // I/O thread. Fails when the broker cannot be reached or the options are
-  // invalid (400).
+  // I/O thread. Fails when the broker cannot be reached (503) or the options
+  // are invalid (400). A kafka:// address connects to Kafka instead.
   static ClientResult<Producer> connect(std::string_view broker, ProducerOptions options = {});
 
   Producer(Producer&&) noexcept;
@@ -123,8 +131,8 @@ class Producer {
   class Impl;
 
  private:
-  explicit Producer(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Producer(std::unique_ptr<ProducerBackend> impl);
+  std::unique_ptr<ProducerBackend> impl_;
 };
 
 }  // namespace rustlog::client

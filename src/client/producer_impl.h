@@ -12,23 +12,24 @@
 #include <thread>
 #include <vector>
 
+#include "client/backend.h"
 #include "client/produce_channel.h"
 #include "client/producer.h"
 #include "client/record_accumulator.h"
 
 namespace rustlog::client {
 
-class Producer::Impl {
+class Producer::Impl final : public ProducerBackend {
  public:
   Impl(BrokerAddress address, ProducerOptions options, std::unique_ptr<ProduceChannel> channel, Client meta);
-  ~Impl();
+  ~Impl() override;
 
-  SendFuture send(const std::string& topic, int64_t partition, ProducerRecord record, SendCallback callback);
-  ClientStatus flush(std::chrono::milliseconds timeout);
-  void close(std::chrono::milliseconds timeout);
-  ClientResult<uint32_t> partition_count(const std::string& topic);
-  ProducerStats stats() const;
-  const std::string& broker() const { return address_str_; }
+  SendFuture send(const std::string& topic, int64_t partition, ProducerRecord record, SendCallback callback) override;
+  ClientStatus flush(std::chrono::milliseconds timeout) override;
+  void close(std::chrono::milliseconds timeout) override;
+  ClientResult<uint32_t> partition_count(const std::string& topic) override;
+  ProducerStats stats() const override;
+  const std::string& broker() const override { return address_str_; }
 
  private:
   using BatchList = std::vector<std::unique_ptr<ProducerBatch>>;

@@ -174,26 +174,11 @@ class Mirror::Impl {
   // Hands one record to librdkafka; false when it must be tried again later.
   bool produce(size_t idx, const Record& r) {
     Part& part = parts[idx];
-    rd_kafka_headers_t* hs = nullptr;
-    if (!r.headers.empty()) {
-      hs = rd_kafka_headers_new(r.headers.size());
-      for (const auto& h : r.headers)
-        rd_kafka_header_add(hs, h.name.data(), static_cast<ssize_t>(h.name.size()), h.value.data(), h.value.size());
-    }
     auto* t = new Ticket{idx, r.offset};
-    // A null key or value is passed as NULL (Kafka's null); an empty one as a
-    // non-NULL pointer of length 0.
-    static const char kEmpty = 0;
-    const void* key = r.key ? (r.key->empty() ? &kEmpty : r.key->data()) : nullptr;
-    const void* value = r.value ? (r.value->empty() ? &kEmpty : r.value->data()) : nullptr;
-    const rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk.get(), RD_KAFKA_V_TOPIC(part.p.kafka_topic.c_str()), RD_KAFKA_V_PARTITION(kafka_partition_for(part, r)),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(const_cast<void*>(key), (r.key ? r.key->size() : 0)),
-        RD_KAFKA_V_VALUE(const_cast<void*>(value), (r.value ? r.value->size() : 0)),
-        RD_KAFKA_V_TIMESTAMP(r.timestamp_us / 1000), RD_KAFKA_V_HEADERS(hs), RD_KAFKA_V_OPAQUE(t), RD_KAFKA_V_END);
+    const rd_kafka_resp_err_t err = kafka::produce(rk.get(), part.p.kafka_topic, kafka_partition_for(part, r), r.key,
+                                                   r.value, r.headers, r.timestamp_us, t);
     if (err) {
       delete t;
-      if (hs) rd_kafka_headers_destroy(hs);
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return false;
       if (!fatal)
         fatal = kafka::kafka_error(err, "producing " + part.p.topic + "/" + std::to_string(part.p.partition) +

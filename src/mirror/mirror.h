@@ -24,9 +24,11 @@
 #include <vector>
 
 #include "client/errors.h"
-#include "mirror/kafka_common.h"
+#include "client/kafka/kafka_common.h"
 
 namespace rustlog::mirror {
+
+namespace kafka = client::kafka;
 
 struct MirrorOptions {
   std::string rustlog_broker;          // host:port

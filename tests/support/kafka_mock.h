@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "client/kafka/kafka_common.h"
 #include "common/record.h"
 
 namespace rustlog::test {
@@ -96,21 +97,14 @@ class KafkaMock {
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         at_end[m->partition] = true;
       } else if (!m->err) {
+        Record rec = client::kafka::to_record(m);
         KafkaRecord r;
         r.partition = m->partition;
         r.offset = m->offset;
-        if (m->key) r.key = std::string(static_cast<const char*>(m->key), m->key_len);
-        if (m->payload) r.value = std::string(static_cast<const char*>(m->payload), m->len);
-        rd_kafka_timestamp_type_t tt;
-        r.timestamp_ms = rd_kafka_message_timestamp(m, &tt);
-        rd_kafka_headers_t* hs = nullptr;
-        if (rd_kafka_message_headers(m, &hs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          const char* name;
-          const void* val;
-          size_t size;
-          for (size_t i = 0; rd_kafka_header_get_all(hs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
-            r.headers.push_back({name, val ? std::string(static_cast<const char*>(val), size) : std::string()});
-        }
+        r.key = std::move(rec.key);
+        r.value = std::move(rec.value);
+        r.headers = std::move(rec.headers);
+        r.timestamp_ms = rec.timestamp_us / 1000;
         by_part[m->partition].push_back(std::move(r));
         at_end.erase(m->partition);
       }

@@ -1,8 +1,8 @@
-#include "mirror/kafka_common.h"
+#include "client/kafka/kafka_common.h"
 
 #include <memory>
 
-namespace rustlog::mirror::kafka {
+namespace rustlog::client::kafka {
 
 ClientResult<rd_kafka_conf_t*> make_conf(const std::string& bootstrap, const ConfigPairs& pairs) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -116,4 +116,47 @@ ClientStatus kafka_create_topic(rd_kafka_t* rk, const std::string& topic, int pa
   return st;
 }
 
-}  // namespace rustlog::mirror::kafka
+rd_kafka_resp_err_t produce(rd_kafka_t* rk, const std::string& topic, int32_t partition,
+                            const std::optional<std::string>& key, const std::optional<std::string>& value,
+                            const std::vector<RecordHeader>& headers, int64_t timestamp_us, void* opaque) {
+  rd_kafka_headers_t* hs = nullptr;
+  if (!headers.empty()) {
+    hs = rd_kafka_headers_new(headers.size());
+    for (const auto& h : headers)
+      rd_kafka_header_add(hs, h.name.data(), static_cast<ssize_t>(h.name.size()), h.value.data(), h.value.size());
+  }
+  // librdkafka tells null from empty by the pointer alone.
+  static const char kEmpty = 0;
+  const void* k = key ? (key->empty() ? &kEmpty : key->data()) : nullptr;
+  const void* v = value ? (value->empty() ? &kEmpty : value->data()) : nullptr;
+  const rd_kafka_resp_err_t err = rd_kafka_producev(
+      rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_KEY(const_cast<void*>(k), (key ? key->size() : 0)),
+      RD_KAFKA_V_VALUE(const_cast<void*>(v), (value ? value->size() : 0)),
+      RD_KAFKA_V_TIMESTAMP(timestamp_us < 0 ? 0 : timestamp_us / 1000), RD_KAFKA_V_HEADERS(hs),
+      RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+  // On success librdkafka owns the headers; on failure they are still ours.
+  if (err && hs) rd_kafka_headers_destroy(hs);
+  return err;
+}
+
+Record to_record(const rd_kafka_message_t* m) {
+  Record r;
+  r.offset = static_cast<uint64_t>(m->offset);
+  rd_kafka_timestamp_type_t type;
+  const int64_t ms = rd_kafka_message_timestamp(m, &type);
+  r.timestamp_us = ms >= 0 ? ms * 1000 : 0;
+  if (m->key) r.key = std::string(static_cast<const char*>(m->key), m->key_len);
+  if (m->payload) r.value = std::string(static_cast<const char*>(m->payload), m->len);
+  rd_kafka_headers_t* hs = nullptr;  // owned by the message
+  if (rd_kafka_message_headers(m, &hs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name;
+    const void* val;
+    size_t size;
+    for (size_t i = 0; rd_kafka_header_get_all(hs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+      r.headers.push_back({name, val ? std::string(static_cast<const char*>(val), size) : std::string()});
+  }
+  return r;
+}
+
+}  // namespace rustlog::client::kafka

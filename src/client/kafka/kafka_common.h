@@ -1,18 +1,21 @@
 #pragma once
-// librdkafka helpers for the mirror (built only with librdkafka,
-// RUSTLOG_WITH_KAFKA): owning handles, configuration from key=value pairs,
-// and librdkafka errors as ClientErrors with RustLog's codes.
+// librdkafka helpers shared by the Kafka-backed Producer and Consumer and
+// by `rustlog mirror` (built only with librdkafka, RUSTLOG_WITH_KAFKA):
+// owning handles, configuration from key=value pairs, librdkafka errors as
+// ClientErrors with RustLog's codes, and records to and from messages.
 #include <librdkafka/rdkafka.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "client/errors.h"
+#include "common/record.h"
 
-namespace rustlog::mirror::kafka {
+namespace rustlog::client::kafka {
 
 using client::ClientError;
 using client::ClientResult;
@@ -53,4 +56,17 @@ ClientResult<int> kafka_partition_count(rd_kafka_t* rk, const std::string& topic
 ClientStatus kafka_create_topic(rd_kafka_t* rk, const std::string& topic, int partitions, int replication_factor,
                                 int timeout_ms);
 
-}  // namespace rustlog::mirror::kafka
+// Hands one record to librdkafka (copied; headers included): a null key or
+// value goes as Kafka's null, an empty one as an empty non-null one; a
+// timestamp_us < 0 lets the producer stamp the record (CreateTime = now),
+// else it is sent in ms (Kafka's unit). The opaque comes back in the
+// delivery report. The error of rd_kafka_producev (queue full, too large).
+rd_kafka_resp_err_t produce(rd_kafka_t* rk, const std::string& topic, int32_t partition,
+                            const std::optional<std::string>& key, const std::optional<std::string>& value,
+                            const std::vector<RecordHeader>& headers, int64_t timestamp_us, void* opaque);
+
+// A consumed message as a Record: offset, timestamp (ms -> µs), key and
+// value (null stays null), headers.
+Record to_record(const rd_kafka_message_t* m);
+
+}  // namespace rustlog::client::kafka
