@@ -263,6 +263,86 @@ TYPED_TEST(ConsumerOnBothTest, AnUnreachableAddressFailsAtConnectWithATransportE
   EXPECT_EQ(c.error().code(), ErrorCode::kStorageError) << c.error().to_string();
 }
 
+// Where the systems differ: on Kafka, subscribe() with a group splits the
+// partitions between the members, and a member that leaves hands its
+// partitions to the others (docs/CLIENT.md, "RustLog or Kafka").
+TEST(KafkaConsumerTest, SubscribedMembersOfAGroupSplitThePartitionsAndTakeOverOnLeave) {
+  KafkaSystem kafka;
+  constexpr uint32_t kParts = 4;
+  kafka.create_topic("t", kParts);
+  ConsumerOptions o;
+  o.group_id = "split";
+  o.auto_offset_reset = OffsetReset::kEarliest;
+  auto a = Consumer::connect(kafka.address(), o, KafkaSystem::client_options());
+  auto b = Consumer::connect(kafka.address(), o, KafkaSystem::client_options());
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->subscribe("t"));
+  ASSERT_TRUE(b->subscribe("t"));
+  // Both poll (the topic is empty) until the group has given each some.
+  const auto joined = std::chrono::steady_clock::now() + 2 * kPatience;
+  while ((a->positions().empty() || b->positions().empty() ||
+          a->positions().size() + b->positions().size() != kParts) &&
+         std::chrono::steady_clock::now() < joined) {
+    ASSERT_TRUE(a->poll(200ms));
+    ASSERT_TRUE(b->poll(200ms));
+  }
+  ASSERT_EQ(a->positions().size() + b->positions().size(), kParts);
+  ASSERT_FALSE(a->positions().empty());
+  ASSERT_FALSE(b->positions().empty());
+  {
+    auto p = Producer::connect(kafka.address());
+    ASSERT_TRUE(p) << p.error().to_string();
+    for (int i = 0; i < 40; ++i) p->send("t", static_cast<uint32_t>(i % kParts), client::record("v" + std::to_string(i)));
+    ASSERT_TRUE(p->flush(kPatience));
+  }
+  std::map<uint32_t, std::set<int>> readers;  // partition -> which consumer read it
+  size_t total = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 2 * kPatience;
+  while (total < 40 && std::chrono::steady_clock::now() < deadline) {
+    for (int who : {0, 1}) {
+      auto recs = (who == 0 ? *a : *b).poll(200ms);
+      ASSERT_TRUE(recs) << recs.error().to_string();
+      for (const auto& r : *recs) readers[r.partition].insert(who);
+      total += recs->size();
+    }
+  }
+  ASSERT_EQ(total, 40u);  // each record once: no partition was read by both
+  ASSERT_EQ(readers.size(), kParts);
+  std::set<int> members;
+  for (const auto& [part, who] : readers) {
+    EXPECT_EQ(who.size(), 1u) << "partition " << part;
+    members.insert(*who.begin());
+  }
+  EXPECT_EQ(members.size(), 2u);  // both got some
+  ASSERT_TRUE(a->commit());
+  ASSERT_TRUE(b->commit());
+
+  // a leaves: b takes over its partitions, and records after the commit reach b.
+  ASSERT_TRUE(a->close());
+  auto p = Producer::connect(kafka.address());
+  ASSERT_TRUE(p);
+  for (uint32_t part = 0; part < kParts; ++part) p->send("t", part, client::record("late"));
+  ASSERT_TRUE(p->flush(kPatience));
+  std::set<uint32_t> late;
+  const auto deadline2 = std::chrono::steady_clock::now() + 2 * kPatience;
+  while (late.size() < kParts && std::chrono::steady_clock::now() < deadline2) {
+    auto recs = b->poll(500ms);
+    ASSERT_TRUE(recs) << recs.error().to_string();
+    for (const auto& r : *recs) {
+      EXPECT_EQ(r.value, "late") << "partition " << r.partition << " offset " << r.offset << " read again";
+      late.insert(r.partition);
+    }
+  }
+  EXPECT_EQ(late.size(), kParts);
+  // seek on a partition the group gave it: back to the start of partition 0.
+  ASSERT_TRUE(b->seek(0, 0));
+  auto again = ConsumerOnBothTest<KafkaSystem>::collect(*b, 11);
+  ASSERT_EQ(again.size(), 11u);
+  for (const auto& r : again) EXPECT_EQ(r.partition, 0u);
+  EXPECT_EQ(again.front().offset, 0u);
+  EXPECT_TRUE(a->poll(10ms).error().code() == ErrorCode::kInvalidRequest);  // closed
+}
+
 TEST(KafkaConsumerTest, HasNoRustLogClient) {
   KafkaSystem kafka;
   auto c = Consumer::connect(kafka.address(), ConsumerOptions{});
