@@ -15,7 +15,7 @@ struct Armed {
   int times = 0;
   size_t partial = 0;
 };
-Armed g_state[2];
+Armed g_state[3];
 std::atomic<IoRecorder*> g_recorder{nullptr};
 
 bool parse_errno(std::string_view s, int* err) {
@@ -72,6 +72,7 @@ bool arm_from_spec(const std::string& spec) {
   Op op;
   if (op_name == "write") op = Op::kWrite;
   else if (op_name == "sync") op = Op::kSync;
+  else if (op_name == "rename") op = Op::kRename;
   else return false;
   int err = 0;
   if (!parse_errno(next(), &err)) return false;

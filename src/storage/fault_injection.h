@@ -15,7 +15,7 @@
 
 namespace rustlog::fault {
 
-enum class Op { kWrite, kSync };
+enum class Op { kWrite, kSync, kRename };
 
 // After `skip` more successful calls of `op`, fail `times` calls with `err`.
 // For kWrite, `partial_bytes` > 0 first writes that many bytes of the failing
@@ -27,7 +27,8 @@ void disarm();
 // receives how many bytes to write before failing.
 int check(Op op, size_t* partial);
 
-// Arms faults from a spec such as "sync:EIO:skip=40" or
+// kRename fails rename_path (file.h), which every rename storage makes goes through.
+// Arms faults from a spec such as "sync:EIO:skip=40", "rename:EIO" or
 // "write:ENOSPC:skip=3:times=2:partial=100" (fields after the errno are
 // optional). kafka-lite reads it from the RUSTLOG_FAULT environment
 // variable at start, so end-to-end tests can fail an fsync inside a running

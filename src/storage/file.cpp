@@ -190,6 +190,7 @@ Status fsync_dir(const std::string& dir) {
 }
 
 Status rename_path(const std::string& from, const std::string& to) {
+  if (int err = fault::check(fault::Op::kRename, nullptr)) return io_error("cannot rename " + from + " to", to, err);
   if (::rename(from.c_str(), to.c_str()) != 0) return io_error("cannot rename " + from + " to", to, errno);
   if (fault::recorder()) record(fault::IoEvent::Kind::kRename, from, 0, 0, {}, to);
   return Status::ok();

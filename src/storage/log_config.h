@@ -23,6 +23,17 @@ struct FlushPolicy {
   bool operator==(const FlushPolicy&) const = default;
 };
 
+// Key-based compaction of the partition (log_cleaner.h; Kafka's names:
+// min.cleanable.dirty.ratio, min.compaction.lag.ms, max.compaction.lag.ms,
+// delete.retention.ms). Times are broker time.
+struct CompactionConfig {
+  bool enabled = false;                    // cleanup.policy includes compact
+  double min_cleanable_dirty_ratio = 0.5;  // clean once dirty / (clean + dirty) reaches it
+  int64_t min_compaction_lag_ms = 0;       // segments appended to more recently are not cleaned
+  int64_t max_compaction_lag_ms = -1;      // dirty data older than this is cleaned whatever the ratio; -1 none
+  int64_t delete_retention_ms = 86400000;  // tombstones stay this long after the clean that first kept them
+};
+
 struct LogConfig {
   uint64_t segment_bytes = 1ull << 30;          // roll when the next batch would exceed it
   int64_t segment_ms = 7ll * 24 * 3600 * 1000;  // roll when the first batch is older
@@ -34,6 +45,7 @@ struct LogConfig {
   // for a bare log; topics map theirs from TopicConfig).
   int64_t retention_ms = -1;
   int64_t retention_bytes = -1;
+  CompactionConfig compaction;
 
   // Checks ranges (segment_bytes in [1 KiB, 2 GiB - 1], ...); the message
   // names the bad field.

@@ -15,6 +15,7 @@
 #include "storage/atomic_file.h"
 #include "storage/retention_policy.h"
 #include "storage/roll_policy.h"
+#include "storage/segment_swap.h"
 
 namespace rustlog {
 
@@ -48,6 +49,11 @@ Status PartitionLog::recover(uint64_t recovery_point) {
   auto removed = remove_temp_files(dir_);
   if (!removed) return removed.status();
   report_.temp_files_removed = static_cast<uint64_t>(*removed);
+  // A compaction swap a crash interrupted is finished or undone first.
+  SwapRecovery swaps;
+  RUSTLOG_RETURN_IF_ERROR(finish_interrupted_swaps(dir_, &swaps));
+  swaps_finished_ = swaps.finished;
+  swaps_undone_ = swaps.undone;
   RUSTLOG_RETURN_IF_ERROR(finish_interrupted_deletes());
 
   std::vector<uint64_t> bases;
@@ -163,6 +169,9 @@ Result<AppendInfo> PartitionLog::append(std::string& batch, int64_t now_us) {
   BatchHeader h;
   if (parse_batch_header(p, batch.size(), &h) != BatchError::kOk || h.total_size() != batch.size())
     return Status(ErrorCode::kInvalidRequest, "append: not one whole record batch");
+  // Header-only batches and delete horizons are the cleaner's, never appended.
+  if (h.record_count == 0 || h.attributes != 0)
+    return Status(ErrorCode::kInvalidRequest, "append: a batch needs at least one record and no attribute bits");
   if (batch.size() > config_.segment_bytes)
     return Status(ErrorCode::kTooLarge, "batch of " + std::to_string(batch.size()) +
                                             " bytes exceeds segment.bytes " +

@@ -119,6 +119,18 @@ class PartitionLog {
   Status purge_deleted();
   size_t pending_deletes() const { return graveyard_.size(); }
 
+  // --- compaction (log_cleaner.h; partition_log_compaction.cpp) ---
+  // Swaps in the cleaned segment whose `.cleaned` files (segment_swap.h,
+  // step 1) were written and fsynced for the base of segments()[first], in
+  // place of the sealed segments [first, first + count): steps 2-4 of the
+  // swap, then the originals wait in the graveyard for purge_deleted().
+  // Before the commit rename a failure undoes the swap (the log is as
+  // before); after it, the log turns read-only until a restart finishes it.
+  Status swap_in_cleaned(size_t first, size_t count);
+  // Compaction swaps the last open found interrupted: finished / undone.
+  int swaps_finished_at_open() const { return swaps_finished_; }
+  int swaps_undone_at_open() const { return swaps_undone_; }
+
  private:
   PartitionLog(std::string dir, LogConfig config, MmapCache* cache);
   Status recover(uint64_t recovery_point);
@@ -146,6 +158,8 @@ class PartitionLog {
   Status fatal_;
   RecoveryReport report_;
   std::vector<std::unique_ptr<Segment>> graveyard_;  // renamed to .deleted, not yet unlinked
+  int swaps_finished_ = 0;  // committed compaction swaps the last open completed
+  int swaps_undone_ = 0;    // uncommitted ones it deleted
 };
 
 }  // namespace rustlog

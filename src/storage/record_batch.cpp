@@ -51,8 +51,11 @@ BatchError parse_batch_header(const uint8_t* p, size_t n, BatchHeader* h) {
   h->record_count = get_u32(p + kBatchRecordCountOffset);
   // Each record needs at least 7 bytes (length, attrs, ts, delta, key, value, hdrs).
   const uint64_t body = h->batch_length - (kBatchHeaderSize - kBatchLogOverhead);
-  if (h->record_count == 0 || uint64_t{h->record_count} * 7 > body) return BatchError::kBadHeader;
-  if (h->last_offset_delta < h->record_count - 1) return BatchError::kBadHeader;
+  // A record count of 0 is a header-only batch (encode_empty_batch) and
+  // nothing else.
+  if (h->record_count == 0 ? body != 0 : uint64_t{h->record_count} * 7 > body)
+    return BatchError::kBadHeader;
+  if (h->record_count > 0 && h->last_offset_delta < h->record_count - 1) return BatchError::kBadHeader;
   if (h->base_offset > std::numeric_limits<uint64_t>::max() - h->last_offset_delta - 1)
     return BatchError::kBadHeader;
   if (n < h->total_size()) return BatchError::kShortBatch;
@@ -84,8 +87,26 @@ void assign_base_offset(uint8_t* p, size_t n, uint64_t base_offset) {
   put_u32(p + kBatchCrcOffset, compute_batch_crc(p, n));
 }
 
+std::string encode_empty_batch(uint64_t base_offset, uint32_t last_offset_delta, int64_t first_timestamp,
+                               int64_t max_timestamp) {
+  std::string out(kBatchHeaderSize, '\0');
+  BatchHeader h;
+  h.base_offset = base_offset;
+  h.last_offset_delta = last_offset_delta;
+  h.first_timestamp = first_timestamp;
+  h.max_timestamp = max_timestamp;
+  h.record_count = 0;
+  encode_batch_header(reinterpret_cast<uint8_t*>(out.data()), out.size(), h);
+  return out;
+}
+
 BatchBuilder::BatchBuilder(uint64_t base_offset) : base_offset_(base_offset) {
   buf_.resize(kBatchHeaderSize);
+}
+
+void BatchBuilder::set_delete_horizon(int64_t horizon_us) {
+  horizon_ = true;
+  first_ts_ = horizon_us;
 }
 
 void BatchBuilder::add(int64_t ts, const std::optional<std::string>& key,
@@ -103,7 +124,7 @@ void BatchBuilder::add_impl(uint32_t delta, int64_t ts, const std::optional<std:
                             const std::optional<std::string>& value,
                             const std::vector<RecordHeader>& headers) {
   if (count_ == 0) {
-    first_ts_ = ts;
+    if (!horizon_) first_ts_ = ts;  // with a horizon, deltas are from it
     max_ts_ = ts;
   }
   max_ts_ = std::max(max_ts_, ts);
@@ -146,11 +167,13 @@ std::string BatchBuilder::finish() {
   h.first_timestamp = first_ts_;
   h.max_timestamp = max_ts_;
   h.record_count = count_;
+  h.attributes = horizon_ ? kBatchDeleteHorizonFlag : 0;
   encode_batch_header(reinterpret_cast<uint8_t*>(buf_.data()), buf_.size(), h);
   std::string out = std::move(buf_);
   buf_.assign(kBatchHeaderSize, '\0');
   count_ = 0;
   last_delta_ = 0;
+  horizon_ = false;
   return out;
 }
 

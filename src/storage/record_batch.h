@@ -8,11 +8,13 @@
 //   12   1   magic                (format version, kBatchMagic)
 //   13   4   crc                  (CRC-32C of bytes [0, 13) then [17, end):
 //                                     everything but itself, base offset included)
-//   17   2   attributes           (bits 0-2: compression codec, 0 = none)
+//   17   2   attributes           (bits 0-2: compression codec, 0 = none;
+//                                     bit 6: delete horizon in first_timestamp)
 //   19   4   last_offset_delta
 //   23   8   first_timestamp      (µs since epoch)
 //   31   8   max_timestamp        (µs since epoch)
-//   39   4   record_count
+//   39   4   record_count         (0 only for a header-only batch the cleaner
+//                                     keeps to hold a cleaned range's last offset)
 //   43   ... records (see encode_record in record_batch.cpp)
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +43,14 @@ inline constexpr size_t kBatchRecordCountOffset = 39;
 inline constexpr size_t kBatchLogOverhead = 12;  // base_offset + batch_length
 inline constexpr uint8_t kBatchMagic = 1;
 inline constexpr uint32_t kMaxBatchBytes = 256u << 20;  // sanity bound for parsing
+// Attribute bits. Bits 0-2: the compression codec (only 0, none, is
+// accepted). The cleaner sets kBatchDeleteHorizonFlag on a batch holding
+// tombstones it kept: first_timestamp then holds the batch's delete horizon
+// (broker µs since the epoch; its tombstones may be dropped by a pass that
+// starts at or after it) and record timestamps are deltas from it.
+inline constexpr uint16_t kBatchCompressionMask = 0x0007;
+inline constexpr uint16_t kBatchDeleteHorizonFlag = 0x0040;
+inline constexpr uint16_t kBatchKnownAttributes = kBatchCompressionMask | kBatchDeleteHorizonFlag;
 
 struct BatchHeader {
   uint64_t base_offset = 0;
@@ -54,6 +64,7 @@ struct BatchHeader {
   uint32_t record_count = 0;
 
   uint64_t last_offset() const { return base_offset + last_offset_delta; }
+  bool has_delete_horizon() const { return (attributes & kBatchDeleteHorizonFlag) != 0; }
   uint64_t next_offset() const { return last_offset() + 1; }
   size_t total_size() const { return kBatchLogOverhead + batch_length; }
 };
@@ -98,11 +109,21 @@ bool batch_crc_ok(const uint8_t* p, const BatchHeader& h);
 // know the offset build the batch with it and avoid this second CRC pass.
 void assign_base_offset(uint8_t* p, size_t n, uint64_t base_offset);
 
+// A header-only batch (record_count 0) covering offsets
+// [base_offset, base_offset + last_offset_delta]: what the cleaner keeps
+// when every record of a cleaned range's last batch is removed, so the
+// range still ends at its original last offset.
+std::string encode_empty_batch(uint64_t base_offset, uint32_t last_offset_delta, int64_t first_timestamp,
+                               int64_t max_timestamp);
+
 // Builds one batch. Offsets are assigned as base_offset + index unless
 // add() is given an explicit offset delta (compaction keeps original offsets).
 class BatchBuilder {
  public:
   explicit BatchBuilder(uint64_t base_offset = 0);
+  // Before the first add(): the batch carries a delete horizon
+  // (kBatchDeleteHorizonFlag; first_timestamp = horizon_us). The cleaner's.
+  void set_delete_horizon(int64_t horizon_us);
   void add(int64_t timestamp_us, const std::optional<std::string>& key,
            const std::optional<std::string>& value, const std::vector<RecordHeader>& headers);
   void add(const Record& r) { add_with_offset(r); }
@@ -121,6 +142,7 @@ class BatchBuilder {
   uint32_t last_delta_ = 0;
   int64_t first_ts_ = 0;
   int64_t max_ts_ = 0;
+  bool horizon_ = false;
 };
 
 // Fully decodes a whole batch (header, CRC, every record). Any truncation,

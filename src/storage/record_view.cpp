@@ -36,7 +36,8 @@ bool RecordWalker::start_batch() {
     return fail("buffer does not hold whole batches");
   in_batch_ = true;
   if (check_crc_ && !batch_crc_ok(p_, h_)) return fail("CRC mismatch");
-  if (h_.attributes != 0) return fail("unsupported compression codec");
+  if ((h_.attributes & kBatchCompressionMask) != 0) return fail("unsupported compression codec");
+  if ((h_.attributes & ~kBatchKnownAttributes) != 0) return fail("unknown batch attribute bits");
   cur_ = p_ + kBatchHeaderSize;
   bend_ = p_ + h_.total_size();
   index_ = 0;
@@ -47,8 +48,12 @@ bool RecordWalker::start_batch() {
 
 bool RecordWalker::finish_batch() {
   if (cur_ != bend_) return fail("bytes after the last record");
-  if (static_cast<uint64_t>(prev_delta_) != h_.last_offset_delta) return fail("last offset delta mismatch");
-  if (max_ts_ != h_.max_timestamp) return fail("max timestamp mismatch");
+  // A header-only batch (record_count 0, parse_batch_header checked it has
+  // no body) has no record to match its last offset and max timestamp.
+  if (h_.record_count > 0) {
+    if (static_cast<uint64_t>(prev_delta_) != h_.last_offset_delta) return fail("last offset delta mismatch");
+    if (max_ts_ != h_.max_timestamp) return fail("max timestamp mismatch");
+  }
   p_ = bend_;
   in_batch_ = false;
   return true;

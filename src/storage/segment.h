@@ -141,9 +141,9 @@ class Segment final : public MappedSegment {
   // continuity, and whether the index files equal a rebuild from the log.
   Status verify(SegmentScanReport* report, uint64_t* batches, uint64_t* records);
 
- private:
-  class Bytes;  // the segment's bytes as a ByteSource, for the batch scanner
+  class Bytes;  // the segment's bytes as a ByteSource, for the batch scanner (and the cleaner)
 
+ private:
   Segment(std::string dir, uint64_t base, uint32_t interval, MmapCache* cache);
   Status load_indexes(SegmentScanReport* report);
   Status scan_tail(SegmentScanReport* report);

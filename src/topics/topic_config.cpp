@@ -28,6 +28,11 @@ LogConfig TopicConfig::log_config() const {
   // Compacted-only topics keep their data until the cleaner removes it.
   c.retention_ms = deletes() ? retention_ms : -1;
   c.retention_bytes = deletes() ? retention_bytes : -1;
+  c.compaction.enabled = compacts();
+  c.compaction.min_cleanable_dirty_ratio = min_cleanable_dirty_ratio;
+  c.compaction.min_compaction_lag_ms = min_compaction_lag_ms;
+  c.compaction.max_compaction_lag_ms = max_compaction_lag_ms;
+  c.compaction.delete_retention_ms = delete_retention_ms;
   return c;
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "support/power_loss_retention.h"
+#include "support/power_loss_compaction.h"
 #include "support/power_loss_workloads.h"
 
 namespace rustlog::test {
@@ -32,6 +33,11 @@ TEST(PowerLossLongTest, OffsetCommit) {
 
 TEST(PowerLossLongTest, RetentionDeletion) {
   RetentionDeleteWorkload w(14);
+  explore(w, kExhaustive);
+}
+
+TEST(PowerLossLongTest, CompactionSwap) {
+  CompactionSwapWorkload w;
   explore(w, kExhaustive);
 }
 

@@ -10,8 +10,8 @@
 //   - `rustlog verify` (admin::verify_data_dir) finds no problem;
 //   - metadata files (topics.json, the recovery checkpoint) hold one of the
 //     versions written, entirely old or entirely new.
-// Retention deletion is in support/power_loss_retention.h; compaction swaps
-// join as a workload of this form when that write path exists.
+// Retention deletion is in support/power_loss_retention.h, the compaction
+// swap in support/power_loss_compaction.h.
 #include <gtest/gtest.h>
 
 #include <filesystem>

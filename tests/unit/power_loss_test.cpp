@@ -10,6 +10,7 @@
 
 #include "storage/file.h"
 #include "support/power_loss_retention.h"
+#include "support/power_loss_compaction.h"
 #include "support/power_loss_workloads.h"
 
 namespace rustlog::test {
@@ -79,6 +80,12 @@ TEST(PowerLossTest, RetentionDeletion) {
   RetentionDeleteWorkload w(6);
   auto s = explore(w, kSampled);
   EXPECT_GT(s.checked, 60u);
+}
+
+TEST(PowerLossTest, CompactionSwap) {
+  CompactionSwapWorkload w;
+  auto s = explore(w, kSampled);
+  EXPECT_GT(s.checked, 40u);
 }
 
 }  // namespace
