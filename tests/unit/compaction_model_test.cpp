@@ -71,8 +71,11 @@ void check(PartitionLog& log, const Model& model, const LogCleaner& cleaner, std
   EXPECT_EQ(active, model_active) << "the active segment changed";
   const uint64_t first_dirty = cleaner.info("t-0", now_us)->first_dirty_offset;
   std::map<std::string, int> seen;
-  for (const auto& r : recs)
-    if (r.key && r.offset < first_dirty) EXPECT_EQ(++seen[*r.key], 1) << *r.key << " twice below " << first_dirty;
+  for (const auto& r : recs) {
+    if (r.key && r.offset < first_dirty) {
+      EXPECT_EQ(++seen[*r.key], 1) << *r.key << " twice below " << first_dirty;
+    }
+  }
 }
 
 void run_seed(uint64_t seed, int ops) {

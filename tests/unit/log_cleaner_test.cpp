@@ -42,7 +42,9 @@ TEST(LogCleanerTest, DuplicateKeysKeepTheLatest) {
   // active segment is untouched.
   std::map<std::string, int> seen;
   for (const auto& r : recs)
-    if (r.offset < active_base) EXPECT_EQ(++seen[*r.key], 1) << *r.key << " twice below the active segment";
+    if (r.offset < active_base) {
+      EXPECT_EQ(++seen[*r.key], 1) << *r.key << " twice below the active segment";
+    }
   const auto latest = test::last_per_key(recs);
   ASSERT_EQ(latest.size(), 5u);
   for (int k = 0; k < 5; ++k) {
@@ -91,8 +93,11 @@ TEST(LogCleanerTest, ATombstoneRemovesOlderValuesAndGoesOnceItsHorizonHasPassed)
   ASSERT_TRUE(latest.count("k1"));
   EXPECT_FALSE(latest.at("k1").value.has_value()) << "the tombstone stays until its horizon";
   EXPECT_EQ(latest.at("k1").offset, tomb);
-  for (const auto& r : test::read_records(*log))
-    if (r.key == "k1") EXPECT_EQ(r.offset, tomb) << "an older value of a deleted key survived";
+  for (const auto& r : test::read_records(*log)) {
+    if (r.key == "k1") {
+      EXPECT_EQ(r.offset, tomb) << "an older value of a deleted key survived";
+    }
+  }
   // A later pass before the horizon (the clean + 60 s) keeps it; one after drops it.
   test::fill_keys(*log, 1, 12);
   cleaner.run_until_idle(kLater + 30ll * 1000 * 1000);
@@ -136,8 +141,11 @@ TEST(LogCleanerTest, TheTombstoneHorizonIsCountedFromTheCleanNotTheRecordTimesta
   cleaner.run_until_idle(kLater + 59ll * 1000 * 1000);
   EXPECT_TRUE(test::last_per_key(test::read_records(*log)).count("gone"));
   // The record timestamps read back unchanged through the horizon batch.
-  for (const auto& r : test::read_records(*log))
-    if (r.key == "gone") EXPECT_EQ(r.timestamp_us, kBaseTimestampUs - 240ll * 3600 * 1000000);
+  for (const auto& r : test::read_records(*log)) {
+    if (r.key == "gone") {
+      EXPECT_EQ(r.timestamp_us, kBaseTimestampUs - 240ll * 3600 * 1000000);
+    }
+  }
   test::fill_keys(*log, 1, 12);
   cleaner.run_until_idle(kLater + 60ll * 1000 * 1000);
   EXPECT_FALSE(test::last_per_key(test::read_records(*log)).count("gone"));
@@ -173,7 +181,9 @@ TEST(LogCleanerTest, APartialCleanWithATinyMapProgresses) {
   for (const auto& [k, r] : latest) EXPECT_EQ(r.value->substr(0, 2), "v2") << k;
   std::map<std::string, int> seen;
   for (const auto& r : test::read_records(*log))
-    if (r.offset < active_base) EXPECT_EQ(++seen[*r.key], 1) << *r.key;
+    if (r.offset < active_base) {
+      EXPECT_EQ(++seen[*r.key], 1) << *r.key;
+    }
 }
 
 TEST(LogCleanerTest, AnUncleanableSectionStaysByteIdenticalAndIsRetriedWithBackoff) {
@@ -290,7 +300,9 @@ TEST(LogCleanerTest, CleaningPastOffsetHolesReachesTheActiveSegmentsBase) {
   EXPECT_EQ(cleaner.info("t-0", kLater)->first_dirty_offset, active_base);
   std::map<std::string, int> seen;
   for (const auto& r : test::read_records(*log))
-    if (r.offset < active_base) EXPECT_EQ(++seen[*r.key], 1) << *r.key;
+    if (r.offset < active_base) {
+      EXPECT_EQ(++seen[*r.key], 1) << *r.key;
+    }
 }
 
 TEST(LogCleanerTest, NeitherTheActiveSegmentNorSegmentsWithinTheMinLag) {
