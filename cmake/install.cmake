@@ -26,6 +26,16 @@ install(TARGETS kafka-lite rustlog RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 set(_cfgdir ${CMAKE_INSTALL_LIBDIR}/cmake/rustlog)
 install(EXPORT rustlogTargets NAMESPACE rustlog:: FILE rustlogTargets.cmake DESTINATION ${_cfgdir})
+if(TARGET rustlog_client_kafka)
+  # The Kafka implementation of Producer and Consumer (kafka:// addresses), in
+  # an export set of its own: the package offers rustlog::client_kafka only
+  # where librdkafka is installed, and rustlog::client never needs it. No
+  # headers: a program links it and keeps using client/producer.h.
+  set_target_properties(rustlog_client_kafka PROPERTIES EXPORT_NAME client_kafka)
+  add_library(rustlog::client_kafka ALIAS rustlog_client_kafka)
+  install(TARGETS rustlog_client_kafka EXPORT rustlogKafkaTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(EXPORT rustlogKafkaTargets NAMESPACE rustlog:: FILE rustlogKafkaTargets.cmake DESTINATION ${_cfgdir})
+endif()
 configure_package_config_file(${CMAKE_SOURCE_DIR}/cmake/rustlogConfig.cmake.in
                               ${CMAKE_BINARY_DIR}/rustlogConfig.cmake INSTALL_DESTINATION ${_cfgdir})
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/rustlogConfigVersion.cmake

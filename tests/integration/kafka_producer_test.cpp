@@ -204,6 +204,23 @@ TYPED_TEST(ProducerOnBothTest, AnUnreachableAddressFailsAtConnectWithATransportE
   EXPECT_EQ(p.error().code(), ErrorCode::kStorageError) << p.error().to_string();
 }
 
+TYPED_TEST(ProducerOnBothTest, WhileTheSystemIsDownARecordFailsAfterDeliveryTimeout) {
+  this->sys_.create_topic("t", 1);
+  ProducerOptions o;
+  o.delivery_timeout = 2000ms;
+  o.client.connect_timeout = 1000ms;
+  Producer p = this->connect(o);
+  ASSERT_TRUE(p.send("t", 0, client::record("before")).get());
+  this->sys_.go_down();
+  auto later = p.send("t", 0, client::record("after"));
+  ASSERT_TRUE(later.wait_for(120s));
+  auto md = later.get();
+  ASSERT_FALSE(md);
+  EXPECT_EQ(md.error().code(), ErrorCode::kStorageError) << md.error().to_string();
+  EXPECT_EQ(p.stats().records_failed, 1u);
+  EXPECT_TRUE(p.flush(120s));  // nothing left unanswered
+}
+
 TEST(KafkaAddressTest, KafkaAddressesAreCheckedBeforeConnecting) {
   EXPECT_TRUE(client::is_kafka_address("kafka://k1:9092"));
   EXPECT_FALSE(client::is_kafka_address("127.0.0.1:9092"));

@@ -76,6 +76,10 @@ TEST(PackageInstallTest, OutsideProjectBuildsAgainstTheInstalledPackage) {
   RunResult run = run_program({build + "/rustlog_package_test", "127.0.0.1:" + std::to_string(broker.port())});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("package test OK"), std::string::npos) << run.out;
+  // Built with librdkafka, the package offers the Kafka implementation too.
+  const bool kafka = fs::exists(prefix + "/" + cmake_cache_value("CMAKE_INSTALL_LIBDIR") + "/cmake/rustlog/rustlogKafkaTargets.cmake");
+  EXPECT_EQ(kafka, fs::exists(std::string(RUSTLOG_BIN_DIR) + "/src/librustlog_client_kafka.a"));
+  EXPECT_NE(run.out.find(kafka ? "kafka: yes" : "kafka: no"), std::string::npos) << run.out;
 }
 
 }  // namespace

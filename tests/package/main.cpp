@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <string>
 
+#include "client/backend.h"
 #include "client/client.h"
 #include "client/consumer.h"
+#include "client/producer.h"
 
 using namespace rustlog;
 
@@ -46,6 +48,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "unexpected group offsets\n");
     return 1;
   }
-  std::printf("package test OK: consumed %s, committed 3\n", seen.c_str());
+  // kafka:// reaches librdkafka exactly when the package gave rustlog::client_kafka:
+  // nothing listens on port 1, so that is a transport error, not "no Kafka support".
+#ifdef RUSTLOG_PACKAGE_KAFKA
+  const bool kafka = true;
+#else
+  const bool kafka = false;
+#endif
+  client::ProducerOptions po;
+  po.client.connect_timeout = std::chrono::milliseconds(1000);
+  auto k = client::Producer::connect("kafka://127.0.0.1:1", po);
+  if (k || client::kafka_supported() != kafka ||
+      k.error().source() != (kafka ? client::ErrorSource::kTransport : client::ErrorSource::kClient))
+    return std::fprintf(stderr, "kafka:// gave %s\n", k ? "a producer" : k.error().to_string().c_str()), 1;
+  std::printf("package test OK: consumed %s, committed 3, kafka: %s\n", seen.c_str(), kafka ? "yes" : "no");
   return 0;
 }

@@ -7,7 +7,8 @@
 //                  address "kafka://127.0.0.1:PORT,..."
 //
 // Each offers address(), client_options() for its consumers,
-// create_topic(name, partitions), an address where nothing listens, and read_all(topic, partitions): every record per
+// create_topic(name, partitions), an address where nothing listens,
+// go_down() (the whole system stops answering), and read_all(topic, partitions): every record per
 // partition in order, read with that system's own tools (a RustLog Client;
 // a plain librdkafka consumer), not with the code under test.
 #include <gtest/gtest.h>
@@ -56,6 +57,8 @@ class RustLogSystem {
     }
     return out;
   }
+  // The broker dies (kill -9) and stays down.
+  void go_down() { broker_.kill9(); }
   // Produces with a plain Client (not the code under test).
   void produce(const std::string& topic, uint32_t partition, std::vector<protocol::ProducerRecord> records) {
     auto r = client().produce(topic, partition, std::move(records));
@@ -110,6 +113,10 @@ class KafkaSystem {
       out[static_cast<uint32_t>(k.partition)].push_back(std::move(r));
     }
     return out;
+  }
+  // Every broker of the cluster goes down and stays down.
+  void go_down() {
+    for (int id = 1; id <= 3; ++id) mock_.broker_down(id);
   }
   KafkaMock& mock() { return mock_; }
 
