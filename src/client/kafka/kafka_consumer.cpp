@@ -240,14 +240,9 @@ ClientStatus KafkaConsumer::seek(uint32_t partition, uint64_t offset) {
                                          " is not assigned to this consumer" +
                                          (mode_ == Mode::kSubscribed ? " (yet: Kafka assigns them during poll())" : ""));
   it->second.position = offset;
-  if (mode_ == Mode::kAssigned) {
-    // Assigned by us: hand librdkafka the whole assignment again at the
-    // positions (what it had fetched ahead is dropped); before the first
-    // poll there is nothing to do, it starts there.
-    if (!fetching_) return {};
-    fetching_ = false;
-    return start_fetching();
-  }
+  if (mode_ == Mode::kAssigned && !fetching_) return {};  // the first poll starts there
+  // (Not a new rd_kafka_assign: librdkafka 2.0 may abort when partitions are
+  // assigned again while it still stops them.)
   List l = make_list(topic_, {{partition, static_cast<int64_t>(offset)}});
   if (rd_kafka_error_t* e = rd_kafka_seek_partitions(rk_.get(), l.get(), timeout_ms_))
     return from_error_object(e, "seeking " + where(partition));
