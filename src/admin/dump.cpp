@@ -128,6 +128,7 @@ Result<DumpSummary> walk_segment(const std::string& log_path, const DumpOptions&
   BatchScanner sc(bytes, ScanStart{.position = 0, .next_offset = segment_base, .segment_base = segment_base});
   ScanEvent ev;
   std::vector<Record> scratch;
+  uint64_t expected = segment_base;  // where the previous valid batch ended
   summary.end_position = file.size();
   while (true) {
     if (summary.batches >= options.max_batches && sc.position() < file.size()) {
@@ -155,6 +156,8 @@ Result<DumpSummary> walk_segment(const std::string& log_path, const DumpOptions&
     b.header = h;
     b.computed_crc = h.crc;
     b.crc_ok = true;
+    b.gap_before = h.base_offset > expected ? h.base_offset - expected : 0;
+    expected = h.next_offset();
     scratch.clear();
     Status st = decode_batch(ev.bytes, h.total_size(), nullptr, options.records ? &b.records : &scratch);
     if (!st) {

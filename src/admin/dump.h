@@ -30,6 +30,7 @@ struct DumpedBatch {
   bool crc_ok = false;
   std::vector<Record> records;  // filled with DumpOptions::records when the batch decodes
   std::string decode_error;     // why the records did not decode (CRC-valid batches only)
+  uint64_t gap_before = 0;      // offsets between the previous batch and this one (compaction removed them)
 };
 
 // A range of the file that does not hold valid batches.

@@ -40,7 +40,11 @@ std::string format_batch_line(const DumpedBatch& b) {
                   " attributes: " + std::to_string(h.attributes) + " crc: " + hex32(h.crc) +
                   " crcValid: " + (b.crc_ok ? "true" : "false");
   if (!b.crc_ok) s += " computedCrc: " + hex32(b.computed_crc);
-  s += " firstTimestamp: " + ts(h.first_timestamp) + " maxTimestamp: " + ts(h.max_timestamp);
+  // A batch a compaction pass rewrote with tombstones carries their delete
+  // horizon where the first timestamp would be.
+  s += (h.has_delete_horizon() ? " deleteHorizon: " : " firstTimestamp: ") + ts(h.first_timestamp) +
+       " maxTimestamp: " + ts(h.max_timestamp);
+  if (b.gap_before > 0) s += " gapBefore: " + std::to_string(b.gap_before);
   if (!b.decode_error.empty()) s += " decodeError: \"" + escape_bytes(b.decode_error) + "\"";
   return s;
 }
@@ -97,7 +101,9 @@ nlohmann::json batch_to_json(const DumpedBatch& b, bool with_records) {
                       {"computed_crc", b.computed_crc},
                       {"crc_ok", b.crc_ok},
                       {"first_timestamp_us", h.first_timestamp},
-                      {"max_timestamp_us", h.max_timestamp}};
+                      {"max_timestamp_us", h.max_timestamp},
+                      {"delete_horizon_us", h.has_delete_horizon() ? nlohmann::json(h.first_timestamp) : nlohmann::json()},
+                      {"gap_before", b.gap_before}};
   if (!b.decode_error.empty()) j["decode_error"] = b.decode_error;
   if (with_records) {
     nlohmann::json recs = nlohmann::json::array();

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/atomic_file.h"
+#include "storage/cleaner_checkpoint.h"
 #include "storage/file.h"
 #include "storage/recovery_checkpoint.h"
 #include "storage/segment.h"
@@ -91,6 +92,7 @@ struct DirListing {
   std::vector<uint64_t> bases;  // sorted .log base offsets
   std::vector<std::string> temp_files;
   std::vector<std::string> orphan_indexes;
+  std::vector<std::string> swap_files;  // .cleaned / .swap: an interrupted compaction swap
 };
 
 DirListing list_partition(const fs::path& dir) {
@@ -103,6 +105,8 @@ DirListing list_partition(const fs::path& dir) {
       l.bases.push_back(*b);
     } else if (ends_with(name, kTempSuffix)) {
       l.temp_files.push_back(name);
+    } else if (ends_with(name, ".cleaned") || ends_with(name, ".swap")) {
+      l.swap_files.push_back(name);
     } else if (auto i = parse_segment_file(name, ".index")) {
       indexes.emplace_back(*i, name);
     } else if (auto t = parse_segment_file(name, ".timeindex")) {
@@ -189,6 +193,17 @@ PartitionSummary verify_partition(const fs::path& dir, std::optional<uint64_t> r
   for (const auto& t : listing.temp_files)
     p.warnings.push_back(p.path + "/" + t +
                          ": leftover of an interrupted atomic write (recovery deletes it)");
+  for (const auto& f : listing.swap_files)
+    p.warnings.push_back(p.path + "/" + f +
+                         ": leftover of an interrupted compaction swap (the broker finishes or undoes it at start)");
+  // The cleaner checkpoint (first dirty offset) of a compacted partition.
+  auto cp = read_cleaner_checkpoint(p.path);
+  if (!cp)
+    p.problems.push_back(cp.status().message());
+  else if (cp->has_value() && **cp > p.next_offset)
+    p.warnings.push_back(p.path + "/" + kCleanerCheckpointFile + ": first dirty offset " + std::to_string(**cp) +
+                         " is past the log end " + std::to_string(p.next_offset) +
+                         " (the cleaner starts again from the active segment)");
   for (const auto& o : listing.orphan_indexes)
     p.warnings.push_back(p.path + "/" + o + ": index file without a .log (recovery ignores it)");
   return p;

@@ -137,6 +137,10 @@ bool Broker::fetch_step(LegacyFetchState& st, Status* err) {
     *err = s;
     return true;
   }
+  // Every record of the slice was taken: the answer continues after its
+  // last batch, past the gaps compaction leaves (a header-only batch has no
+  // record to move next_offset).
+  if (!full) st.enc.advance_to(next);
   st.first = false;
   st.batch_budget -= std::min<uint64_t>(st.batch_budget, data.size());
   st.read_at = next;
@@ -169,8 +173,10 @@ Broker::Out Broker::fetch_ex(const FetchExRequest& r, Effects* fx, bool final) {
     resp.records.clear();
     RUSTLOG_RETURN_IF_ERROR(decode_batches(rr->data, r.offset, &resp.records));
   }
-  resp.next_offset = resp.records.empty() ? r.offset : resp.records.back().offset + 1;
-  if (!resp.records.empty()) resp.next_offset = std::max(resp.next_offset, rr->next_offset);
+  // After the last batch read, also when it held no record at or after the
+  // offset (a cleaned log's header-only batch): never the request's offset
+  // again once anything was read, or a consumer would ask for it forever.
+  resp.next_offset = rr->data.empty() ? r.offset : std::max(r.offset, rr->next_offset);
   PartitionCounters& pc = partition_counters(*p);
   pc.records_out.inc(resp.records.size());
   pc.bytes_out.inc(rr->data.size());

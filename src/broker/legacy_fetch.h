@@ -26,7 +26,7 @@ struct LegacyFetchInfo {
 // the next value would take the answer's value bytes (4 + length per record)
 // past `max_bytes` (at least one record when there is one); a tombstone is an
 // empty value. next_offset = offset after the last record returned, else
-// `start_offset`.
+// `start_offset` (advance_to() moves it past batches without records).
 class LegacyFetchEncoder {
  public:
   LegacyFetchEncoder(uint64_t start_offset, uint32_t max_bytes, bool check_crc)
@@ -43,6 +43,11 @@ class LegacyFetchEncoder {
   // is cut back to where begin() found it).
   Status finish(std::string& out, uint32_t max_frame_bytes);
 
+  // Moves next_offset to `offset` (when it is further and the answer is not
+  // full): the batches added hold nothing more below it.
+  void advance_to(uint64_t offset) {
+    if (!full_ && offset > next_) next_ = offset;
+  }
   LegacyFetchInfo info() const { return {count_, next_}; }
   bool full() const { return full_; }
 
