@@ -4,6 +4,7 @@
 
 #include "support/power_loss_retention.h"
 #include "support/power_loss_compaction.h"
+#include "support/power_loss_compaction_appends.h"
 #include "support/power_loss_workloads.h"
 
 namespace rustlog::test {
@@ -38,6 +39,11 @@ TEST(PowerLossLongTest, RetentionDeletion) {
 
 TEST(PowerLossLongTest, CompactionSwap) {
   CompactionSwapWorkload w;
+  explore(w, kExhaustive);
+}
+
+TEST(PowerLossLongTest, CompactionPassesWithAppends) {
+  CompactionWithAppendsWorkload w(6);
   explore(w, kExhaustive);
 }
 

@@ -11,6 +11,7 @@
 #include "storage/file.h"
 #include "support/power_loss_retention.h"
 #include "support/power_loss_compaction.h"
+#include "support/power_loss_compaction_appends.h"
 #include "support/power_loss_workloads.h"
 
 namespace rustlog::test {
@@ -86,6 +87,12 @@ TEST(PowerLossTest, CompactionSwap) {
   CompactionSwapWorkload w;
   auto s = explore(w, kSampled);
   EXPECT_GT(s.checked, 40u);
+}
+
+TEST(PowerLossTest, CompactionPassesWithAppends) {
+  CompactionWithAppendsWorkload w(3);
+  auto s = explore(w, kSampled);
+  EXPECT_GT(s.checked, 60u);
 }
 
 }  // namespace
