@@ -50,6 +50,7 @@ Status Broker::open(RegistryOpenReport* report) {
   }
   offsets_ = std::make_unique<OffsetStore>(t->partitions[0].get());
   RUSTLOG_RETURN_IF_ERROR(offsets_->load());
+  start_cleaner();
   if (report) {
     metrics_.recovery_partitions.inc(report->partitions);
     metrics_.recovery_scanned_bytes.inc(report->bytes_scanned);
@@ -80,6 +81,7 @@ void Broker::note_appended(PartitionLog* log) {
 
 void Broker::forget_logs(const std::vector<const PartitionLog*>& gone) {
   for (const PartitionLog* p : gone) {
+    cleaner_forget(p);
     group_commit_.forget(p);
     std::erase(appended_, p);
     partition_counters_.erase(p);  // keys only: the logs are about to be freed

@@ -7,6 +7,7 @@
 // owns group commit, and all bookkeeping about logs that come and go
 // (DeleteTopic): the queues above it only hold LogIds and FlushTickets.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@
 #include "offsets/offset_store.h"
 #include "protocol/messages.h"
 #include "common/status.h"
+#include "storage/log_cleaner.h"
 #include "topics/topic_registry.h"
 
 namespace rustlog {
@@ -102,6 +104,10 @@ class Broker {
   // logs at an earlier tick, expiring consumer-group offsets
   // (--offsets-retention-ms). Each call does bounded work.
   void tick(int64_t now_us);
+  // Milliseconds until tick() has cleaner work (0 while a pass is under way:
+  // the loop then does not sleep between steps).
+  int64_t cleaner_due_in_ms(int64_t now_us) const;
+  const LogCleaner* cleaner() const { return cleaner_.get(); }
 
  private:
   // The settings of __consumer_offsets (compacted, fsynced before every ack).
@@ -169,6 +175,19 @@ class Broker {
   // --offsets-retention-ms (src/broker/broker_offsets_expiry.cpp).
   int64_t next_offsets_expiry_us_ = 0;
   void expire_offsets(int64_t now_us);
+  // The cleaner (src/broker/broker_cleaner.cpp): every partition of a topic
+  // with compact in cleanup.policy, __consumer_offsets included, is
+  // registered when it appears and removed before its log is freed.
+  std::unique_ptr<LogCleaner> cleaner_;
+  std::map<std::string, PartitionLog*> cleaner_logs_;  // by directory name
+  int64_t next_clean_us_ = 0;
+  bool purge_after_clean_ = false;  // a swap left .deleted files to unlink next turn
+  CleanerCounters pass_start_;      // the cleaner's counters when the current pass began
+  void start_cleaner();
+  void cleaner_track(const Topic& t);
+  void cleaner_forget(const PartitionLog* log);
+  uint64_t cleaner_logs_size() const;
+  void run_cleaner(int64_t now_us);
   std::string topic_buf_, batch_buf_;  // reused by produce_v0
 };
 

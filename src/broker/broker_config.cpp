@@ -152,18 +152,18 @@ std::vector<ConfigOption> make_options() {
       NUM_OPTION("retention_check_interval_ms", retention_check_interval_ms, uint64_t{10}, uint64_t{86400000},
                  "How often every partition is checked against retention.ms and retention.bytes."),
       NUM_OPTION("cleaner_backoff_ms", cleaner_backoff_ms, uint64_t{1}, uint64_t{86400000},
-                 "How long the cleaner waits when no partition is cleanable, and before it retries "
-                 "a partition whose clean failed (accepted; the cleaner is not built yet)."),
+                 "How long the cleaner waits when no partition is cleanable, and before it first "
+                 "retries a partition whose clean failed (uncleanable; doubling up to 32x)."),
       NUM_OPTION("cleaner_buffer_bytes", cleaner_buffer_bytes, uint64_t{1024}, uint64_t{1} << 40,
-                 "Memory for the cleaner's key map (24 bytes a distinct key); a smaller map cleans "
-                 "a partition in several partial passes (accepted; the cleaner is not built yet)."),
+                 "Memory for the cleaner's key map (24-byte slots, filled to 90 %); a smaller map cleans "
+                 "a partition in several partial passes."),
       NUM_OPTION("cleaner_step_bytes", cleaner_step_bytes, uint64_t{4096}, uint64_t{1} << 32,
-                 "Most bytes one cleaner step reads or writes before it yields to the event loop: "
-                 "1 MiB is a few ms of sequential I/O, about one fdatasync, so requests wait "
-                 "little behind a step (accepted; the cleaner is not built yet)."),
+                 "Most bytes one cleaner step reads or writes before it yields to the event loop (one "
+                 "step per loop turn): 1 MiB is a few ms of sequential I/O, about one fdatasync, so "
+                 "requests wait little behind a step."),
       NUM_OPTION("cleaner_max_bytes_per_sec", cleaner_max_bytes_per_sec, uint64_t{0}, uint64_t{1} << 40,
-                 "Cap on the cleaner's read+write bytes per second (0 = unlimited; accepted, the "
-                 "cleaner is not built yet)."),
+                 "Cap on the cleaner's read+write bytes per second (0 = unlimited): after "
+                 "a step of B bytes the next waits B / cap seconds."),
       NUM_OPTION("offsets_retention_ms", offsets_retention_ms, int64_t{1}, int64_t{1} << 50,
                  "A consumer group's committed offsets expire this long after its last commit "
                  "(tombstones written to __consumer_offsets on the loop's tick)."),

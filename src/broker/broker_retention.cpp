@@ -26,6 +26,7 @@ void Broker::tick(int64_t now_us) {
     run_retention(now_us);
   }
   expire_offsets(now_us);
+  run_cleaner(now_us);
 }
 
 void Broker::run_retention(int64_t now_us) {

@@ -300,6 +300,7 @@ void EventLoop::finish_turn(const TurnClock& clock) {
 int EventLoop::timeout_ms(const TurnClock& clock) const {
   if (!ready_.empty()) return 0;
   int64_t t = std::min<int64_t>(1000, broker_.metrics_publish_due_in(clock.steady_ms));
+  t = std::min(t, broker_.cleaner_due_in_ms(clock.wall_us));  // 0 while a clean is under way
   t = dispatcher_.due_in_ms(clock, t);
   if (accept_paused_until_ > 0) t = std::min(t, accept_paused_until_ - clock.steady_ms);
   return static_cast<int>(std::max<int64_t>(t, 0));
@@ -322,7 +323,7 @@ int EventLoop::run() {
       if (serve(*c, clock)) make_ready(id);
     }
     finish_turn(clock);
-    broker_.tick(clock.wall_us);  // time-based rolls, retention
+    broker_.tick(clock.wall_us);  // time-based rolls, retention, offset expiry, one cleaner step
     broker_.maybe_publish_metrics(clock.steady_ms);
     if (clock.steady_ms - last_checkpoint_ms_ >= static_cast<int64_t>(broker_.config().checkpoint_interval_ms)) {
       Status st = broker_.registry().checkpoint();

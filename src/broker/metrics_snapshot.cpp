@@ -17,6 +17,7 @@ double per_sec(uint64_t now, uint64_t then, int64_t ms) {
 }  // namespace
 
 void Broker::track_partitions(const Topic& t) {
+  cleaner_track(t);
   for (const auto& p : t.partitions) {
     if (log_ids_.emplace(p.get(), next_log_id_).second) logs_[next_log_id_++] = p.get();
     auto& slot = partition_counters_[p.get()];
@@ -82,6 +83,13 @@ void Broker::publish_metrics() {
         s.segments = l.segment_count();
         s.read_only = l.read_only();
         s.internal = is_internal_topic(name);
+        if (cleaner_ && t->config.compacts())
+          if (auto ci = cleaner_->info(name + "-" + std::to_string(i), wall_us())) {
+            s.compacted = true;
+            s.dirty_ratio = ci->dirty_ratio;
+            s.cleaner_lag_bytes = ci->lag_bytes;
+            s.cleaner_state = cleaner_state_name(ci->state);
+          }
         const std::array<uint64_t, 4> counters = {s.records_in, s.bytes_in, s.records_out, s.bytes_out};
         if (const auto* old = pc.recent.oldest()) {
           const int64_t ms = now - old->at_ms;

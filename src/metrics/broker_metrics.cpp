@@ -194,6 +194,14 @@ std::string BrokerMetrics::render() const {
   w.sample("rustlog_compaction_removed_records_total", {}, compaction_records_removed.value());
   w.family("rustlog_compaction_reclaimed_bytes_total", "counter", "Bytes reclaimed by log compaction.");
   w.sample("rustlog_compaction_reclaimed_bytes_total", {}, compaction_bytes_reclaimed.value());
+  w.family("rustlog_compaction_read_bytes_total", "counter",
+           "Bytes the cleaner read (building key maps and recopying segments).");
+  w.sample("rustlog_compaction_read_bytes_total", {}, compaction_bytes_read.value());
+  w.family("rustlog_compaction_written_bytes_total", "counter", "Bytes the cleaner wrote (cleaned segment files).");
+  w.sample("rustlog_compaction_written_bytes_total", {}, compaction_bytes_written.value());
+  w.family("rustlog_compaction_uncleanable_total", "counter",
+           "Cleaner passes that failed (corrupt batch, I/O error) and marked their partition uncleanable.");
+  w.sample("rustlog_compaction_uncleanable_total", {}, compaction_uncleanable_events.value());
   w.family("rustlog_offsets_expired_total", "counter",
            "Committed offsets tombstoned because their group's last commit is --offsets-retention-ms old.");
   w.sample("rustlog_offsets_expired_total", {}, offsets_expired.value());
@@ -254,6 +262,37 @@ std::string BrokerMetrics::render() const {
     per_partition("rustlog_partition_read_only", "gauge",
                   "1 when the partition refuses writes after a fatal I/O error (until restart), else 0.",
                   [](const P& p) { return p.read_only ? 1 : 0; });
+
+    // Compacted partitions only: the cleaner's view of each.
+    uint64_t uncleanable = 0;
+    for (const auto& p : s.partitions) uncleanable += p.compacted && p.cleaner_state == "uncleanable";
+    w.family("rustlog_compaction_uncleanable_partitions", "gauge",
+             "Compacted partitions whose last clean failed (retried after --cleaner-backoff-ms, doubling).");
+    w.sample("rustlog_compaction_uncleanable_partitions", {}, uncleanable);
+    w.family("rustlog_partition_dirty_ratio", "gauge",
+             "Compacted partitions: share of the cleanable log not cleaned yet (dirty / (clean + dirty) "
+             "bytes of sealed segments); cleaned once at or above min.cleanable.dirty.ratio.");
+    for (const auto& p : s.partitions)
+      if (p.compacted) {
+        pnum = std::to_string(p.partition);
+        w.sample_text("rustlog_partition_dirty_ratio", {{"topic", p.topic}, {"partition", pnum}},
+                      metrics::scaled_decimal(static_cast<uint64_t>(p.dirty_ratio * 1e6 + 0.5), 6));
+      }
+    w.family("rustlog_partition_cleaner_lag_bytes", "gauge",
+             "Compacted partitions: bytes no cleaner pass has covered yet (first dirty segment to the log end).");
+    for (const auto& p : s.partitions)
+      if (p.compacted) {
+        pnum = std::to_string(p.partition);
+        w.sample("rustlog_partition_cleaner_lag_bytes", {{"topic", p.topic}, {"partition", pnum}}, p.cleaner_lag_bytes);
+      }
+    w.family("rustlog_partition_cleaner_state", "gauge",
+             "Compacted partitions: 1 for the cleaner's state of the partition (idle, cleaning, uncleanable).");
+    for (const auto& p : s.partitions)
+      if (p.compacted) {
+        pnum = std::to_string(p.partition);
+        w.sample("rustlog_partition_cleaner_state",
+                 {{"topic", p.topic}, {"partition", pnum}, {"state", p.cleaner_state}}, uint64_t{1});
+      }
 
     std::vector<std::string_view> groups;
     for (const auto& g : s.groups)

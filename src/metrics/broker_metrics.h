@@ -103,12 +103,15 @@ class BrokerMetrics {
   metrics::Counter corruption_recovery;  // corrupt ranges found by recovery
   metrics::Counter corruption_read;      // reads that failed a CRC check (Error 502)
 
-  // ---- retention and compaction (registered now; fed by the retention issue)
+  // ---- retention, compaction (fed by the loop's tick) and offset expiry
   metrics::Counter retention_segments_deleted;
   metrics::Counter retention_bytes_deleted;
   metrics::Counter compaction_runs;
   metrics::Counter compaction_records_removed;
   metrics::Counter compaction_bytes_reclaimed;
+  metrics::Counter compaction_bytes_read;          // key-map building and recopying
+  metrics::Counter compaction_bytes_written;       // cleaned segment files
+  metrics::Counter compaction_uncleanable_events;  // passes that marked a partition uncleanable
   metrics::Counter offsets_expired;  // committed offsets tombstoned by --offsets-retention-ms
 
   metrics::Gauge start_time_unix_ms;

@@ -38,6 +38,11 @@ struct PartitionStats {
   uint64_t segments = 0;
   bool read_only = false;  // a fatal I/O error turned it read-only until restart
   bool internal = false;   // an internal topic ("__" prefix)
+  // Compaction (cleanup.policy includes compact): the cleaner's view.
+  bool compacted = false;
+  double dirty_ratio = 0;          // dirty / (clean + dirty) bytes of sealed segments
+  uint64_t cleaner_lag_bytes = 0;  // bytes no pass has covered yet
+  std::string cleaner_state;       // idle, cleaning, uncleanable
   // The counters above per second over the last few seconds
   // (MetricsSnapshot::window_ms; 0 until a window exists).
   double records_in_per_sec = 0;

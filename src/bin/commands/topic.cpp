@@ -1,10 +1,13 @@
 // `rustlog ping` and `rustlog topic create|list|describe|delete`.
+#include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "bin/commands/commands.h"
 #include "bin/commands/net_common.h"
+#include "client/metrics_text.h"
 
 namespace rustlog::cli {
 namespace {
@@ -88,19 +91,63 @@ struct NameArgs {
   std::string name;
 };
 
+// The cleaner's view of a compacted topic's partitions, from the broker's
+// metrics (MetricsFetch): rustlog_partition_dirty_ratio, _cleaner_lag_bytes
+// and _cleaner_state. Empty when the broker does not report them.
+struct CleanerView {
+  double dirty_ratio = 0;
+  uint64_t lag_bytes = 0;
+  std::string state = "-";
+};
+
+std::map<uint32_t, CleanerView> cleaner_view(client::Client& c, const std::string& topic) {
+  std::map<uint32_t, CleanerView> out;
+  auto text = c.metrics_text();
+  if (!text) return out;
+  auto families = client::parse_prometheus_text(*text);
+  if (!families) return out;
+  for (const auto& f : *families)
+    for (const auto& s : f.samples) {
+      if (s.label("topic") != topic) continue;
+      const auto part = s.label("partition");
+      if (!part) continue;
+      CleanerView& v = out[static_cast<uint32_t>(std::stoul(*part))];
+      if (s.name == "rustlog_partition_dirty_ratio") v.dirty_ratio = s.value;
+      else if (s.name == "rustlog_partition_cleaner_lag_bytes") v.lag_bytes = static_cast<uint64_t>(s.value);
+      else if (s.name == "rustlog_partition_cleaner_state" && s.value == 1) v.state = s.label("state").value_or("-");
+    }
+  return out;
+}
+
 int run_describe(const NameArgs& a) {
   auto c = connect_or_report("topic describe", a.net);
   if (!c) return 1;
   auto d = c->describe_topic(a.name);
   if (!d) return fail_client("topic describe", d.error());
+  bool compacted = false;
+  for (const auto& e : d->configs)
+    if (e.key == "cleanup.policy") compacted = e.value.find("compact") != std::string::npos;
+  const std::map<uint32_t, CleanerView> cleaner = compacted ? cleaner_view(*c, a.name) : std::map<uint32_t, CleanerView>{};
+  auto view = [&](uint32_t p) {
+    auto it = cleaner.find(p);
+    return it == cleaner.end() ? CleanerView{} : it->second;
+  };
   if (a.net.json) {
     nlohmann::json parts = nlohmann::json::array();
-    for (const auto& p : d->partitions)
-      parts.push_back({{"partition", p.partition},
-                       {"log_start_offset", p.log_start_offset},
-                       {"high_watermark", p.high_watermark},
-                       {"segments", p.segment_count},
-                       {"size_bytes", p.size_bytes}});
+    for (const auto& p : d->partitions) {
+      nlohmann::json j = {{"partition", p.partition},
+                          {"log_start_offset", p.log_start_offset},
+                          {"high_watermark", p.high_watermark},
+                          {"segments", p.segment_count},
+                          {"size_bytes", p.size_bytes}};
+      if (compacted) {
+        const CleanerView v = view(p.partition);
+        j["dirty_ratio"] = v.dirty_ratio;
+        j["cleaner_lag_bytes"] = v.lag_bytes;
+        j["cleaner_state"] = v.state;
+      }
+      parts.push_back(std::move(j));
+    }
     nlohmann::json cfg = nlohmann::json::object();
     for (const auto& e : d->configs) cfg[e.key] = e.value;
     print_json({{"name", d->name}, {"partition_count", d->partition_count}, {"partitions", parts}, {"config", cfg}});
@@ -115,10 +162,25 @@ int run_describe(const NameArgs& a) {
            (d->partition_count == 1 ? " partition, " : " partitions, ") + std::to_string(records) +
            " records, " + human_bytes(bytes));
   out_line("");
-  Table parts({"PARTITION", "LOG-START", "HIGH-WATERMARK", "SEGMENTS", "BYTES"}, {true, true, true, true, true});
-  for (const auto& p : d->partitions)
-    parts.add({std::to_string(p.partition), std::to_string(p.log_start_offset), std::to_string(p.high_watermark),
-               std::to_string(p.segment_count), std::to_string(p.size_bytes)});
+  std::vector<std::string> head = {"PARTITION", "LOG-START", "HIGH-WATERMARK", "SEGMENTS", "BYTES"};
+  std::vector<bool> right(5, true);
+  if (compacted) {
+    head.insert(head.end(), {"DIRTY-RATIO", "CLEANER-LAG", "CLEANER"});
+    right.insert(right.end(), {true, true, false});
+  }
+  Table parts(head, right);
+  for (const auto& p : d->partitions) {
+    std::vector<std::string> row = {std::to_string(p.partition), std::to_string(p.log_start_offset),
+                                    std::to_string(p.high_watermark), std::to_string(p.segment_count),
+                                    std::to_string(p.size_bytes)};
+    if (compacted) {
+      const CleanerView v = view(p.partition);
+      char ratio[32];
+      std::snprintf(ratio, sizeof ratio, "%.2f", v.dirty_ratio);
+      row.insert(row.end(), {ratio, human_bytes(v.lag_bytes), v.state});
+    }
+    parts.add(row);
+  }
   parts.print();
   out_line("");
   Table cfg({"CONFIG", "VALUE"});
@@ -195,12 +257,18 @@ void register_topic_commands(CLI::App& app, Context& ctx) {
 
   auto dargs = std::make_shared<NameArgs>();
   CLI::App* describe = topic->add_subcommand(
-      "describe", "Per partition: log start, high watermark, segments, bytes; then the topic's config");
+      "describe", "Per partition: log start, high watermark, segments, bytes (and the cleaner's state when compacted); then the topic's config");
   describe->add_option("NAME", dargs->name, "Topic name")->required();
   add_net_options(describe, dargs->net);
   describe->footer(
       "The high watermark is the offset the next record will get; high watermark minus log\n"
-      "start is the number of records the partition holds.\n"
+      "start is the number of offsets the partition spans (a compacted partition holds fewer\n"
+      "records: compaction keeps offsets and leaves gaps).\n"
+      "\n"
+      "For a topic whose cleanup.policy includes compact, three more columns show the cleaner's\n"
+      "view of each partition (from the broker's metrics): DIRTY-RATIO, the share of sealed bytes\n"
+      "not cleaned yet (cleaned once it reaches min.cleanable.dirty.ratio); CLEANER-LAG, the bytes\n"
+      "no pass has covered yet; CLEANER, idle, cleaning or uncleanable (the broker log says why).\n"
       "\n"
       "Examples:\n"
       "  rustlog topic describe orders\n"
