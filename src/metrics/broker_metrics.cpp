@@ -202,6 +202,10 @@ std::string BrokerMetrics::render() const {
   w.family("rustlog_compaction_uncleanable_total", "counter",
            "Cleaner passes that failed (corrupt batch, I/O error) and marked their partition uncleanable.");
   w.sample("rustlog_compaction_uncleanable_total", {}, compaction_uncleanable_events.value());
+  w.family("rustlog_compaction_step_duration_seconds", "histogram",
+           "Time the event loop spent in one cleaner step that did work (at most --cleaner-step-bytes read "
+           "plus written, and a segment group's swap with its fsyncs): what a request can wait behind it.");
+  w.histogram("rustlog_compaction_step_duration_seconds", {}, compaction_step_latency.snapshot(), 9);
   w.family("rustlog_offsets_expired_total", "counter",
            "Committed offsets tombstoned because their group's last commit is --offsets-retention-ms old.");
   w.sample("rustlog_offsets_expired_total", {}, offsets_expired.value());

@@ -112,6 +112,7 @@ class BrokerMetrics {
   metrics::Counter compaction_bytes_read;          // key-map building and recopying
   metrics::Counter compaction_bytes_written;       // cleaned segment files
   metrics::Counter compaction_uncleanable_events;  // passes that marked a partition uncleanable
+  metrics::LatencyHistogram compaction_step_latency;  // one per LogCleaner::step that did work (ns)
   metrics::Counter offsets_expired;  // committed offsets tombstoned by --offsets-retention-ms
 
   metrics::Gauge start_time_unix_ms;
