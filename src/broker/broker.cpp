@@ -81,7 +81,6 @@ void Broker::note_appended(PartitionLog* log) {
 
 void Broker::forget_logs(const std::vector<const PartitionLog*>& gone) {
   for (const PartitionLog* p : gone) {
-    cleaner_forget(p);
     group_commit_.forget(p);
     std::erase(appended_, p);
     partition_counters_.erase(p);  // keys only: the logs are about to be freed
@@ -409,7 +408,12 @@ Broker::Out Broker::delete_topic(const DeleteTopicRequest& r, int64_t now_us, Ef
   std::vector<const PartitionLog*> gone;
   if (Topic* t = registry_->find(r.topic))
     for (const auto& p : t->partitions) gone.push_back(p.get());
-  RUSTLOG_RETURN_IF_ERROR(registry_->remove(r.topic));
+  // The cleaner lets go of them (abandoning a pass) while they still exist.
+  for (const PartitionLog* p : gone) cleaner_forget(p);
+  if (Status st = registry_->remove(r.topic); !st) {
+    if (Topic* t = registry_->find(r.topic)) cleaner_track(*t);  // still there: clean it again
+    return st;
+  }
   // Appends to them earlier in this turn must not be flushed, and answers
   // waiting for them are released (flush_result: ok once a log is gone).
   forget_logs(gone);

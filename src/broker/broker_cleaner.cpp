@@ -42,10 +42,12 @@ void Broker::cleaner_track(const Topic& t) {
 }
 
 void Broker::cleaner_forget(const PartitionLog* log) {
-  auto it = cleaner_logs_.find(cleaner_name(*log));
-  if (it == cleaner_logs_.end() || it->second != log) return;
-  cleaner_->remove_log(it->first);
-  cleaner_logs_.erase(it);
+  for (auto it = cleaner_logs_.begin(); it != cleaner_logs_.end(); ++it)
+    if (it->second == log) {
+      cleaner_->remove_log(it->first);
+      cleaner_logs_.erase(it);
+      return;
+    }
 }
 
 uint64_t Broker::cleaner_logs_size() const {

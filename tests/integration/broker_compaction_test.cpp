@@ -275,5 +275,20 @@ TEST_F(BrokerCompactionTest, ACorruptSegmentMakesItsPartitionUncleanableAndTheOt
   EXPECT_EQ(broker_.stop(), 0);
 }
 
+TEST_F(BrokerCompactionTest, ACompactedTopicDeletedWhileItIsCleanedCanBeCreatedAgain) {
+  ASSERT_TRUE(broker_.start());
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    ok({"topic", "create", "c", "--config", "cleanup.policy=compact", "--config", "segment.bytes=8192",
+        "--config", "min.cleanable.dirty.ratio=0.01"});
+    ok({"produce", "c", "-k", ":", "--batch-bytes", "2048"}, keyed_lines(20, 30, 100));
+    ok({"topic", "delete", "c"});  // the cleaner may be in the middle of a pass over it
+  }
+  ok({"topic", "create", "c", "--config", "cleanup.policy=compact"});
+  ok({"produce", "c", "-k", ":"}, "k:v\n");
+  EXPECT_EQ(split_lines(ok({"consume", "c"})), std::vector<std::string>{"v"});
+  EXPECT_EQ(broker_.stop(), 0);
+}
+
 }  // namespace
 }  // namespace rustlog::test
