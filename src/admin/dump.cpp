@@ -125,7 +125,21 @@ Result<DumpSummary> walk_segment(const std::string& log_path, const DumpOptions&
   };
 
   MemoryBytes bytes(file.data(), file.size());
-  BatchScanner sc(bytes, ScanStart{.position = 0, .next_offset = segment_base, .segment_base = segment_base});
+  // Resynchronisation after damage resumes only at proven batch starts: the
+  // segment's offset-index entries (each checked) or the damaged batch's own
+  // length confirmed by what follows (batch_scanner.h), as the broker does.
+  OffsetIndex claimed;
+  if (log_path.size() > 4 && log_path.compare(log_path.size() - 4, 4, ".log") == 0) {
+    const std::string index_path = log_path.substr(0, log_path.size() - 4) + ".index";
+    if (path_exists(index_path))
+      if (auto ib = read_file(index_path))
+        if (auto oi = OffsetIndex::parse(*ib)) claimed = std::move(*oi);
+  }
+  const IndexAnchors anchors(claimed, segment_base);
+  BatchScanner sc(bytes, ScanStart{.position = 0,
+                                   .next_offset = segment_base,
+                                   .segment_base = segment_base,
+                                   .anchors = &anchors});
   ScanEvent ev;
   std::vector<Record> scratch;
   uint64_t expected = segment_base;  // where the previous valid batch ended

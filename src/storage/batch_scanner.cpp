@@ -11,7 +11,8 @@ BatchScanner::BatchScanner(ByteSource& source, const ScanStart& start)
       next_(start.next_offset),
       base_(start.segment_base),
       exact_(start.exact_first),
-      check_crc_(start.check_crc) {}
+      check_crc_(start.check_crc),
+      anchors_(start.anchors) {}
 
 BatchError BatchScanner::check_at(ByteSource& source, uint64_t pos, uint64_t min_offset, bool exact,
                                   uint64_t segment_base, bool check_crc, BatchHeader* h,
@@ -44,19 +45,49 @@ BatchError BatchScanner::check_at(ByteSource& source, uint64_t pos, uint64_t min
   return BatchError::kOk;
 }
 
-std::optional<uint64_t> BatchScanner::resync(uint64_t from, BatchHeader* h) {
-  for (uint64_t q = from + 1; q + kBatchHeaderSize <= src_.size(); ++q) {
+bool BatchScanner::chain_lands(uint64_t pos, uint64_t limit, uint64_t limit_base) {
+  uint64_t next = next_;
+  while (pos < limit) {
+    BatchHeader h;
     const uint8_t* unused = nullptr;
-    // Cheap header checks at every byte; the CRC only where they pass.
-    if (check_at(src_, q, next_, false, base_, false, h, &unused, &status_) != BatchError::kOk) {
+    if (check_at(src_, pos, next, false, base_, true, &h, &unused, &status_) != BatchError::kOk) return false;
+    pos += h.total_size();
+    next = h.next_offset();
+  }
+  return pos == limit && next <= limit_base;
+}
+
+std::optional<uint64_t> BatchScanner::resync(uint64_t from, const BatchHeader& damaged, BatchError why,
+                                             BatchHeader* h) {
+  const uint8_t* unused = nullptr;
+  std::optional<BatchAnchor> anchor;
+  if (anchors_) {
+    for (auto a = anchors_->first_after(from); a; a = anchors_->first_after(a->position)) {
+      if (a->base_offset < next_) continue;
+      BatchHeader ah;
+      if (check_at(src_, a->position, a->base_offset, true, base_, true, &ah, &unused, &status_) == BatchError::kOk) {
+        anchor = a;
+        break;
+      }
       if (!status_) return std::nullopt;
-      continue;
     }
-    if (check_at(src_, q, next_, false, base_, true, h, &unused, &status_) == BatchError::kOk)
+  }
+  const uint64_t limit = anchor ? anchor->position : src_.size();
+  // The length field was read and is in range (whatever else is wrong): it
+  // says where the next batch starts, if the chain from there confirms it.
+  const bool length_read = why != BatchError::kBadLength && why != BatchError::kShortHeader &&
+                           why != BatchError::kShortBatch;
+  if (length_read) {
+    const uint64_t q = from + damaged.total_size();
+    if (q > from && q < limit && chain_lands(q, limit, anchor ? anchor->base_offset : UINT64_MAX)) {
+      check_at(src_, q, next_, false, base_, false, h, &unused, &status_);
       return q;
+    }
     if (!status_) return std::nullopt;
   }
-  return std::nullopt;
+  if (!anchor) return std::nullopt;
+  check_at(src_, anchor->position, anchor->base_offset, true, base_, false, h, &unused, &status_);
+  return anchor->position;
 }
 
 bool BatchScanner::next(ScanEvent* ev, OnFault on_fault) {
@@ -78,7 +109,7 @@ bool BatchScanner::next(ScanEvent* ev, OnFault on_fault) {
   ev->first_offset = next_;
   std::optional<uint64_t> resume;
   if (on_fault == OnFault::kResync) {
-    resume = resync(pos_, &ev->resume_header);
+    resume = resync(pos_, ev->header, e, &ev->resume_header);
     if (!status_.is_ok()) return false;
   }
   if (!resume) {

@@ -22,8 +22,18 @@
 // segment (base >= segment base, last - base < 2^32), its base offset is at
 // least the end of the batch before (exactly the expected one for the first
 // batch when `exact_first` is set: an index entry promised it) and, unless
-// check_crc is off, its CRC matches. After a fault the length field is not
-// trusted: resynchronisation tries every following byte position.
+// check_crc is off, its CRC matches.
+//
+// After a fault the scan resumes only where a batch start of this log is
+// proven, never at bytes that merely look like a batch (a record's value may
+// hold a well-formed batch of its own):
+//   - an anchor (an offset-index entry): the first one after the fault whose
+//     position holds a valid batch with exactly the anchor's base offset;
+//   - the damaged batch's own length, when it was read and is in range: the
+//     chain of valid batches from where it points, continuing the offsets,
+//     must land exactly on that anchor, continuing into its offset (or on
+//     the end of the bytes when no anchor follows).
+// Without either, nothing valid follows: kTornTail.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -55,19 +65,33 @@ class MemoryBytes final : public ByteSource {
   uint64_t size_;
 };
 
+// Positions claimed to be batch starts (a segment's offset index), each
+// with the base offset claimed for it. Each is checked before it is used.
+struct BatchAnchor {
+  uint64_t position = 0;
+  uint64_t base_offset = 0;
+};
+class BatchAnchors {
+ public:
+  virtual ~BatchAnchors() = default;
+  // The first claimed batch start at a position > pos, if any.
+  virtual std::optional<BatchAnchor> first_after(uint64_t pos) const = 0;
+};
+
 struct ScanStart {
   uint64_t position = 0;      // where the first batch should start
   uint64_t next_offset = 0;   // the offset it should continue from
   uint64_t segment_base = 0;  // the segment's base offset
   bool exact_first = false;   // the first batch's base offset must equal next_offset
   bool check_crc = true;
+  const BatchAnchors* anchors = nullptr;  // where resynchronisation may resume
 };
 
 enum class ScanKind : uint8_t { kBatch, kCorrupt, kTornTail };
 
 // What the scanner does when the bytes at the scan position are no valid batch.
 enum class OnFault : uint8_t {
-  kResync,  // look for the next valid batch: kCorrupt when found, else kTornTail
+  kResync,  // look for the next proven batch start: kCorrupt when found, else kTornTail
   kStop,    // end the scan here with kTornTail (recovery: the rest is cut)
 };
 
@@ -80,7 +104,7 @@ struct ScanEvent {
   const uint8_t* bytes = nullptr;  // kBatch with check_crc: the whole batch
   BatchError reason = BatchError::kOk;
   uint64_t first_offset = 0;  // faults: the first offset the damage makes unreadable
-  uint64_t resume_position = 0;  // kCorrupt: the next valid batch
+  uint64_t resume_position = 0;  // kCorrupt: the next proven batch
   BatchHeader resume_header;     // kCorrupt: its header
 };
 
@@ -102,7 +126,10 @@ class BatchScanner {
                              const uint8_t** bytes, Status* io);
 
  private:
-  std::optional<uint64_t> resync(uint64_t from, BatchHeader* h);
+  std::optional<uint64_t> resync(uint64_t from, const BatchHeader& damaged, BatchError why, BatchHeader* h);
+  // Whether valid batches from `pos`, continuing the offsets, end exactly
+  // at `limit` with offsets that continue into `limit_base`.
+  bool chain_lands(uint64_t pos, uint64_t limit, uint64_t limit_base);
 
   ByteSource& src_;
   uint64_t pos_;
@@ -110,6 +137,7 @@ class BatchScanner {
   uint64_t base_;
   bool exact_;
   bool check_crc_;
+  const BatchAnchors* anchors_;
   bool done_ = false;
   Status status_;
 };

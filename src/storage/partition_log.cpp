@@ -112,9 +112,15 @@ Status PartitionLog::recover(uint64_t recovery_point) {
   }
   for (size_t i = 0; i + 1 < segments_.size(); ++i)
     segments_[i]->extend_unreadable_tail(segments_[i + 1]->base_offset());
+  RUSTLOG_RETURN_IF_ERROR(segments_.back()->activate());
+  next_offset_ = segments_.back()->next_offset();
+  // Damage below the recovery point that no proven batch start follows
+  // leaves the end of the active segment unreadable: appends go on in a new
+  // segment, where reads find them (nothing could prove where they start
+  // after the damaged bytes).
+  if (segments_.back()->tail_unreadable() && !segments_.back()->empty())
+    RUSTLOG_RETURN_IF_ERROR(roll());
   Segment& active = *segments_.back();
-  RUSTLOG_RETURN_IF_ERROR(active.activate());
-  next_offset_ = active.next_offset();
   // What recovery validated is made durable before it counts as recovered.
   for (size_t i = first_dirty; i < segments_.size(); ++i)
     RUSTLOG_RETURN_IF_ERROR(segments_[i]->flush());

@@ -121,12 +121,14 @@ Result<const uint8_t*> Segment::bytes_at(uint64_t pos, size_t n, std::string& bu
   return reinterpret_cast<const uint8_t*>(buf.data());
 }
 
-ScanStart Segment::scan_start(uint64_t pos, uint64_t next_offset, bool exact_first) const {
+ScanStart Segment::scan_start(uint64_t pos, uint64_t next_offset, bool exact_first,
+                              const BatchAnchors* anchors) const {
   return ScanStart{.position = pos,
                    .next_offset = next_offset,
                    .segment_base = base_,
                    .exact_first = exact_first,
-                   .check_crc = true};
+                   .check_crc = true,
+                   .anchors = anchors};
 }
 
 void Segment::index_in_memory(const IndexPolicy::Entry& e) {
@@ -217,7 +219,8 @@ Result<BatchLocation> Segment::locate(uint64_t offset) {
   }
   // CRC-checked: a damaged length or last-offset field must not steer the
   // walk past (or onto) the batches after it.
-  BatchScanner sc(src, scan_start(pos, min_next, /*exact_first=*/count > 0));
+  const IndexAnchors anchors(oi_, base_);
+  BatchScanner sc(src, scan_start(pos, min_next, /*exact_first=*/count > 0, &anchors));
   ScanEvent ev;
   while (sc.next(&ev, OnFault::kResync)) {
     if (ev.kind == ScanKind::kTornTail) return corrupt(ev);
@@ -243,7 +246,8 @@ Status Segment::read_batches(const BatchLocation& start, const ReadLimits& limit
   Bytes src(*this);
   // Offsets only grow: a batch that goes back (its base offset, outside
   // the CRC, was damaged) is not returned.
-  BatchScanner sc(src, scan_start(start.position, start.header.base_offset));
+  const IndexAnchors anchors(oi_, base_);
+  BatchScanner sc(src, scan_start(start.position, start.header.base_offset, false, &anchors));
   ScanEvent ev;
   bool first = true;
   size_t taken = 0;
@@ -286,7 +290,8 @@ Result<std::optional<uint64_t>> Segment::offset_for_time(int64_t ts) {
   auto loc = locate(base_ + rel);
   if (!loc) return loc.status();
   Bytes src(*this);
-  BatchScanner sc(src, scan_start(loc->position, loc->header.base_offset));
+  const IndexAnchors anchors(oi_, base_);
+  BatchScanner sc(src, scan_start(loc->position, loc->header.base_offset, false, &anchors));
   ScanEvent ev;
   std::vector<Record> recs;
   while (sc.next(&ev, OnFault::kResync)) {

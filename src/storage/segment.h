@@ -46,6 +46,22 @@ struct ReadLimits {
   uint64_t max_offset = UINT64_MAX;
 };
 
+// A segment's offset index as the batch scanner's anchors: entry (r, p)
+// claims that the batch with base offset base + r starts at byte p.
+class IndexAnchors final : public BatchAnchors {
+ public:
+  IndexAnchors(const OffsetIndex& oi, uint64_t base) : oi_(oi), base_(base) {}
+  std::optional<BatchAnchor> first_after(uint64_t pos) const override {
+    const size_t i = oi_.first_at_or_after_position(pos + 1);
+    if (i >= oi_.size()) return std::nullopt;
+    return BatchAnchor{oi_.pos_at(i), base_ + oi_.rel_at(i)};
+  }
+
+ private:
+  const OffsetIndex& oi_;
+  uint64_t base_;
+};
+
 class Segment final : public MappedSegment {
  public:
   static std::string file_name(uint64_t base_offset, const char* ext);  // 0000...42.log
@@ -82,6 +98,8 @@ class Segment final : public MappedSegment {
   // where the next segment starts: reads there report the damage
   // (kCorruptRecord) instead of skipping to the next segment.
   void extend_unreadable_tail(uint64_t next_base);
+  // The last scan ended in bytes holding no proven batch start.
+  bool tail_unreadable() const { return tail_unreadable_; }
 
   // --- writing (active segment only) ---
   // Appends one whole batch whose base offset is already set. On a failed
@@ -148,7 +166,8 @@ class Segment final : public MappedSegment {
   Status load_indexes(SegmentScanReport* report);
   Status scan_tail(SegmentScanReport* report);
   // The batch scanner's start for this segment at `pos`.
-  ScanStart scan_start(uint64_t pos, uint64_t next_offset, bool exact_first = false) const;
+  ScanStart scan_start(uint64_t pos, uint64_t next_offset, bool exact_first = false,
+                       const BatchAnchors* anchors = nullptr) const;
   // Validates batches from `start` on, feeding the index policy (indexes in
   // memory only). A fault where the log continues at an offset >= truncate_from
   // is a torn tail: the file is cut there and the scan ends. A fault below it
@@ -204,6 +223,10 @@ class Segment final : public MappedSegment {
   bool dirty_ = false;
   bool index_bad_ = false;
   bool index_repaired_ = false;     // an entry failed when used and the indexes were rebuilt
+  // The offset index as read from the file, even when open() rejected it:
+  // the anchors of the scans that rebuild or recover the indexes (each
+  // entry is checked before use). Dropped once those scans are done.
+  OffsetIndex file_oi_;
   // Time-index entries read from the file and not checked against the log
   // yet (entries past its end were derived from the log by this process).
   std::vector<bool> time_entry_unchecked_;

@@ -26,6 +26,7 @@ Status Segment::load_indexes(SegmentScanReport* report) {
   if (!ib || !tb) return Status::ok();  // missing: rebuild
   auto oi = OffsetIndex::parse(*ib);
   auto ti = TimeIndex::parse(*tb);
+  if (oi) file_oi_ = *oi;
   if (!oi || !ti) return Status::ok();
   // Sanity checks (Kafka's, plus cross-checks between the two indexes).
   if (!oi->empty()) {
@@ -112,8 +113,9 @@ Status Segment::scan_tail(SegmentScanReport* report) {
   }
   const uint64_t pos = *rewound;
   SegmentScanReport tail;  // not a recovery scan: only corruptions are reported
+  const IndexAnchors anchors(loaded_oi, base_);
   RUSTLOG_RETURN_IF_ERROR(
-      scan_from(scan_start(pos, expected, pos != 0), kNeverTruncate, &tail, nullptr, nullptr));
+      scan_from(scan_start(pos, expected, pos != 0, &anchors), kNeverTruncate, &tail, nullptr, nullptr));
   for (auto& c : tail.corruptions) report->corruptions.push_back(std::move(c));
   if (!(oi_ == loaded_oi) || !(ti_ == loaded_ti)) index_bad_ = true;
   return Status::ok();
@@ -201,6 +203,9 @@ Status Segment::scan_from(const ScanStart& start, uint64_t truncate_from, Segmen
 Status Segment::recover_from(uint64_t from_offset, SegmentScanReport* report) {
   uint64_t expected = base_;
   uint64_t pos = 0;
+  const OffsetIndex claimed = index_bad_ ? std::move(file_oi_) : oi_;  // before the rewind cuts it
+  file_oi_.clear();
+  const IndexAnchors anchors(claimed, base_);
   if (index_bad_) {
     restart_indexes();
   } else {
@@ -213,7 +218,7 @@ Status Segment::recover_from(uint64_t from_offset, SegmentScanReport* report) {
     if (entry_bad) index_bad_ = true;  // rescanned from byte 0, the files rewritten below
   }
   RUSTLOG_RETURN_IF_ERROR(
-      scan_from(scan_start(pos, expected, pos != 0), from_offset, report, nullptr, nullptr));
+      scan_from(scan_start(pos, expected, pos != 0, &anchors), from_offset, report, nullptr, nullptr));
   if (size_ == 0) next_offset_ = base_;
   // What was validated may exist only in the page cache (a crash of a
   // process that never flushed): it must be synced before the recovery
@@ -231,9 +236,13 @@ Status Segment::recover_from(uint64_t from_offset, SegmentScanReport* report) {
 }
 
 Status Segment::rebuild_indexes_if_needed(SegmentScanReport* report) {
+  const OffsetIndex claimed = std::move(file_oi_);
+  file_oi_.clear();
   if (!index_bad_) return Status::ok();
   restart_indexes();
-  RUSTLOG_RETURN_IF_ERROR(scan_from(scan_start(0, base_), kNeverTruncate, report, nullptr, nullptr));
+  const IndexAnchors anchors(claimed, base_);
+  RUSTLOG_RETURN_IF_ERROR(
+      scan_from(scan_start(0, base_, false, &anchors), kNeverTruncate, report, nullptr, nullptr));
   report->index_rebuilt = true;
   index_bad_ = false;
   return write_indexes_atomically();
@@ -246,8 +255,11 @@ Status Segment::repair_indexes_after_bad_entry(const std::string& what) {
   SegmentScanReport report;
   const uint64_t next = next_offset_;  // may reach past the bytes (an unreadable tail)
   const bool unreadable = tail_unreadable_;
+  const OffsetIndex claimed = oi_;  // one entry is wrong: each is checked before use
+  const IndexAnchors anchors(claimed, base_);
   restart_indexes();
-  RUSTLOG_RETURN_IF_ERROR(scan_from(scan_start(0, base_), kNeverTruncate, &report, nullptr, nullptr));
+  RUSTLOG_RETURN_IF_ERROR(
+      scan_from(scan_start(0, base_, false, &anchors), kNeverTruncate, &report, nullptr, nullptr));
   next_offset_ = std::max(next_offset_, next);
   tail_unreadable_ = tail_unreadable_ || unreadable;
   Status st = writable_ ? write_indexes_atomically() : Status(ErrorCode::kStorageError, "opened read-only");
@@ -312,8 +324,13 @@ Status Segment::verify(SegmentScanReport* report, uint64_t* batches, uint64_t* r
   TimeIndex loaded_ti = ti_;
   const IndexPolicy loaded_policy = policy_;
   std::vector<bool> loaded_unchecked = time_entry_unchecked_;
+  // Resynchronisation trusts what the file claims only where the log agrees
+  // (the same anchors as the broker's reads, which use the index files).
+  auto file_oi = ib ? OffsetIndex::parse(*ib) : Result<OffsetIndex>(ib.status());
+  const OffsetIndex claimed = file_oi ? std::move(*file_oi) : loaded_oi;
+  const IndexAnchors anchors(claimed, base_);
   restart_indexes();
-  Status st = scan_from(scan_start(0, base_), kNeverTruncate, report, batches, records);
+  Status st = scan_from(scan_start(0, base_, false, &anchors), kNeverTruncate, report, batches, records);
   std::swap(oi_, loaded_oi);  // loaded_* now hold the indexes rebuilt from the log
   std::swap(ti_, loaded_ti);
   policy_ = loaded_policy;

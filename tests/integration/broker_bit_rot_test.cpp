@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "admin/verify.h"
+#include "storage/record_batch.h"
 #include "support/broker_calls.h"
 #include "support/broker_process.h"
 #include "support/temp_dir.h"
@@ -107,6 +109,82 @@ TEST(BrokerBitRotTest, DamagedIndexEntriesAreRebuiltWhenUsedAndNoRecordIsHidden)
   EXPECT_EQ(read_bytes(segment_file(broker, "t", ".index")), index);
   for (const std::string& line : {std::string("entry for offset"), std::string("time index entry")})
     EXPECT_TRUE(has_substr(broker.log(), line));
+}
+
+// The reported case: record 10's value is a well-formed batch claiming
+// offsets 10..12 (any client can send such bytes). One flipped bit in the
+// real batch (its CRC, a byte of the value before the embedded batch, one
+// inside it): Fetch and FetchEx of offset 10 answer 502 naming 10..10, every
+// other offset answers its own record, the embedded records are never
+// served, and `rustlog verify` names the same range.
+TEST(BrokerBitRotTest, AnEmbeddedBatchInARecordValueIsNeverServedAfterBitRot) {
+  constexpr uint64_t kRecords = 20;
+  BrokerProcess broker;
+  ASSERT_TRUE(broker.start());
+  BatchBuilder inner(10);
+  for (int k = 0; k < 3; ++k) inner.add(kTs0, std::nullopt, std::string("EMBEDDED"), {});
+  const std::string embedded = "pre" + inner.finish() + "post";
+  auto value = [&](uint64_t i) { return i == 10 ? embedded : value_of(i); };
+  {
+    auto c = broker.connect();
+    call<CreateTopicResponse>(c, CreateTopicRequest{"t", 1});
+    for (uint64_t i = 0; i < kRecords; ++i) {
+      ProduceExRequest req{"t", 0, kTs0, {ProducerRecord{.value = value(i)}}};
+      ASSERT_EQ(call<ProduceExResponse>(c, req).base_offset, i);
+    }
+  }
+  ASSERT_EQ(broker.stop(), 0);
+  const std::string log = segment_file(broker, "t", ".log");
+  const std::string clean = read_bytes(log);
+  uint64_t pos = 0;  // where batch 10 starts
+  for (uint64_t i = 0; i < 10; ++i) {
+    BatchHeader h;
+    ASSERT_EQ(parse_batch_header(reinterpret_cast<const uint8_t*>(clean.data()) + pos, clean.size() - pos, &h),
+              BatchError::kOk);
+    pos += h.total_size();
+  }
+  const uint64_t inner_at = clean.find(embedded) + 3;
+  for (uint64_t at : {pos + kBatchCrcOffset, inner_at - 2, inner_at + 20}) {
+    SCOPED_TRACE("flipped byte " + std::to_string(at));
+    write_bytes(log, clean);
+    flip_bit(log, at, 3);
+    ASSERT_TRUE(broker.start());
+    {
+      auto c = broker.connect();
+      for (uint64_t o = 0; o < kRecords; ++o) {
+        SCOPED_TRACE("offset " + std::to_string(o));
+        auto fx = c.call(FetchExRequest{"t", 0, o, 1 << 20, 0, 0});
+        ASSERT_TRUE(fx.is_ok()) << fx.status().to_string();
+        auto f = c.call(FetchRequest{"", "t", 0, o, 1 << 20});
+        ASSERT_TRUE(f.is_ok()) << f.status().to_string();
+        if (o == 10) {
+          for (auto* r : {&*fx, &*f}) {
+            auto e = as<ErrorResponse>(std::move(*r));
+            EXPECT_EQ(e.code, ErrorCode::kCorruptRecord);
+            EXPECT_TRUE(has_substr(e.message, "offsets 10..10 are unreadable; offsets from 11 on can still be read"));
+          }
+          continue;
+        }
+        auto ex = as<FetchExResponse>(std::move(*fx));
+        ASSERT_FALSE(ex.records.empty());
+        EXPECT_EQ(ex.records[0].offset, o);
+        for (const Record& r : ex.records) {
+          EXPECT_NE(r.value, std::optional<std::string>("EMBEDDED"));
+          EXPECT_EQ(r.value, value(r.offset));
+        }
+        auto v0 = as<FetchResponse>(std::move(*f));
+        ASSERT_FALSE(v0.records.empty());
+        for (size_t k = 0; k < v0.records.size(); ++k) EXPECT_EQ(v0.records[k], value(o + k));
+      }
+    }
+    ASSERT_EQ(broker.stop(), 0);
+    auto report = admin::verify_data_dir(broker.data_dir());
+    ASSERT_TRUE(report.is_ok()) << report.status().to_string();
+    std::string problems;
+    for (const auto& p : report->partitions)
+      for (const auto& line : p.all_problems()) problems += line + "\n";
+    EXPECT_TRUE(has_substr(problems, "offsets 10..10 are unreadable; offsets from 11 on can still be read"));
+  }
 }
 
 }  // namespace

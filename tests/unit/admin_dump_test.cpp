@@ -145,11 +145,23 @@ TEST(AdminDump, CrcMismatchListsTheBatchAndNamesTheLostOffsets) {
   EXPECT_NE(p.message.find("offsets 102..104 are unreadable"), std::string::npos) << p.message;
 }
 
+// Garbage holds no length to follow: the segment's offset index proves where
+// the next batch starts (without it, nothing after the garbage is adopted).
 TEST(AdminDump, GarbageBetweenBatchesLosesNoOffsets) {
   TempDir dir;
   Built b = build(dir);
   const std::string junk(10, '\xee');
   write_bytes(b.path, b.batches[0] + junk + b.batches[1] + b.batches[2]);
+  std::string index;
+  OffsetIndex::serialize_entry(2, static_cast<uint32_t>(b.batches[0].size() + junk.size()), index);
+  const std::string index_path = b.path.substr(0, b.path.size() - 4) + ".index";
+  auto unproven = dump_segment(b.path);
+  ASSERT_TRUE(unproven.is_ok());
+  EXPECT_EQ(unproven->batches.size(), 1u);
+  ASSERT_EQ(unproven->problems.size(), 1u);
+  EXPECT_NE(unproven->problems[0].message.find("offsets from 102 on are unreadable"), std::string::npos)
+      << unproven->problems[0].message;
+  write_bytes(index_path, index);
   auto d = dump_segment(b.path);
   ASSERT_TRUE(d.is_ok());
   EXPECT_EQ(d->batches.size(), 3u);

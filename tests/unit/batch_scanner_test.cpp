@@ -233,26 +233,117 @@ TEST(BatchScannerTest, EveryReason) {
   EXPECT_EQ(seen.size(), static_cast<size_t>(BatchError::kOutsideSegment));
 }
 
+// Anchors for tests: (position, base offset) pairs, as an offset index gives them.
+class Anchors final : public BatchAnchors {
+ public:
+  explicit Anchors(std::vector<BatchAnchor> a) : a_(std::move(a)) {}
+  std::optional<BatchAnchor> first_after(uint64_t pos) const override {
+    for (const BatchAnchor& x : a_)
+      if (x.position > pos) return x;
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<BatchAnchor> a_;
+};
+
+ScanStart anchored(const Anchors& a, uint64_t base = 0) {
+  ScanStart s = at(base);
+  s.anchors = &a;
+  return s;
+}
+
 TEST(BatchScannerTest, GarbageBetweenBatchesIsACorruptRangeThatLosesNoOffsets) {
   const std::string a = batch(0, 2), b = batch(2, 2);
   const std::string junk(17, '\xee');
-  auto ev = scan(a + junk + b, at(0), OnFault::kResync);
+  // Garbage has no length to follow: only an anchor proves where b starts.
+  const Anchors anchors({{a.size() + junk.size(), 2}});
+  auto ev = scan(a + junk + b, anchored(anchors), OnFault::kResync);
   ASSERT_EQ(ev.size(), 3u);
   EXPECT_EQ(ev[1].kind, ScanKind::kCorrupt);
   EXPECT_EQ(ev[1].position, a.size());
   EXPECT_EQ(ev[1].resume_position, a.size() + junk.size());
   EXPECT_EQ(ev[1].first_offset, 2u);
   EXPECT_EQ(ev[1].resume_header.base_offset, 2u);
+  // Without it, b (bytes that look like a batch) is not adopted.
+  auto unproven = scan(a + junk + b, at(0), OnFault::kResync);
+  ASSERT_EQ(unproven.size(), 2u);
+  EXPECT_EQ(unproven[1].kind, ScanKind::kTornTail);
 }
 
 TEST(BatchScannerTest, ResyncSkipsBatchesThatGoBackwards) {
-  // A valid batch whose offsets go back is no place to resume.
-  const std::string log = batch(0, 3) + "garbage!" + batch(1, 1) + batch(3, 1);
-  auto ev = scan(log, at(0), OnFault::kResync);
+  // A valid batch whose offsets go back is no place to resume, even where an
+  // anchor claims it.
+  const std::string a = batch(0, 3), g = "garbage!", b = batch(1, 1), c = batch(3, 1);
+  const Anchors anchors({{a.size() + g.size(), 1}, {a.size() + g.size() + b.size(), 3}});
+  auto ev = scan(a + g + b + c, anchored(anchors), OnFault::kResync);
   ASSERT_EQ(ev.size(), 3u);
   EXPECT_EQ(ev[1].kind, ScanKind::kCorrupt);
   EXPECT_EQ(ev[1].resume_header.base_offset, 3u);
   EXPECT_EQ(ev[2].header.base_offset, 3u);
+}
+
+// A damaged batch (any field but its length) is stepped over by its own
+// length when the batches after it chain to the next anchor or the end; an
+// anchor whose batch is not what it claims is passed over.
+TEST(BatchScannerTest, TheDamagedBatchsLengthIsFollowedOnlyWhenWhatFollowsChainsToAProvenBoundary) {
+  const std::string a = batch(0, 2), b = batch(2, 3), c = batch(5, 1), d = batch(6, 2);
+  const std::string log = a + b + c + d;
+  const uint64_t pb = a.size(), pc = pb + b.size(), pd = pc + c.size();
+  for (size_t byte = 0; byte < b.size(); ++byte) {
+    SCOPED_TRACE("byte " + std::to_string(byte));
+    std::string bad = log;
+    bad[pb + byte] = static_cast<char>(bad[pb + byte] ^ 0x10);
+    const bool length = byte >= 8 && byte < 12;
+    // No anchors: the chain from b's length must reach the end exactly.
+    auto ev = scan(bad, at(0), OnFault::kResync);
+    ASSERT_GE(ev.size(), 2u);
+    EXPECT_EQ(ev[1].position, pb);
+    if (length) {
+      EXPECT_EQ(ev[1].kind, ScanKind::kTornTail);
+    } else {
+      ASSERT_EQ(ev[1].kind, ScanKind::kCorrupt);
+      EXPECT_EQ(ev[1].resume_position, pc);
+      EXPECT_EQ(ev[1].resume_header.base_offset, 5u);
+    }
+    // An anchor at d (and a wrong one before it): a length flip loses b and c.
+    const Anchors anchors({{pc + 1, 5}, {pd, 6}});
+    ev = scan(bad, anchored(anchors), OnFault::kResync);
+    ASSERT_GE(ev.size(), 2u);
+    ASSERT_EQ(ev[1].kind, ScanKind::kCorrupt);
+    EXPECT_EQ(ev[1].resume_position, length ? pd : pc);
+  }
+}
+
+// A record whose value holds a well-formed batch (any client can send such
+// bytes): whatever byte of the real batch is damaged, the embedded batch is
+// never an event, wherever in the value it lies.
+TEST(BatchScannerTest, ABatchInsideARecordValueIsNeverAdopted) {
+  for (size_t pad : {0u, 1u, 7u, 40u}) {
+    const std::string inner = batch(1, 3, 5);
+    BatchBuilder ob(1);
+    ob.add(test::kBaseTimestampUs, std::nullopt, std::string(pad, 'p') + inner + "tail", {});
+    const std::string outer = ob.finish();
+    const std::string a = batch(0, 1), c = batch(2, 1);
+    const std::string log = a + outer + c;
+    const size_t inner_at = log.find(inner);
+    ASSERT_NE(inner_at, std::string::npos);
+    const Anchors anchors({{a.size() + outer.size(), 2}});
+    for (size_t byte = 0; byte < outer.size(); ++byte) {
+      for (const bool with_anchor : {false, true}) {
+        SCOPED_TRACE("pad " + std::to_string(pad) + ", byte " + std::to_string(byte) +
+                     (with_anchor ? ", anchored" : ""));
+        std::string bad = log;
+        bad[a.size() + byte] = static_cast<char>(bad[a.size() + byte] ^ (1 << (byte % 8)));
+        auto ev = scan(bad, with_anchor ? anchored(anchors) : at(0), OnFault::kResync);
+        for (const ScanEvent& e : ev) {
+          EXPECT_FALSE(e.kind == ScanKind::kBatch && e.position > a.size() && e.position < a.size() + outer.size())
+              << "adopted bytes at " << e.position << " (the embedded batch is at " << inner_at << ")";
+          EXPECT_FALSE(e.kind == ScanKind::kCorrupt && e.resume_position < a.size() + outer.size());
+        }
+      }
+    }
+  }
 }
 
 TEST(BatchScannerTest, AReadErrorEndsTheScanAndIsNoTornTail) {

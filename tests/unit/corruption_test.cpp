@@ -90,10 +90,32 @@ std::string range_text(const test::ModelBatch& b) {
   return std::to_string(b.base) + ".." + std::to_string(b.last);
 }
 
-// Reads around damaged batch `t`: every offset of it fails with its range,
-// every other batch reads back byte-identical.
-void check_damage_is_contained(PartitionLog& log, const LogModel& m, size_t t) {
-  const test::ModelBatch& bad = m[t];
+// The last batch a flip of `byte` in batch t of segment s makes unreadable.
+// A flip of the length field leaves no proof of where the next batch starts
+// (the damaged batch's length is what is wrong): the damage reaches the next
+// offset-index entry, or the end of the segment. Any other flip loses the
+// batch alone (its length, confirmed by the batches after it, is the proof).
+size_t last_unreadable(const std::string& dir, const Golden& gd, size_t s, size_t t, size_t byte) {
+  if (byte < 8 || byte >= 12) return t;
+  auto log = test::open_log(dir, gd.cfg, gd.m.end_offset());
+  EXPECT_NE(log, nullptr);
+  if (!log) return t;
+  const Segment& seg = *log->segments()[s];
+  const OffsetIndex& oi = seg.offset_index();
+  size_t j = t + 1;
+  for (; j < gd.m.size() && gd.m[j].base < seg.next_offset(); ++j) {
+    const uint64_t p = test::place_of(*log, gd.m, j).position;
+    for (size_t e = 0; e < oi.size(); ++e)
+      if (oi.pos_at(e) == p) return j - 1;
+  }
+  return j - 1;
+}
+
+// Reads around damaged batch `t`: every offset from it to batch `last` (the
+// next proven batch start, last_unreadable) fails naming that range, every
+// other batch reads back byte-identical.
+void check_damage_is_contained(PartitionLog& log, const LogModel& m, size_t t, size_t last) {
+  const test::ModelBatch bad{m[t].base, m[last].last, {}, {}};
   EXPECT_EQ(log.high_watermark(), m.end_offset());
   for (uint64_t o = bad.base; o <= bad.last; ++o) {
     for (size_t max_bytes : {size_t{1}, size_t{100000}}) {
@@ -106,7 +128,7 @@ void check_damage_is_contained(PartitionLog& log, const LogModel& m, size_t t) {
     }
   }
   for (size_t j = 0; j < m.size(); ++j) {
-    if (j == t) continue;
+    if (j >= t && j <= last) continue;
     for (uint64_t o : {m[j].base, m[j].last}) {
       auto r = log.read(o, 1);
       ASSERT_TRUE(r.is_ok()) << "offset " << o << ": " << r.status().to_string();
@@ -147,7 +169,7 @@ TEST(CorruptionTest, BitFlipInASealedSegmentBelowTheRecoveryPoint) {
         test::flip_bit(work + gd.seg_logs[t.segment], t.position + byte, bit);
         auto log = test::open_log(work, gd.cfg, m.end_offset());
         ASSERT_NE(log, nullptr);
-        check_damage_is_contained(*log, m, t.batch);
+        check_damage_is_contained(*log, m, t.batch, last_unreadable(gd.dir, gd, t.segment, t.batch, byte));
         if (HasFatalFailure()) return;
       }
     }
@@ -187,9 +209,10 @@ TEST(CorruptionTest, BitFlipBelowTheRecoveryPointInTheRescannedSegmentIsNeverTru
       EXPECT_EQ(log->recovery_report().bytes_truncated, 0u);
       // Reported when the rescan (from the index entry at or below the
       // recovery point) passes it; caught by reads in any case.
+      const size_t last = last_unreadable(gd.dir, gd, t.segment, t.batch, byte);
       for (const auto& c : log->recovery_report().corruptions)
-        EXPECT_NE(c.find(range_text(bad)), std::string::npos) << c;
-      check_damage_is_contained(*log, m, t.batch);
+        EXPECT_NE(c.find(std::to_string(bad.base) + ".." + std::to_string(m[last].last)), std::string::npos) << c;
+      check_damage_is_contained(*log, m, t.batch, last);
       if (HasFatalFailure()) return;
       std::string next = test::build_batch({Record{0, 5, std::nullopt, std::string("after"), {}}});
       auto info = log->append(next, 5);
@@ -227,7 +250,7 @@ TEST(CorruptionTest, OneFlipBelowTheRecoveryPointLosesOnlyItsBatchAndNoOffsetIsR
     ASSERT_NE(log, nullptr);
     EXPECT_EQ(log->high_watermark(), 30u);
     EXPECT_EQ(log->recovery_report().bytes_truncated, 0u);
-    check_damage_is_contained(*log, m, 5);
+    check_damage_is_contained(*log, m, 5, 5);
     std::string next = test::build_batch({Record{0, 5, std::nullopt, std::string("after"), {}}});
     auto info = log->append(next, 5);
     ASSERT_TRUE(info.is_ok()) << info.status().to_string();
@@ -334,8 +357,82 @@ TEST(CorruptionTest, TruncatedSealedSegmentBelowTheRecoveryPoint) {
     auto log = test::open_log(work, gd.cfg, m.end_offset());
     ASSERT_NE(log, nullptr);
     EXPECT_FALSE(log->recovery_report().corruptions.empty());
-    check_damage_is_contained(*log, m, last.batch);
+    check_damage_is_contained(*log, m, last.batch, last.batch);
     if (HasFatalFailure()) return;
+  }
+}
+
+// A record whose value is a well-formed batch claiming the record's own
+// offsets (any client can send such bytes). Whatever byte of the real batch
+// is damaged, in the active segment (rescanned from the index entry at or
+// below the recovery point) or in a sealed one, with or without an index
+// entry after it: every read returns whole batches of this log or fails
+// naming the damaged range, and never the embedded batch's records.
+TEST(CorruptionTest, AnEmbeddedBatchIsNeverServedWhateverByteOfItsRecordIsDamaged) {
+  for (const bool sealed : {false, true}) {
+    for (const uint32_t interval : {64u, 1u << 20}) {
+      SCOPED_TRACE(std::string(sealed ? "sealed" : "active") + " segment, index interval " +
+                   std::to_string(interval));
+      TempDir tmp("rustlog-embedded", test::fast_temp_base());
+      const std::string golden = tmp.sub("golden");
+      const LogConfig cfg = test::small_config(sealed ? 1024 : 1 << 20, interval);
+      LogModel m;
+      size_t outer = 0;
+      {
+        auto log = test::open_log(golden, cfg, 0);
+        ASSERT_NE(log, nullptr);
+        for (int i = 0; i < 24; ++i) {
+          std::string value = std::string(30, static_cast<char>('a' + i));
+          if (i == 10) {  // offset 10 embeds a batch of offsets 10..12
+            BatchBuilder inner(10);
+            for (int k = 0; k < 3; ++k) inner.add(ts_for(m), std::nullopt, std::string("EMBEDDED"), {});
+            value = "pre" + inner.finish() + "post";
+            outer = m.size();
+          }
+          test::append_batch(*log, test::build_batch({Record{0, ts_for(m), std::nullopt, value, {}}}), &m, ts_for(m));
+        }
+        ASSERT_TRUE(log->close().is_ok());
+        ASSERT_EQ(sealed, log->segment_count() > 1 && log->segments().back()->base_offset() > m[outer].base);
+      }
+      const std::string work = tmp.sub("work");
+      std::string log_name;
+      uint64_t pos = 0;
+      {
+        auto log = test::open_log(golden, cfg, m.end_offset());
+        ASSERT_NE(log, nullptr);
+        pos = test::place_of(*log, m, outer).position;
+        for (const auto& seg : log->segments())
+          if (seg->base_offset() <= m[outer].base) log_name = seg->log_path().substr(golden.size());
+      }
+      for (size_t byte = 0; byte < m[outer].bytes.size(); ++byte) {
+        SCOPED_TRACE("byte " + std::to_string(byte));
+        test::restore_dir(golden, work);
+        test::flip_bit(work + log_name, pos + byte, static_cast<int>(byte % 8));
+        auto log = test::open_log(work, cfg, m.end_offset());
+        ASSERT_NE(log, nullptr);
+        EXPECT_EQ(log->high_watermark(), m.end_offset());
+        EXPECT_EQ(log->recovery_report().bytes_truncated, 0u);
+        for (uint64_t o = 0; o < m.end_offset(); ++o) {
+          for (size_t max_bytes : {size_t{1}, size_t{1} << 20}) {
+            auto r = log->read(o, max_bytes);
+            if (!r) {
+              ASSERT_EQ(r.status().code(), ErrorCode::kCorruptRecord) << r.status().to_string();
+              continue;
+            }
+            // Whole batches of the log, in order, from the one holding o.
+            ASSERT_EQ(r->data.find("EMBEDDED"), std::string::npos) << "offset " << o;
+            size_t at = 0;
+            for (size_t j = 0; j < m.size() && at < r->data.size(); ++j) {
+              if (m[j].last < o) continue;
+              ASSERT_TRUE(test::same_bytes(r->data.substr(at, m[j].bytes.size()), m[j].bytes))
+                  << "offset " << o << ", batch " << j;
+              at += m[j].bytes.size();
+            }
+            ASSERT_EQ(at, r->data.size());
+          }
+        }
+      }
+    }
   }
 }
 
