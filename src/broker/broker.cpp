@@ -115,6 +115,9 @@ Broker::CommitRound Broker::group_commit(int64_t now_ms, bool all) {
   }
   appended_.clear();
   const std::vector<PartitionLog*> flushed = group_commit_.commit(now_ms, all);
+  // Commits and tombstones take effect once durable, before any answer
+  // waiting for them is released.
+  offsets_->apply_durable();
   for (PartitionLog* log : flushed) {
     if (log->read_only()) continue;
     round.bytes += take_flushed_bytes(log);
@@ -334,7 +337,8 @@ Broker::Out Broker::offset_commit(const OffsetCommitRequest& r, int64_t now_us, 
   if (!p) return p.status();
   // Validated against the end reads use: a commit can never point past
   // what a fetch on the same connection would return.
-  const uint64_t end = visible_end(**p);
+  // A partition whose fsync failed holds for sure only what it made durable.
+  const uint64_t end = (*p)->read_only() ? std::min(visible_end(**p), (*p)->recovery_point()) : visible_end(**p);
   if (r.offset > end)
     return Status(ErrorCode::kOffsetOutOfRange,
                   "cannot commit offset " + std::to_string(r.offset) + " for " + r.topic + "/" +
@@ -409,24 +413,42 @@ Broker::Out Broker::describe_topic_config(const DescribeTopicConfigRequest& r) {
 Broker::Out Broker::delete_topic(const DeleteTopicRequest& r, int64_t now_us, Effects& fx) {
   if (is_internal_topic(r.topic) && registry_->find(r.topic))
     return Status(ErrorCode::kInvalidRequest, "internal topic '" + r.topic + "' cannot be deleted");
+  (void)fx;
   std::vector<const PartitionLog*> gone;
-  if (Topic* t = registry_->find(r.topic))
-    for (const auto& p : t->partitions) gone.push_back(p.get());
-  // The cleaner lets go of them (abandoning a pass) while they still exist.
+  Topic* t = registry_->find(r.topic);
+  if (!t) return registry_->remove(r.topic);  // the registry's 404
+  for (const auto& p : t->partitions) gone.push_back(p.get());
+  // 1. The groups' tombstones, durably, before anything else changes: if
+  // they cannot be written the topic stays as it was (a re-created topic
+  // must never inherit old offsets).
+  const auto before = offsets_->topic_offsets(r.topic);
+  auto n = offsets_->delete_topic(r.topic, now_us);
+  if (!n) return n.status();
+  if (*n > 0) {
+    RUSTLOG_RETURN_IF_ERROR(offsets_->log()->flush());
+    offsets_->apply_durable();
+  }
+  // 2. The topic itself (the cleaner lets go of its logs first, abandoning
+  // a pass, while they still exist). If that fails, the offsets are written
+  // back and the cleaner takes the partitions again.
   for (const PartitionLog* p : gone) cleaner_forget(p);
   if (Status st = registry_->remove(r.topic); !st) {
-    if (Topic* t = registry_->find(r.topic)) cleaner_track(*t);  // still there: clean it again
+    if (Topic* still = registry_->find(r.topic)) cleaner_track(*still);
+    for (const auto& [k, v] : before) {
+      Status undo = offsets_->commit(k, v, now_us);
+      if (undo) undo = offsets_->log()->flush();
+      if (!undo) {
+        spdlog::error("delete of topic {} failed ({}) and its offset for group {} could not be restored: {}",
+                      r.topic, st.message(), k.group, undo.message());
+        break;
+      }
+    }
+    offsets_->apply_durable();
     return st;
   }
   // Appends to them earlier in this turn must not be flushed, and answers
   // waiting for them are released (flush_result: ok once a log is gone).
   forget_logs(gone);
-  auto n = offsets_->delete_topic(r.topic, now_us);
-  if (!n) return n.status();
-  if (*n > 0) {
-    fx.wait_flush = offsets_->log();
-    note_appended(offsets_->log());
-  }
   spdlog::info("deleted topic {} ({} committed offsets removed)", r.topic, *n);
   return Response(DeleteTopicResponse{});
 }

@@ -79,6 +79,7 @@ void OffsetStore::erase(const GroupKey& k) {
 }
 
 Status OffsetStore::load() {
+  pending_.clear();
   offsets_.clear();
   groups_.clear();
   by_last_commit_.clear();
@@ -124,11 +125,19 @@ Status OffsetStore::append(const std::vector<std::pair<GroupKey, std::optional<u
   std::string bytes = b.finish();
   auto r = log_->append(bytes, now_us);
   if (!r) return r.status();
-  for (const auto& [k, v] : entries) {
-    if (v) put(k, *v, now_us);
-    else erase(k);
-  }
+  pending_.push_back(Pending{log_->high_watermark(), now_us, entries});
   return Status::ok();
+}
+
+void OffsetStore::apply_durable() {
+  while (!pending_.empty() && pending_.front().end <= log_->recovery_point()) {
+    const Pending& p = pending_.front();
+    for (const auto& [k, v] : p.entries) {
+      if (v) put(k, *v, p.at_us);
+      else erase(k);
+    }
+    pending_.pop_front();
+  }
 }
 
 Status OffsetStore::commit(const GroupKey& key, uint64_t offset, int64_t now_us) {
@@ -179,17 +188,39 @@ std::vector<std::pair<GroupKey, uint64_t>> OffsetStore::group_offsets(const std:
   return out;
 }
 
+template <typename Keep>
+std::vector<GroupKey> OffsetStore::keys_in_log(Keep keep) const {
+  std::set<GroupKey> keys;
+  for (const auto& [k, v] : offsets_)
+    if (keep(k)) keys.insert(k);
+  for (const Pending& p : pending_)
+    for (const auto& [k, v] : p.entries) {
+      if (!keep(k)) continue;
+      if (v) keys.insert(k);
+      else keys.erase(k);
+    }
+  return {keys.begin(), keys.end()};
+}
+
 Result<size_t> OffsetStore::delete_group(const std::string& group, int64_t now_us) {
   std::vector<std::pair<GroupKey, std::optional<uint64_t>>> dead;
-  for (const auto& [k, v] : group_offsets(group)) dead.emplace_back(k, std::nullopt);
+  for (const GroupKey& k : keys_in_log([&](const GroupKey& x) { return x.group == group; }))
+    dead.emplace_back(k, std::nullopt);
   RUSTLOG_RETURN_IF_ERROR(append(dead, now_us));
   return dead.size();
 }
 
+std::vector<std::pair<GroupKey, uint64_t>> OffsetStore::topic_offsets(const std::string& topic) const {
+  std::vector<std::pair<GroupKey, uint64_t>> out;
+  for (const auto& [k, v] : offsets_)
+    if (k.topic == topic) out.emplace_back(k, v);
+  return out;
+}
+
 Result<size_t> OffsetStore::delete_topic(const std::string& topic, int64_t now_us) {
   std::vector<std::pair<GroupKey, std::optional<uint64_t>>> dead;
-  for (const auto& [k, v] : offsets_)
-    if (k.topic == topic) dead.emplace_back(k, std::nullopt);
+  for (const GroupKey& k : keys_in_log([&](const GroupKey& x) { return x.topic == topic; }))
+    dead.emplace_back(k, std::nullopt);
   RUSTLOG_RETURN_IF_ERROR(append(dead, now_us));
   return dead.size();
 }

@@ -8,6 +8,7 @@
 // commit), so it survives kill -9 and power loss.
 // See docs/DESIGN_DECISIONS.md for why this beats snapshot files.
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -45,13 +46,22 @@ class OffsetStore {
   // Replays the whole log.
   Status load();
 
-  // Appends the commit (not yet durable: the caller flushes log()).
+  // Appends the commit (not yet durable: the caller flushes log()). Like
+  // every append of the store, it takes effect (committed(), groups(), ...)
+  // only once apply_durable() finds the log made it durable: a write that
+  // failed, or whose flush failed, has not happened.
   Status commit(const GroupKey& key, uint64_t offset, int64_t now_us);
+  // Applies the appends the log's recovery point has passed; call after
+  // each flush of log(). Appends behind a failed flush never apply.
+  void apply_durable();
+  bool has_pending() const { return !pending_.empty(); }
   std::optional<uint64_t> committed(const GroupKey& key) const;
 
   std::vector<std::string> groups() const;
   // Every (topic, partition) -> offset of one group.
   std::vector<std::pair<GroupKey, uint64_t>> group_offsets(const std::string& group) const;
+  // Every (group, partition) -> offset committed on one topic.
+  std::vector<std::pair<GroupKey, uint64_t>> topic_offsets(const std::string& topic) const;
   // Tombstones every key of the group / of the topic. Returns how many.
   Result<size_t> delete_group(const std::string& group, int64_t now_us);
   Result<size_t> delete_topic(const std::string& topic, int64_t now_us);
@@ -77,9 +87,22 @@ class OffsetStore {
                 int64_t now_us);
   // The map updates every commit, replay and tombstone goes through.
   void put(const GroupKey& k, uint64_t offset, int64_t commit_us);
+  // The keys the log holds once every pending append is durable (applied
+  // state, then the pending appends in order) that `keep` selects: what a
+  // tombstone must cover, even for a commit not yet acknowledged.
+  template <typename Keep>
+  std::vector<GroupKey> keys_in_log(Keep keep) const;
   void erase(const GroupKey& k);
 
   PartitionLog* log_;
+  // Appended, not yet durable: the log offset after each append, and what
+  // it changes once the recovery point reaches it.
+  struct Pending {
+    uint64_t end = 0;
+    int64_t at_us = 0;
+    std::vector<std::pair<GroupKey, std::optional<uint64_t>>> entries;
+  };
+  std::deque<Pending> pending_;
   std::map<GroupKey, uint64_t> offsets_;
   struct GroupAge {
     int64_t last_commit_us = 0;

@@ -14,6 +14,7 @@ struct Armed {
   int skip = 0;
   int times = 0;
   size_t partial = 0;
+  std::string path;  // empty: every file
 };
 Armed g_state[3];
 std::atomic<IoRecorder*> g_recorder{nullptr};
@@ -34,8 +35,9 @@ bool parse_number(std::string_view s, int* out) {
 }
 }  // namespace
 
-void arm(Op op, int err, int skip, int times, size_t partial_bytes) {
+void arm(Op op, int err, int skip, int times, size_t partial_bytes, std::string path) {
   Armed& a = g_state[static_cast<int>(op)];
+  a.path = std::move(path);
   a.err = err;
   a.skip = skip;
   a.times = times;
@@ -47,9 +49,10 @@ void disarm() {
   for (auto& a : g_state) a.on.store(false, std::memory_order_release);
 }
 
-int check(Op op, size_t* partial) {
+int check(Op op, size_t* partial, std::string_view path) {
   Armed& a = g_state[static_cast<int>(op)];
   if (!a.on.load(std::memory_order_relaxed)) return 0;
+  if (!a.path.empty() && path.find(a.path) == std::string_view::npos) return 0;
   if (a.skip > 0) {
     --a.skip;
     return 0;
@@ -77,15 +80,21 @@ bool arm_from_spec(const std::string& spec) {
   int err = 0;
   if (!parse_errno(next(), &err)) return false;
   int skip = 0, times = 1, partial = 0;
+  std::string path;
   while (!rest.empty()) {
     const std::string_view field = next();
+    if (field.substr(0, 5) == "path=") {
+      path = std::string(field.substr(5));
+      if (path.empty()) return false;
+      continue;
+    }
     const size_t eq = field.find('=');
     if (eq == std::string_view::npos) return false;
     const std::string_view key = field.substr(0, eq), value = field.substr(eq + 1);
     int* target = key == "skip" ? &skip : key == "times" ? &times : key == "partial" ? &partial : nullptr;
     if (!target || !parse_number(value, target)) return false;
   }
-  arm(op, err, skip, times, static_cast<size_t>(partial));
+  arm(op, err, skip, times, static_cast<size_t>(partial), std::move(path));
   return true;
 }
 

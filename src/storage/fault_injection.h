@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace rustlog::fault {
 
@@ -19,18 +20,21 @@ enum class Op { kWrite, kSync, kRename };
 
 // After `skip` more successful calls of `op`, fail `times` calls with `err`.
 // For kWrite, `partial_bytes` > 0 first writes that many bytes of the failing
-// call before failing (a short write, as a full disk produces).
-void arm(Op op, int err, int skip = 0, int times = 1, size_t partial_bytes = 0);
+// call before failing (a short write, as a full disk produces). A non-empty
+// `path` limits all of it (skip included) to files whose path contains it.
+void arm(Op op, int err, int skip = 0, int times = 1, size_t partial_bytes = 0, std::string path = {});
 void disarm();
 
 // Called by File: returns 0 to proceed, or an errno to fail with; `*partial`
 // receives how many bytes to write before failing.
-int check(Op op, size_t* partial);
+int check(Op op, size_t* partial, std::string_view path = {});
 
 // kRename fails rename_path (file.h), which every rename storage makes goes through.
-// Arms faults from a spec such as "sync:EIO:skip=40", "rename:EIO" or
-// "write:ENOSPC:skip=3:times=2:partial=100" (fields after the errno are
-// optional). kafka-lite reads it from the RUSTLOG_FAULT environment
+// Arms faults from a spec such as "sync:EIO:skip=40", "rename:EIO",
+// "write:ENOSPC:skip=3:times=2:partial=100" or
+// "sync:EIO:path=__consumer_offsets-0/:times=1000" (fields after the errno
+// are optional; a path= field limits the fault to files whose path contains
+// it). kafka-lite reads it from the RUSTLOG_FAULT environment
 // variable at start, so end-to-end tests can fail an fsync inside a running
 // broker. Returns false (arming nothing) when the spec does not parse.
 bool arm_from_spec(const std::string& spec);

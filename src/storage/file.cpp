@@ -90,7 +90,7 @@ Result<File> File::open(const std::string& path, int flags, int mode) {
 
 Status File::write_all(std::string_view data) {
   size_t partial = 0;
-  if (int err = fault::check(fault::Op::kWrite, &partial)) {
+  if (int err = fault::check(fault::Op::kWrite, &partial, path_)) {
     if (partial > 0 && partial < data.size()) {
       const ssize_t n = ::write(fd_, data.data(), partial);
       if (n > 0 && fault::recorder())
@@ -115,7 +115,7 @@ Status File::write_all(std::string_view data) {
 
 Status File::pwrite_all(std::string_view data, uint64_t offset) {
   size_t partial = 0;
-  if (int err = fault::check(fault::Op::kWrite, &partial)) return io_error("write failed on", path_, err);
+  if (int err = fault::check(fault::Op::kWrite, &partial, path_)) return io_error("write failed on", path_, err);
   const char* p = data.data();
   size_t left = data.size();
   while (left > 0) {
@@ -151,14 +151,14 @@ Status File::pread_exact(void* dst, size_t n, uint64_t offset) const {
 }
 
 Status File::datasync() {
-  if (int err = fault::check(fault::Op::kSync, nullptr)) return io_error("fdatasync failed on", path_, err);
+  if (int err = fault::check(fault::Op::kSync, nullptr, path_)) return io_error("fdatasync failed on", path_, err);
   if (::fdatasync(fd_) != 0) return io_error("fdatasync failed on", path_, errno);
   if (fault::recorder()) record_sync(fd_, path_);
   return Status::ok();
 }
 
 Status File::sync() {
-  if (int err = fault::check(fault::Op::kSync, nullptr)) return io_error("fsync failed on", path_, err);
+  if (int err = fault::check(fault::Op::kSync, nullptr, path_)) return io_error("fsync failed on", path_, err);
   if (::fsync(fd_) != 0) return io_error("fsync failed on", path_, errno);
   if (fault::recorder()) record_sync(fd_, path_);
   return Status::ok();
@@ -190,7 +190,7 @@ Status fsync_dir(const std::string& dir) {
 }
 
 Status rename_path(const std::string& from, const std::string& to) {
-  if (int err = fault::check(fault::Op::kRename, nullptr)) return io_error("cannot rename " + from + " to", to, err);
+  if (int err = fault::check(fault::Op::kRename, nullptr, from)) return io_error("cannot rename " + from + " to", to, err);
   if (::rename(from.c_str(), to.c_str()) != 0) return io_error("cannot rename " + from + " to", to, errno);
   if (fault::recorder()) record(fault::IoEvent::Kind::kRename, from, 0, 0, {}, to);
   return Status::ok();

@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <string>
 #include <vector>
 
+#include "storage/fault_injection.h"
 #include "storage/partition_log.h"
 #include "support/log_helpers.h"
 #include "support/record_gen.h"
@@ -88,7 +90,7 @@ TEST(OffsetStoreTest, ReplayRebuildsTheLatestOffsetPerKeyAndHonoursTombstones) {
     ASSERT_TRUE(store.commit({"a", "t", 0}, 5, kT0 + 1).is_ok());
     ASSERT_TRUE(store.commit({"a", "u", 1}, 3, kT0 + 2).is_ok());
     ASSERT_TRUE(store.commit({"b", "t", 0}, 9, kT0 + 3).is_ok());
-    auto n = store.delete_group("b", kT0 + 4);
+    auto n = store.delete_group("b", kT0 + 4);  // covers b's commit, not yet durable
     ASSERT_TRUE(n.is_ok());
     EXPECT_EQ(*n, 1u);
     ASSERT_TRUE((*log)->close().is_ok());
@@ -115,10 +117,15 @@ TEST(OffsetStoreTest, GroupsExpireAfterTheirLastCommitInBoundedSteps) {
     auto log = PartitionLog::open(dir, LogConfig{}, 0);
     ASSERT_TRUE(log.is_ok());
     OffsetStore store(log->get());
+    auto settle = [&] {
+      ASSERT_TRUE((*log)->flush().is_ok());
+      store.apply_durable();
+    };
     ASSERT_TRUE(store.commit({"old", "t", 0}, 1, kT0).is_ok());
     ASSERT_TRUE(store.commit({"old", "t", 1}, 2, kT0).is_ok());
     ASSERT_TRUE(store.commit({"old", "u", 0}, 3, kT0 + 5 * kSec).is_ok());  // the group's last commit
     ASSERT_TRUE(store.commit({"young", "t", 0}, 7, kT0 + 10 * kSec).is_ok());
+    settle();
     EXPECT_EQ(store.last_commit_us("old"), kT0 + 5 * kSec);
     EXPECT_EQ(store.last_commit_us("none"), std::nullopt);
 
@@ -133,12 +140,14 @@ TEST(OffsetStoreTest, GroupsExpireAfterTheirLastCommitInBoundedSteps) {
     const int64_t now = kT0 + 5 * kSec + kRetention;
     r = store.expire(now, kRetention, 2);
     ASSERT_TRUE(r.is_ok());
+    settle();
     EXPECT_EQ(r->keys, 2u);
     EXPECT_EQ(r->groups, std::vector<std::string>{"old"});
     EXPECT_EQ((*log)->high_watermark(), hw + 2) << "one tombstone per key, in one batch";
     EXPECT_EQ(store.groups(), (std::vector<std::string>{"old", "young"})) << "a key of old is left";
     r = store.expire(now, kRetention, 2);
     ASSERT_TRUE(r.is_ok());
+    settle();
     EXPECT_EQ(r->keys, 1u);
     EXPECT_EQ(store.groups(), std::vector<std::string>{"young"});
     EXPECT_FALSE(store.committed({"old", "u", 0}).has_value());
@@ -149,6 +158,7 @@ TEST(OffsetStoreTest, GroupsExpireAfterTheirLastCommitInBoundedSteps) {
 
     // A commit renews a group: "young" commits again and outlives its first horizon.
     ASSERT_TRUE(store.commit({"young", "t", 1}, 8, kT0 + 50 * kSec).is_ok());
+    settle();
     r = store.expire(kT0 + 10 * kSec + kRetention, kRetention, 100);
     ASSERT_TRUE(r.is_ok());
     EXPECT_EQ(r->keys, 0u);
@@ -164,8 +174,36 @@ TEST(OffsetStoreTest, GroupsExpireAfterTheirLastCommitInBoundedSteps) {
   auto r = store.expire(kT0 + 50 * kSec + kRetention, kRetention, 100);
   ASSERT_TRUE(r.is_ok());
   EXPECT_EQ(r->keys, 2u);
+  EXPECT_FALSE(store.groups().empty()) << "tombstones take effect once durable";
+  ASSERT_TRUE((*log)->flush().is_ok());
+  store.apply_durable();
   EXPECT_TRUE(store.groups().empty());
   EXPECT_EQ(store.size(), 0u);
+}
+
+// A write answered with an error has not happened: a commit (or a
+// tombstone) takes effect only once its flush succeeded, and one whose
+// fsync failed (through the storage fault seam) never does.
+TEST(OffsetStoreTest, ACommitTakesEffectOnlyOnceItsFlushSucceeded) {
+  TempDir tmp;
+  auto log = PartitionLog::open(tmp.sub("__consumer_offsets-0"), LogConfig{}, 0);
+  ASSERT_TRUE(log.is_ok());
+  OffsetStore store(log->get());
+  const GroupKey k{"g", "t", 0};
+  ASSERT_TRUE(store.commit(k, 3, kT0).is_ok());
+  store.apply_durable();
+  EXPECT_EQ(store.committed(k), std::nullopt) << "visible before it is durable";
+  ASSERT_TRUE((*log)->flush().is_ok());
+  store.apply_durable();
+  EXPECT_EQ(store.committed(k), 3u);
+  ASSERT_TRUE(store.commit(k, 5, kT0 + 1).is_ok());
+  ASSERT_TRUE(store.delete_topic("t", kT0 + 2).is_ok());
+  fault::arm(fault::Op::kSync, EIO);
+  EXPECT_FALSE((*log)->flush().is_ok());
+  fault::disarm();
+  store.apply_durable();
+  EXPECT_EQ(store.committed(k), 3u) << "a commit whose fsync failed took effect";
+  EXPECT_EQ(store.groups(), std::vector<std::string>{"g"}) << "tombstones whose fsync failed took effect";
 }
 
 TEST(OffsetStoreTest, GroupIdsMustBeOneTo255Bytes) {
