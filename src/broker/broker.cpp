@@ -1,13 +1,13 @@
+// Broker's data path: open/shutdown, group commit, handle() and dispatch,
+// produce (v0, generic, ProduceEx) and OffsetCommit/OffsetFetch. Admin and
+// group handlers are in broker_admin.cpp, fetches in broker_fetch.cpp.
 #include "broker/broker.h"
-
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 #include "broker/fetchable.h"
-#include "broker/legacy_produce.h"
 #include "protocol/codec.h"
-#include "common/byte_order.h"
+#include "protocol/produce_v0.h"
 #include "storage/record_batch.h"
 #include "topics/topic_name.h"
 
@@ -170,14 +170,14 @@ uint64_t Broker::answer_bound(std::string_view payload) const {
   return kSmall;
 }
 
-Outcome Broker::handle(std::string_view payload, int64_t now_us) {
+Outcome Broker::handle(std::string_view payload, int64_t now_us, bool handshaken) {
   Effects fx;
   const uint8_t type = payload.empty() ? 0 : static_cast<uint8_t>(payload[0]);
   metrics_.on_request(type);
   metrics_dirty_ = true;
   std::string frame;
   Status st;
-  if (LegacyProduce lp; type == static_cast<uint8_t>(MessageType::kProduce) && parse_legacy_produce(payload, &lp)) {
+  if (ProduceV0 lp; type == static_cast<uint8_t>(MessageType::kProduce) && parse_produce_v0(payload, &lp)) {
     // Legacy produce without the generic decoder (no std::string per record);
     // anything it does not accept goes through decode_request for its answer.
     st = produce_v0(lp, now_us, fx, frame);
@@ -196,8 +196,10 @@ Outcome Broker::handle(std::string_view payload, int64_t now_us) {
   }
   if (!st) {
     metrics_.on_error(type, st.code());
-    return outcome::Ready{encode_error(st)};
+    if (fx.v0_code && uses_v0_codes(type, handshaken)) return outcome::Ready{encode_v0_error(*fx.v0_code, st.message())};
+    return outcome::Ready{encode_error_for(type, handshaken, st)};
   }
+  if (fx.slices) fx.slices->handshaken = handshaken;
   if (fx.slices) return outcome::FetchSlices{std::move(fx.slices)};
   if (fx.wait_flush) return outcome::AwaitFlush{std::move(frame), {log_id(fx.wait_flush), fx.wait_flush->high_watermark()}};
   return outcome::Ready{std::move(frame)};
@@ -212,10 +214,10 @@ Broker::Out Broker::dispatch(const Request& req, int64_t now_us, Effects& fx) {
         else if constexpr (std::is_same_v<T, FetchExRequest>) return fetch_ex(r, &fx, false);
         else if constexpr (std::is_same_v<T, OffsetCommitRequest>) return offset_commit(r, now_us, fx);
         else if constexpr (std::is_same_v<T, OffsetFetchRequest>) return offset_fetch(r);
-        else if constexpr (std::is_same_v<T, CreateTopicRequest>) return create_topic(r.topic, r.partition_count, {});
+        else if constexpr (std::is_same_v<T, CreateTopicRequest>) return create_topic(r.topic, r.partition_count, {}, fx);
         else if constexpr (std::is_same_v<T, CreateTopicExRequest>) {
           // Answered with the extended type whether or not configs were given.
-          Out created = create_topic(r.topic, r.partition_count, r.configs);
+          Out created = create_topic(r.topic, r.partition_count, r.configs, fx);
           if (!created) return created;
           return Response(CreateTopicExResponse{});
         }
@@ -296,23 +298,17 @@ Broker::Out Broker::produce(const ProduceRequest& r, int64_t now_us, Effects& fx
   return Response(ProduceResponse{info.base_offset, static_cast<uint32_t>(r.records.size())});
 }
 
-Status Broker::produce_v0(const LegacyProduce& lp, int64_t now_us, Effects& fx, std::string& frame) {
+Status Broker::produce_v0(const ProduceV0& lp, int64_t now_us, Effects& fx, std::string& frame) {
   topic_buf_.assign(lp.topic);
   auto p = writable_partition(topic_buf_, lp.partition);
   if (!p) return p.status();
   if (compacted(topic_buf_)) return keyless_to_compacted(topic_buf_);
-  build_legacy_batch(lp, now_us, batch_buf_, (*p)->high_watermark());
+  build_produce_v0_batch(lp, now_us, batch_buf_, (*p)->high_watermark());
   AppendInfo info;
   auto st = append(**p, batch_buf_, lp.count, now_us, fx, &info);
   if (batch_buf_.capacity() > (4u << 20)) std::string().swap(batch_buf_);  // keep no large buffer around
   if (!st) return st.status();
-  // The ProduceResponse frame: u32 length 13, type, u64 base_offset, u32 record_count.
-  uint8_t f[17];
-  put_u32(f, 13);
-  f[4] = static_cast<uint8_t>(MessageType::kProduce);
-  put_u64(f + 5, info.base_offset);
-  put_u32(f + 13, lp.count);
-  frame.assign(reinterpret_cast<const char*>(f), sizeof f);
+  encode_produce_v0_response(info.base_offset, lp.count, frame);
   return Status::ok();
 }
 
@@ -354,137 +350,6 @@ Broker::Out Broker::offset_fetch(const OffsetFetchRequest& r) {
   auto p = registry_->partition(r.topic, r.partition);
   if (!p) return p.status();
   return Response(OffsetFetchResponse{offsets_->committed({r.group, r.topic, r.partition})});
-}
-
-Broker::Out Broker::create_topic(const std::string& name, uint32_t partitions,
-                                 const std::vector<ConfigEntry>& configs) {
-  RUSTLOG_RETURN_IF_ERROR(validate_topic_name(name));
-  if (is_internal_topic(name))
-    return Status(ErrorCode::kInvalidRequest, "topic names beginning with '__' are reserved for internal topics");
-  TopicConfig c = cfg_.topic_defaults;
-  c.partitions = partitions;
-  for (const auto& e : configs) RUSTLOG_RETURN_IF_ERROR(c.set(e.key, e.value));
-  RUSTLOG_RETURN_IF_ERROR(c.validate(cfg_.max_partitions));
-  auto t = registry_->create(name, c);
-  if (!t) return t.status();
-  track_partitions(**t);
-  spdlog::info("created topic {} with {} partitions", name, partitions);
-  return Response(CreateTopicResponse{true});  // CreateTopicEx answers with its own type
-}
-
-Broker::Out Broker::list_topics() {
-  ListTopicsResponse resp;
-  for (const auto& [name, t] : registry_->topics())
-    if (!is_internal_topic(name)) resp.topics.push_back({name, t->config.partitions});
-  return Response(std::move(resp));
-}
-
-Broker::Out Broker::describe_topic(const DescribeTopicRequest& r) {
-  Topic* t = registry_->find(r.topic);
-  if (!t) return Status(ErrorCode::kTopicNotFound, "topic '" + r.topic + "' does not exist");
-  DescribeTopicResponse resp;
-  resp.topic = t->name;
-  resp.partition_count = t->config.partitions;
-  for (uint32_t i = 0; i < t->partitions.size(); ++i)
-    resp.partitions.push_back({i, visible_end(*t->partitions[i])});
-  return Response(std::move(resp));
-}
-
-Broker::Out Broker::describe_partition(const DescribePartitionRequest& r) {
-  auto p = registry_->partition(r.topic, r.partition);
-  if (!p) return p.status();
-  return Response(DescribePartitionResponse{r.topic, r.partition, visible_end(**p)});
-}
-
-Broker::Out Broker::describe_topic_config(const DescribeTopicConfigRequest& r) {
-  Topic* t = registry_->find(r.topic);
-  if (!t) return Status(ErrorCode::kTopicNotFound, "topic '" + r.topic + "' does not exist");
-  DescribeTopicConfigResponse resp;
-  resp.partition_count = t->config.partitions;
-  for (const auto& [k, v] : t->config.to_pairs()) resp.configs.push_back({k, v});
-  for (uint32_t i = 0; i < t->partitions.size(); ++i) {
-    const PartitionLog& l = *t->partitions[i];
-    resp.partitions.push_back({i, l.log_start_offset(), visible_end(l),
-                               static_cast<uint32_t>(l.segment_count()), l.size_bytes()});
-  }
-  return Response(std::move(resp));
-}
-
-Broker::Out Broker::delete_topic(const DeleteTopicRequest& r, int64_t now_us, Effects& fx) {
-  if (is_internal_topic(r.topic) && registry_->find(r.topic))
-    return Status(ErrorCode::kInvalidRequest, "internal topic '" + r.topic + "' cannot be deleted");
-  (void)fx;
-  std::vector<const PartitionLog*> gone;
-  Topic* t = registry_->find(r.topic);
-  if (!t) return registry_->remove(r.topic);  // the registry's 404
-  for (const auto& p : t->partitions) gone.push_back(p.get());
-  // 1. The groups' tombstones, durably, before anything else changes: if
-  // they cannot be written the topic stays as it was (a re-created topic
-  // must never inherit old offsets).
-  const auto before = offsets_->topic_offsets(r.topic);
-  auto n = offsets_->delete_topic(r.topic, now_us);
-  if (!n) return n.status();
-  if (*n > 0) {
-    RUSTLOG_RETURN_IF_ERROR(offsets_->log()->flush());
-    offsets_->apply_durable();
-  }
-  // 2. The topic itself (the cleaner lets go of its logs first, abandoning
-  // a pass, while they still exist). If that fails, the offsets are written
-  // back and the cleaner takes the partitions again.
-  for (const PartitionLog* p : gone) cleaner_forget(p);
-  if (Status st = registry_->remove(r.topic); !st) {
-    if (Topic* still = registry_->find(r.topic)) cleaner_track(*still);
-    for (const auto& [k, v] : before) {
-      Status undo = offsets_->commit(k, v, now_us);
-      if (undo) undo = offsets_->log()->flush();
-      if (!undo) {
-        spdlog::error("delete of topic {} failed ({}) and its offset for group {} could not be restored: {}",
-                      r.topic, st.message(), k.group, undo.message());
-        break;
-      }
-    }
-    offsets_->apply_durable();
-    return st;
-  }
-  // Appends to them earlier in this turn must not be flushed, and answers
-  // waiting for them are released (flush_result: ok once a log is gone).
-  forget_logs(gone);
-  spdlog::info("deleted topic {} ({} committed offsets removed)", r.topic, *n);
-  return Response(DeleteTopicResponse{});
-}
-
-Broker::Out Broker::list_offsets(const ListOffsetsRequest& r) {
-  auto p = registry_->partition(r.topic, r.partition);
-  if (!p) return p.status();
-  PartitionLog& l = **p;
-  if (r.spec == kListOffsetsEarliest) return Response(ListOffsetsResponse{l.log_start_offset(), true});
-  if (r.spec == kListOffsetsLatest) return Response(ListOffsetsResponse{visible_end(l), true});
-  auto o = l.offset_for_time(r.spec);
-  if (!o) return o.status();
-  const uint64_t end = visible_end(l);
-  if (*o >= end) return Response(ListOffsetsResponse{end, false});
-  return Response(ListOffsetsResponse{*o, true});
-}
-
-Broker::Out Broker::describe_group(const DescribeGroupRequest& r) {
-  auto entries = offsets_->group_offsets(r.group);
-  if (entries.empty()) return Status(ErrorCode::kTopicNotFound, "group '" + r.group + "' has no committed offsets");
-  DescribeGroupResponse resp;
-  for (const auto& [k, off] : entries) {
-    PartitionLog* l = log_for(k.topic, k.partition);
-    const uint64_t hw = l ? visible_end(*l) : 0;
-    resp.partitions.push_back({k.topic, k.partition, off, hw, hw > off ? hw - off : 0});
-  }
-  return Response(std::move(resp));
-}
-
-Broker::Out Broker::delete_group(const DeleteGroupRequest& r, int64_t now_us, Effects& fx) {
-  auto n = offsets_->delete_group(r.group, now_us);
-  if (!n) return n.status();
-  if (*n == 0) return Status(ErrorCode::kTopicNotFound, "group '" + r.group + "' has no committed offsets");
-  fx.wait_flush = offsets_->log();
-  note_appended(offsets_->log());
-  return Response(DeleteGroupResponse{});
 }
 
 }  // namespace rustlog

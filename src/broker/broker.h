@@ -20,6 +20,7 @@
 #include "broker/outcome.h"
 #include "metrics/broker_metrics.h"
 #include "offsets/offset_store.h"
+#include "protocol/error_codes_v0.h"
 #include "protocol/messages.h"
 #include "common/status.h"
 #include "storage/log_cleaner.h"
@@ -27,7 +28,9 @@
 
 namespace rustlog {
 
-struct LegacyProduce;
+namespace protocol {
+struct ProduceV0;
+}
 
 class Broker {
  public:
@@ -37,8 +40,11 @@ class Broker {
   // Recovers every partition and the committed offsets.
   Status open(RegistryOpenReport* report);
 
-  // Handles one request payload (the frame without its length).
-  Outcome handle(std::string_view payload, int64_t now_us);
+  // Handles one request payload (the frame without its length). An error is
+  // answered with the v0 code when the connection has not sent Handshake and
+  // the request is a v0 one (protocol/error_codes_v0.h), else with its
+  // ErrorCode.
+  Outcome handle(std::string_view payload, int64_t now_us, bool handshaken = false);
   // True for requests whose evaluation reads nothing an earlier request's
   // pending flush could change (Produce, ProduceEx): they may be handled
   // while answers ahead of them on their connection wait for a flush. Any
@@ -119,10 +125,13 @@ class Broker {
     PartitionLog* wait_flush = nullptr;
     std::optional<protocol::FetchExRequest> park;
     std::unique_ptr<LegacyFetchState> slices;
+    // The v0 code of the failure when the generic mapping (v0_code) cannot
+    // tell it: a CreateTopic's partition count.
+    std::optional<protocol::V0Code> v0_code;
   };
   Out dispatch(const protocol::Request& req, int64_t now_us, Effects& fx);
   Out produce(const protocol::ProduceRequest& r, int64_t now_us, Effects& fx);
-  Status produce_v0(const LegacyProduce& lp, int64_t now_us, Effects& fx, std::string& frame);
+  Status produce_v0(const protocol::ProduceV0& p, int64_t now_us, Effects& fx, std::string& frame);
   Out produce_ex(const protocol::ProduceExRequest& r, int64_t now_us, Effects& fx);
   // Legacy fetch: the whole FetchResponse frame in `frame`, or its first
   // slice in fx.slices.
@@ -132,7 +141,7 @@ class Broker {
   Out offset_commit(const protocol::OffsetCommitRequest& r, int64_t now_us, Effects& fx);
   Out offset_fetch(const protocol::OffsetFetchRequest& r);
   Out create_topic(const std::string& name, uint32_t partitions,
-                   const std::vector<protocol::ConfigEntry>& configs);
+                   const std::vector<protocol::ConfigEntry>& configs, Effects& fx);
   Out list_topics();
   Out describe_topic(const protocol::DescribeTopicRequest& r);
   Out describe_partition(const protocol::DescribePartitionRequest& r);

@@ -14,7 +14,7 @@ Status parse_num(const std::string& name, const std::string& v, T* out, T min, T
   T x{};
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
   if (ec != std::errc() || p != v.data() + v.size() || v.empty() || x < min || x > max)
-    return Status(ErrorCode::kInvalidRequest, "bad value '" + v + "' for " + name + ": expected a number in " +
+    return Status(ErrorCode::kInvalidConfig, "bad value '" + v + "' for " + name + ": expected a number in " +
                                                   std::to_string(min) + ".." + std::to_string(max));
   *out = x;
   return Status::ok();
@@ -45,7 +45,7 @@ std::string option_text(T v) {
                  TopicConfig t = c.topic_defaults;                                         \
                  Status st = t.set(tkey, v);                                               \
                  if (st) st = t.log_config().validate();                                   \
-                 if (!st) return Status(st.code(), std::string(key) + ": " + st.message()); \
+                 if (!st) return Status(ErrorCode::kInvalidConfig, std::string(key) + ": " + st.message()); \
                  c.topic_defaults = t;                                                     \
                  return Status::ok();                                                      \
                }}
@@ -55,7 +55,7 @@ std::vector<ConfigOption> make_options() {
       {"data_dir", "Directory holding all topic data, offsets and checkpoints.",
        [](const BrokerConfig& c) { return c.data_dir; },
        [](BrokerConfig& c, const std::string& v) {
-         if (v.empty()) return Status(ErrorCode::kInvalidRequest, "data_dir must not be empty");
+         if (v.empty()) return Status(ErrorCode::kInvalidConfig, "data_dir must not be empty");
          c.data_dir = v;
          return Status::ok();
        }},
@@ -179,7 +179,7 @@ std::vector<ConfigOption> make_options() {
              c.log_level = v;
              return Status::ok();
            }
-         return Status(ErrorCode::kInvalidRequest,
+         return Status(ErrorCode::kInvalidConfig,
                        "bad value '" + v + "' for log_level: use trace, debug, info, warn, error or off");
        }},
   };
@@ -197,7 +197,7 @@ Status BrokerConfig::split_host_port(const std::string& field, const std::string
                                      std::string* host, uint16_t* port) {
   auto hp = parse_host_port(value, {.default_port = std::nullopt, .allow_port_zero = true});
   if (!hp)
-    return Status(ErrorCode::kInvalidRequest, "bad value '" + value + "' for " + field + ": " +
+    return Status(ErrorCode::kListenFailed, "bad value '" + value + "' for " + field + ": " +
                                                   hp.status().message() +
                                                   " (expected HOST:PORT, e.g. 127.0.0.1:9092 or [::1]:9092)");
   *host = std::move(hp->host);
@@ -210,7 +210,7 @@ Status apply_toml_file(BrokerConfig& cfg, const std::string& path) {
   try {
     tbl = toml::parse_file(path);
   } catch (const toml::parse_error& err) {
-    return Status(ErrorCode::kInvalidRequest,
+    return Status(ErrorCode::kInvalidConfig,
                   "cannot read config file " + path + ": " + std::string(err.description()) + " (line " +
                       std::to_string(err.source().begin.line) + ")");
   }
@@ -219,23 +219,23 @@ Status apply_toml_file(BrokerConfig& cfg, const std::string& path) {
     const ConfigOption* opt = nullptr;
     for (const auto& o : config_options())
       if (o.name == key) opt = &o;
-    if (!opt) return Status(ErrorCode::kInvalidRequest, "unknown key '" + key + "' in config file " + path +
+    if (!opt) return Status(ErrorCode::kInvalidConfig, "unknown key '" + key + "' in config file " + path +
                                                             " (see kafka-lite --help for the keys)");
     std::string value;
     if (auto s = node.value<std::string>()) value = *s;
     else if (node.is_integer()) value = std::to_string(*node.value<int64_t>());
     else if (node.is_floating_point()) value = option_text(*node.value<double>());  // min_cleanable_dirty_ratio = 0.25
     else if (auto b = node.value<bool>()) value = *b ? "true" : "false";
-    else return Status(ErrorCode::kInvalidRequest, "key '" + key + "' in " + path + " must be a string or a number");
+    else return Status(ErrorCode::kInvalidConfig, "key '" + key + "' in " + path + " must be a string or a number");
     Status st = opt->set(cfg, value);
-    if (!st) return Status(st.code(), path + ": " + st.message());
+    if (!st) return Status(st.code(), path + ": " + st.message());  // InvalidConfig or ListenFailed
   }
   return Status::ok();
 }
 
 Status validate_config(const BrokerConfig& cfg) {
   auto st = cfg.topic_defaults.log_config().validate();
-  if (!st) return st;
+  if (!st) return Status(ErrorCode::kInvalidConfig, st.message());
   return Status::ok();
 }
 

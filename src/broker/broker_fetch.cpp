@@ -7,9 +7,10 @@
 #include <algorithm>
 #include <memory>
 
-#include "broker/legacy_fetch.h"
+#include "broker/fetch_v0_walk.h"
 #include "protocol/answer_size.h"
 #include "protocol/codec.h"
+#include "protocol/error_codes_v0.h"
 #include "storage/record_batch.h"
 
 namespace rustlog {
@@ -68,7 +69,7 @@ Status Broker::fetch(const FetchRequest& r, Effects& fx, std::string& frame) {
     // Below the log start (retention deleted it): no records and
     // next_offset = the log start, so a v0 client that follows next_offset
     // moves on (the v0 answer has no error field for it).
-    LegacyFetchEncoder enc((*p)->log_start_offset(), 0, false);
+    FetchV0Encoder enc((*p)->log_start_offset(), 0);
     enc.begin(frame);
     return enc.finish(frame, cfg_.max_frame_bytes);
   }
@@ -92,7 +93,7 @@ std::optional<std::string> Broker::continue_fetch(LegacyFetchState& st) {
   if (!fetch_step(st, &err)) return std::nullopt;
   if (!err) {
     metrics_.on_error(static_cast<uint8_t>(MessageType::kFetch), err.code());
-    return encode_error(err);
+    return encode_error_for(static_cast<uint8_t>(MessageType::kFetch), st.handshaken, err);
   }
   return std::move(st.frame);
 }
@@ -132,11 +133,11 @@ bool Broker::fetch_step(LegacyFetchState& st, Status* err) {
   const std::string_view data = rr->data;
   const uint64_t next = rr->next_offset;
   if (data.empty()) return complete();
-  bool full = false;
-  if (Status s = st.enc.add(data, st.frame, &full); !s) {
+  if (Status s = add_fetch_v0_records(st.enc, data, /*check_crc=*/false, st.frame); !s) {
     *err = s;
     return true;
   }
+  const bool full = st.enc.full();
   // Every record of the slice was taken: the answer continues after its
   // last batch, past the gaps compaction leaves (a header-only batch has no
   // record to move next_offset).

@@ -19,6 +19,7 @@ struct Deferred {
   enum class Kind : uint8_t { kReady, kAwaitFlush, kLongPoll, kFetchSlices };
   Kind kind = Kind::kReady;
   uint8_t type = 0;       // request type byte, for its latency metric
+  bool handshaken = false;  // the connection had sent Handshake: extended error codes
   int64_t start_ns = 0;   // steady clock when its handling began
   uint64_t reserved = 0;  // output budget held for this answer
   std::string frame;      // kReady / kAwaitFlush: the answer
@@ -54,6 +55,7 @@ struct Connection {
   bool dead = false;            // to be closed now
   bool touched = false;         // has new output this turn
   bool in_awaiting = false;     // listed among connections with kAwaitFlush entries
+  bool handshaken = false;      // has sent Handshake: errors carry extended codes (protocol/error_codes_v0.h)
 
   // Socket state, for the event loop (edge-triggered epoll).
   bool readable = false;

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "protocol/codec.h"
+#include "protocol/error_codes_v0.h"
 
 namespace rustlog {
 
@@ -116,7 +117,7 @@ size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max, bool
       // Framing violation: the stream cannot be trusted. Answer, then close.
       Deferred d;
       c.queue.push_back(std::move(d));
-      make_ready(c, c.queue.back(), protocol::encode_error(f.status()));
+      make_ready(c, c.queue.back(), protocol::encode_error_for(0, c.handshaken, f.status()));
       c.closing = true;
       m.connections_protocol_errors.inc();
       break;
@@ -157,11 +158,13 @@ size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max, bool
       break;
     }
     const int64_t start = mono_ns();
-    Outcome o = broker_.handle(payload, clock.wall_us);
+    Outcome o = broker_.handle(payload, clock.wall_us, c.handshaken);
     c.decoder.pop();  // the payload view is dead from here
+    const bool handshaken = c.handshaken;
+    if (type == static_cast<uint8_t>(protocol::MessageType::kHandshake)) c.handshaken = true;
     ++handled;
     c.partial_since_ms = -1;  // a frame completed: the partial-frame clock restarts
-    enqueue(c, std::move(o), type, start, bound, clock);
+    enqueue(c, std::move(o), type, handshaken, start, bound, clock);
   }
   note_input(c, clock);
   maybe_finished(c);
@@ -169,11 +172,12 @@ size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max, bool
   return handled;
 }
 
-void Dispatcher::enqueue(Connection& c, Outcome o, uint8_t type, int64_t start_ns, uint64_t bound,
-                         const TurnClock& clock) {
+void Dispatcher::enqueue(Connection& c, Outcome o, uint8_t type, bool handshaken, int64_t start_ns,
+                         uint64_t bound, const TurnClock& clock) {
   c.queue.emplace_back();
   Deferred& d = c.queue.back();
   d.type = type;
+  d.handshaken = handshaken;
   d.start_ns = start_ns;
   std::visit(
       [&](auto& v) {
@@ -236,7 +240,7 @@ void Dispatcher::release_flushed(size_t* released) {
         make_ready(*c, d, std::move(d.frame));
       } else {
         broker_.metrics().on_error(d.type, r->code());
-        make_ready(*c, d, protocol::encode_error(*r));
+        make_ready(*c, d, protocol::encode_error_for(d.type, d.handshaken, *r));
       }
     }
     if (c->awaiting > 0) {

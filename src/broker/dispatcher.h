@@ -125,7 +125,7 @@ class Dispatcher {
   static constexpr uint64_t kPartialTimer = ~0ull;
   static constexpr uint64_t kParkedReserve = 256;  // a parked poll holds no answer yet: only its bookkeeping
 
-  void enqueue(Connection& c, Outcome o, uint8_t type, int64_t start_ns, uint64_t bound,
+  void enqueue(Connection& c, Outcome o, uint8_t type, bool handshaken, int64_t start_ns, uint64_t bound,
                const TurnClock& clock);
   void park(Connection& c, Deferred& d, outcome::LongPoll& poll, const TurnClock& clock);
   // Makes entry `d` of `c` ready with `frame` (its reservation becomes the

@@ -50,7 +50,7 @@ Status EventLoop::start() {
   addrinfo* res = nullptr;
   const std::string port_s = std::to_string(port);
   if (int rc = ::getaddrinfo(host.c_str(), port_s.c_str(), &hints, &res); rc != 0)
-    return Status(ErrorCode::kInvalidRequest, "cannot resolve listen address " + host + ": " + gai_strerror(rc));
+    return Status(ErrorCode::kListenFailed, "cannot resolve listen address " + host + ": " + gai_strerror(rc));
   int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int one = 1;
   if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
@@ -58,7 +58,7 @@ Status EventLoop::start() {
     int err = errno;
     ::freeaddrinfo(res);
     if (fd >= 0) ::close(fd);
-    return Status(ErrorCode::kInternal, "cannot listen on " + broker_.config().listen + ": " + std::strerror(err) +
+    return Status(ErrorCode::kListenFailed, "cannot listen on " + broker_.config().listen + ": " + std::strerror(err) +
                                             (err == EADDRINUSE ? " (another process uses the port; pick another with --listen)" : ""));
   }
   ::freeaddrinfo(res);

@@ -14,7 +14,7 @@
 #include <string>
 #include <variant>
 
-#include "broker/legacy_fetch.h"
+#include "protocol/fetch_v0.h"
 #include "protocol/messages.h"
 
 namespace rustlog {
@@ -34,14 +34,15 @@ struct FlushTicket {
 
 // A legacy fetch between two slices (Broker::continue_fetch).
 struct LegacyFetchState {
-  LegacyFetchState(uint64_t offset, uint32_t max_bytes) : read_at(offset), batch_budget(max_bytes), enc(offset, max_bytes, false) {}
+  LegacyFetchState(uint64_t offset, uint32_t max_bytes) : read_at(offset), batch_budget(max_bytes), enc(offset, max_bytes) {}
   std::string topic;
   uint32_t partition = 0;
   LogId log = 0;          // the log it reads (a topic deleted and re-created is another)
   uint64_t read_at;       // next offset to read from the log
   uint64_t batch_budget;  // batch bytes the answer may still read (max_bytes; the first batch always)
   bool first = true;
-  LegacyFetchEncoder enc;
+  bool handshaken = false;  // its connection had sent Handshake (which error codes it gets)
+  protocol::FetchV0Encoder enc;
   std::string frame;
 };
 

@@ -37,9 +37,9 @@ std::string BrokerAddress::to_string() const { return HostPort{host, port}.to_st
 ClientResult<BrokerAddress> parse_broker_address(std::string_view text) {
   auto hp = parse_host_port(text, {.default_port = uint16_t{9092}, .allow_port_zero = false});
   if (!hp)
-    return ClientError::invalid_argument("bad broker address '" + std::string(text) + "': " +
-                                         hp.status().message() +
-                                         " (expected HOST:PORT, e.g. 127.0.0.1:9092)");
+    return ClientError(ErrorSource::kClient, ErrorCode::kInvalidConfig,
+                       "bad broker address '" + std::string(text) + "': " + hp.status().message() +
+                           " (expected HOST:PORT, e.g. 127.0.0.1:9092)");
   return BrokerAddress{std::move(hp->host), hp->port};
 }
 
@@ -87,7 +87,7 @@ ClientResult<Connection> open_connection(const BrokerAddress& address, const Cli
   auto conn = Connection::connect(address.host, address.port, co);
   if (!conn) {
     std::string msg = conn.status().message();
-    if (conn.status().code() == ErrorCode::kStorageError) msg += " (is the broker running there?)";
+    if (conn.status().code() == ErrorCode::kTransport) msg += " (is the broker running there?)";
     return ClientError(ErrorSource::kTransport, conn.status().code(), msg);
   }
   return std::move(*conn);
@@ -138,7 +138,7 @@ ClientError Client::transport_error(const Status& status) {
 
 ClientStatus Client::ready_for_call() const {
   if (!conn_ || !conn_->is_open())
-    return ClientError(ErrorSource::kTransport, ErrorCode::kStorageError,
+    return ClientError(ErrorSource::kTransport, ErrorCode::kTransport,
                        "not connected to " + address_str_ + " (call reconnect())");
   if (!in_flight_.empty())
     return ClientError::invalid_argument(std::to_string(in_flight_.size()) +
@@ -149,7 +149,7 @@ ClientStatus Client::ready_for_call() const {
 
 ClientResult<Response> Client::call_with_timeout(const Request& request, std::chrono::milliseconds timeout) {
   if (!conn_ || !conn_->is_open())
-    return ClientError(ErrorSource::kTransport, ErrorCode::kStorageError,
+    return ClientError(ErrorSource::kTransport, ErrorCode::kTransport,
                        "not connected to " + address_str_ + " (call reconnect())");
   if (conn_->io_timeout() != timeout) {
     if (Status st = conn_->set_io_timeout(timeout); !st) return ClientError::invalid_argument(st.message());
@@ -216,7 +216,7 @@ ClientResult<ProduceResult> Client::produce(ProduceExRequest request) {
 ClientStatus Client::send_produce(ProduceExRequest request) {
   if (request.records.empty()) return ClientError::invalid_argument("produce: no records");
   if (!conn_ || !conn_->is_open())
-    return ClientError(ErrorSource::kTransport, ErrorCode::kStorageError,
+    return ClientError(ErrorSource::kTransport, ErrorCode::kTransport,
                        "not connected to " + address_str_ + " (call reconnect())");
   if (conn_->io_timeout() != options_.request_timeout) {
     if (Status st = conn_->set_io_timeout(options_.request_timeout); !st)

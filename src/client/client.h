@@ -15,7 +15,7 @@
 // Every call blocks until the broker answers and returns a ClientResult
 // (errors.h): the value, or a ClientError with the broker's code and message
 // (404 for an unknown topic, 416 for an offset out of range, ...), or a
-// transport error (503: connection refused, reset, timed out).
+// transport error (520 Transport: connection refused, reset, timed out).
 //
 // Pipelining: send_produce() writes a ProduceEx without waiting for its
 // answer; receive_produce() reads the oldest outstanding answer. While
@@ -23,7 +23,7 @@
 // them first. (The broker answers requests in order on a connection.)
 //
 // After a transport error the connection is closed and every later call fails
-// with 503 until reconnect(). Not thread-safe: one Client per thread.
+// with 520 until reconnect(). Not thread-safe: one Client per thread.
 #include <chrono>
 #include <cstdint>
 #include <deque>

@@ -42,7 +42,7 @@ int poll_one(int fd, short events, std::chrono::milliseconds timeout) {
 }
 
 Status io_status(const std::string& message) {
-  return Status(ErrorCode::kStorageError, message);
+  return Status(ErrorCode::kTransport, message);
 }
 
 }  // namespace

@@ -18,13 +18,13 @@
 //
 // Errors are values, never exceptions. The Status codes are the protocol's
 // ErrorCode, used as follows:
-//   503 kStorageError    I/O failure: connect refused, reset, timeout, or the
+//   520 kTransport       I/O failure: connect refused, reset, timeout, or the
 //                        broker closed the connection (see peer_closed())
 //   413 kTooLarge        a request or response above max_frame_bytes
 //   400 kInvalidRequest  a request that cannot be encoded, a malformed response,
 //                        or a bad argument (e.g. an unresolvable host)
 // After an I/O or framing failure the stream position is unknown, so the
-// connection is closed and every later call fails with 503. Two failures leave
+// connection is closed and every later call fails with 520. Two failures leave
 // it usable: a request that cannot be encoded (400/413 from encode_request;
 // nothing is sent), and a receive that times out (the bytes read so far stay
 // buffered and the next receive continues from them). last_failure() tells
@@ -110,7 +110,7 @@ class Connection {
 
   // Half-closes: no more requests; responses can still be received.
   Status shutdown_write();
-  // Closes the socket (idempotent). Later calls fail with 503.
+  // Closes the socket (idempotent). Later calls fail with 520.
   void close();
 
   bool is_open() const { return fd_ >= 0; }

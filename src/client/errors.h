@@ -27,7 +27,7 @@ namespace rustlog::client {
 // Where an error came from.
 enum class ErrorSource {
   kBroker,     // the broker answered with an Error frame: code and message are its own
-  kTransport,  // connect, send or receive failed (code 503 for I/O, 413/400 for framing)
+  kTransport,  // connect, send or receive failed (code 520 Transport for I/O, 413/400 for framing)
   kClient,     // the call could not be made as asked (bad argument, wrong state): code 400
 };
 
@@ -47,7 +47,7 @@ class ClientError {
 
   ErrorSource source() const { return source_; }
   ErrorCode code() const { return code_; }
-  // The numeric code as on the wire (404, 503, ...).
+  // The numeric code as on the wire (404, 503, ...), or a client-side one (408, 429, 422, 520).
   unsigned code_number() const { return static_cast<unsigned>(code_); }
   const std::string& message() const { return message_; }
   bool from_broker() const { return source_ == ErrorSource::kBroker; }

@@ -18,7 +18,7 @@ constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kMaxIov = 64;
 
 ClientError io_failure(const std::string& peer, const std::string& what, int err) {
-  return ClientError(ErrorSource::kTransport, ErrorCode::kStorageError,
+  return ClientError(ErrorSource::kTransport, ErrorCode::kTransport,
                      "connection to " + peer + ": " + what + ": " + std::strerror(err));
 }
 
@@ -93,7 +93,7 @@ ClientStatus ProduceChannel::read_some(std::vector<Answer>& answers) {
     rbuf_.resize(old + (got > 0 ? static_cast<size_t>(got) : 0));
     if (got == 0) {
       conn_.close();
-      return ClientError(ErrorSource::kTransport, ErrorCode::kStorageError,
+      return ClientError(ErrorSource::kTransport, ErrorCode::kTransport,
                          "connection to " + peer() + " closed by the broker");
     }
     if (got < 0) {

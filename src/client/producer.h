@@ -67,7 +67,7 @@ struct ProducerOptions {
   bool block_when_full = true;
   std::chrono::milliseconds max_block{60000};
   // A batch not written to the broker within this time of its creation
-  // fails with 503 (broker unreachable meanwhile).
+  // fails with 520 Transport (broker unreachable meanwhile).
   std::chrono::milliseconds delivery_timeout{120000};
   // Wait between reconnect attempts.
   std::chrono::milliseconds reconnect_backoff{100};

@@ -256,7 +256,7 @@ void Producer::Impl::run() {
     handle_answers(answers);
     if (io && (fds[1].revents & POLLOUT)) io = channel_->write_some();
     if (io && Clock::now() >= channel_->answer_deadline())
-      io = ClientError(ErrorSource::kTransport, ErrorCode::kStorageError,
+      io = ClientError(ErrorSource::kTransport, ErrorCode::kTransport,
                        "no answer from " + channel_->peer() + " within request_timeout (" +
                            std::to_string(options_.client.request_timeout.count()) + " ms)");
     if (!io) channel_failed(io.error());

@@ -14,15 +14,19 @@ enum class ErrorCode : uint16_t {
   kInvalidRequest = 400,
   kTopicNotFound = 404,
   kPartitionNotFound = 405,
+  kGroupNotFound = 406,  // the consumer group has no committed offsets (DescribeGroup, DeleteGroup)
   kTimedOut = 408,    // client library: a wait (flush, close) ran out; never on the wire from the broker
   kTopicExists = 409,
   kTooLarge = 413,
   kOffsetOutOfRange = 416,
+  kInvalidConfig = 422,  // a configuration value (flag, TOML file, client option) is invalid; never on the wire
+  kListenFailed = 423,   // a listen address cannot be parsed, resolved or bound; never on the wire
   kBufferFull = 429,  // client library: the Producer's buffer is full; never on the wire from the broker
   kInternal = 500,
   kCorruptRecord = 502,
   kStorageError = 503,  // I/O failure; partition read-only until restart
   kInsufficientSpace = 507,
+  kTransport = 520,  // client library: connect refused, reset, timed out, undecodable answer; never on the wire
 };
 
 const char* error_code_name(ErrorCode code);

@@ -80,11 +80,11 @@ TEST(BrokerDiskFaultsTest, DiskFullOnARealSmallFileSystem) {
       else acked.push_back({as<ProduceResponse>(std::move(r)).base_offset, v});
     }
     ASSERT_TRUE(full.has_value()) << "the 2 MiB file system never filled up";
-    EXPECT_EQ(full->code, ErrorCode::kInsufficientSpace) << full->message;
+    EXPECT_EQ(full->code, v0(V0Code::kDiskFull)) << full->message;  // a v0 Produce on a legacy connection
     EXPECT_FALSE(acked.empty());
     // Still full: the same answer, nothing half-written is served.
     auto again = call_error(c, ProduceRequest{"full", 0, {value_for(-1, 8000)}});
-    EXPECT_EQ(again.code, ErrorCode::kInsufficientSpace);
+    EXPECT_EQ(again.code, v0(V0Code::kDiskFull));
     ASSERT_NO_FATAL_FAILURE(expect_acked_present(c, "full", acked));
     // Space freed: writes resume on the same connection.
     std::filesystem::remove(filler);
@@ -125,12 +125,12 @@ TEST(BrokerDiskFaultsTest, FsyncFailureMakesThePartitionReadOnlyUntilRestart) {
       else acked.push_back({as<ProduceResponse>(std::move(r)).base_offset, v});
     }
     ASSERT_TRUE(failed.has_value()) << "the injected fsync failure never happened\n" << broker.log_tail();
-    EXPECT_EQ(failed->code, ErrorCode::kStorageError) << failed->message;
+    EXPECT_EQ(failed->code, v0(V0Code::kReadOnly)) << failed->message;  // v0 Produce, legacy connection
     EXPECT_TRUE(has_substr(failed->message, "read-only"));
     EXPECT_TRUE(has_substr(failed->message, "Input/output error"));
     // Read-only until restart, even though the disk works again.
     auto later = call_error(c, ProduceRequest{"sync", 0, {"after the failure"}});
-    EXPECT_EQ(later.code, ErrorCode::kStorageError);
+    EXPECT_EQ(later.code, v0(V0Code::kReadOnly));
     EXPECT_TRUE(has_substr(later.message, "restart"));
     EXPECT_EQ(read_only_partitions(c), 1.0);
   }

@@ -223,8 +223,8 @@ TEST_F(BrokerLegacyTest, ListTopicsHidesTheInternalOffsetsTopic) {
   std::vector<TopicSummary> want = {{"t", 1}};
   EXPECT_EQ(list.topics, want);
   // Clients cannot create or write the internal topic either.
-  EXPECT_EQ(call_error(c(), CreateTopicRequest{"__consumer_offsets", 1}).code, ErrorCode::kInvalidRequest);
-  EXPECT_EQ(call_error(c(), ProduceRequest{"__consumer_offsets", 0, {"x"}}).code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(call_error(c(), CreateTopicRequest{"__consumer_offsets", 1}).code, v0(V0Code::kMalformedRequest));
+  EXPECT_EQ(call_error(c(), ProduceRequest{"__consumer_offsets", 0, {"x"}}).code, v0(V0Code::kMalformedRequest));
 }
 
 TEST_F(BrokerLegacyTest, TombstoneProducedByProduceExReadsAsEmptyValueInV0) {
@@ -269,53 +269,66 @@ TEST_F(BrokerLegacyTest, LargeFetchDoesNotMixInARecreatedTopicsRecords) {
 
 // ---------------------------------------------------------------- error paths
 
-TEST_F(BrokerLegacyTest, UnknownTopicIs404OnEveryRequestNamingIt) {
-  const std::vector<Request> reqs = {
-      ProduceRequest{"nope", 0, {"x"}},          FetchRequest{"", "nope", 0, 0, 100},
-      FetchRequest{"g", "nope", 0, 0, 100},      OffsetCommitRequest{"g", "nope", 0, 0},
-      OffsetFetchRequest{"g", "nope", 0},        DescribeTopicRequest{"nope"},
-      DescribePartitionRequest{"nope", 0},
+// The codes of the original broker (docs/PROTOCOL.md, "Error codes of legacy
+// connections"): 10 on Produce and Fetch, 5 for a refused OffsetCommit, 13 on
+// DescribeTopic, 14 on DescribePartition.
+TEST_F(BrokerLegacyTest, UnknownTopicGetsItsV0CodeOnEveryRequestNamingIt) {
+  const std::vector<std::pair<Request, V0Code>> reqs = {
+      {ProduceRequest{"nope", 0, {"x"}}, V0Code::kNotFound},
+      {FetchRequest{"", "nope", 0, 0, 100}, V0Code::kNotFound},
+      {FetchRequest{"g", "nope", 0, 0, 100}, V0Code::kNotFound},
+      {OffsetCommitRequest{"g", "nope", 0, 0}, V0Code::kOffsetCommitRefused},
+      {OffsetFetchRequest{"g", "nope", 0}, V0Code::kNotFound},
+      {DescribeTopicRequest{"nope"}, V0Code::kTopicNotFound},
+      {DescribePartitionRequest{"nope", 0}, V0Code::kPartitionNotFound},
   };
-  for (const auto& req : reqs) {
+  for (const auto& [req, code] : reqs) {
     auto e = call_error(c(), req, message_type_name(type_of(req)));
-    EXPECT_EQ(e.code, ErrorCode::kTopicNotFound) << message_type_name(type_of(req)) << ": " << e.message;
+    EXPECT_EQ(e.code, v0(code)) << message_type_name(type_of(req)) << ": " << e.message;
     EXPECT_TRUE(has_substr(e.message, "nope")) << message_type_name(type_of(req));
   }
   EXPECT_TRUE(pings(c()));
 }
 
-TEST_F(BrokerLegacyTest, BadPartitionIs405OnEveryRequestNamingTheValidRange) {
+TEST_F(BrokerLegacyTest, BadPartitionGetsItsV0CodeOnEveryRequestNamingTheValidRange) {
   create("t", 3);
-  const std::vector<Request> reqs = {
-      ProduceRequest{"t", 3, {"x"}},       FetchRequest{"", "t", 3, 0, 100},  OffsetCommitRequest{"g", "t", 3, 0},
-      OffsetFetchRequest{"g", "t", 3},     DescribePartitionRequest{"t", 3},  DescribePartitionRequest{"t", 0xFFFFFFFF},
+  const std::vector<std::pair<Request, V0Code>> reqs = {
+      {ProduceRequest{"t", 3, {"x"}}, V0Code::kNotFound},
+      {FetchRequest{"", "t", 3, 0, 100}, V0Code::kNotFound},
+      {OffsetCommitRequest{"g", "t", 3, 0}, V0Code::kOffsetCommitRefused},
+      {OffsetFetchRequest{"g", "t", 3}, V0Code::kNotFound},
+      {DescribePartitionRequest{"t", 3}, V0Code::kPartitionNotFound},
+      {DescribePartitionRequest{"t", 0xFFFFFFFF}, V0Code::kPartitionNotFound},
   };
-  for (const auto& req : reqs) {
+  for (const auto& [req, code] : reqs) {
     auto e = call_error(c(), req, message_type_name(type_of(req)));
-    EXPECT_EQ(e.code, ErrorCode::kPartitionNotFound) << message_type_name(type_of(req)) << ": " << e.message;
+    EXPECT_EQ(e.code, v0(code)) << message_type_name(type_of(req)) << ": " << e.message;
     EXPECT_TRUE(has_substr(e.message, "0..2")) << message_type_name(type_of(req));
   }
   EXPECT_TRUE(pings(c()));
 }
 
-TEST_F(BrokerLegacyTest, CreateExistingTopicIs409) {
+TEST_F(BrokerLegacyTest, CreateExistingTopicIs11) {
   create("t", 2);
   auto e = call_error(c(), CreateTopicRequest{"t", 5});
-  EXPECT_EQ(e.code, ErrorCode::kTopicExists);
+  EXPECT_EQ(e.code, v0(V0Code::kTopicExists));
   EXPECT_TRUE(has_substr(e.message, "'t'"));
   // The original is unchanged.
   EXPECT_EQ(call<DescribeTopicResponse>(c(), DescribeTopicRequest{"t"}).partition_count, 2u);
 }
 
-TEST_F(BrokerLegacyTest, BadTopicNamesAndPartitionCountsAre400) {
+TEST_F(BrokerLegacyTest, BadTopicNamesAre16AndBadPartitionCountsAre12) {
   const std::vector<std::string> bad_names = {"", ".", "..", "a/b", "has space", "tab\tname", "ümlaut",
                                               std::string(250, 'n'), "__internal"};
   for (const auto& name : bad_names) {
     auto e = call_error(c(), CreateTopicRequest{name, 1}, name);
-    EXPECT_EQ(e.code, ErrorCode::kInvalidRequest) << "'" << name << "': " << e.message;
+    EXPECT_EQ(e.code, v0(V0Code::kMalformedRequest)) << "'" << name << "': " << e.message;
   }
-  EXPECT_EQ(call_error(c(), CreateTopicRequest{"zero", 0}).code, ErrorCode::kInvalidRequest);
-  EXPECT_EQ(call_error(c(), CreateTopicRequest{"many", 1001}).code, ErrorCode::kInvalidRequest);  // max_partitions 1000
+  EXPECT_EQ(call_error(c(), CreateTopicRequest{"zero", 0}).code, v0(V0Code::kInvalidPartitionCount));
+  EXPECT_EQ(call_error(c(), CreateTopicRequest{"many", 1001}).code,
+            v0(V0Code::kInvalidPartitionCount));  // max_partitions 1000
+  // A bad name is reported before a bad count.
+  EXPECT_EQ(call_error(c(), CreateTopicRequest{"a/b", 0}).code, v0(V0Code::kMalformedRequest));
   // The longest legal name works; nothing else was created.
   create(std::string(249, 'n'), 1);
   auto list = call<ListTopicsResponse>(c(), ListTopicsRequest{});
@@ -323,40 +336,59 @@ TEST_F(BrokerLegacyTest, BadTopicNamesAndPartitionCountsAre400) {
   EXPECT_EQ(list.topics[0].name, std::string(249, 'n'));
 }
 
-TEST_F(BrokerLegacyTest, ProduceWithoutRecordsIs400) {
+TEST_F(BrokerLegacyTest, ProduceWithoutRecordsIs16) {
   create("t", 1);
-  EXPECT_EQ(call_error(c(), ProduceRequest{"t", 0, {}}).code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(call_error(c(), ProduceRequest{"t", 0, {}}).code, v0(V0Code::kMalformedRequest));
   EXPECT_EQ(produce("t", 0, {"x"}), 0u);  // nothing was appended
 }
 
-TEST_F(BrokerLegacyTest, FetchOutOfRangeIs416WithTheValidRangeInTheMessage) {
+TEST_F(BrokerLegacyTest, FetchOutOfRangeIs17WithTheValidRangeInTheMessage) {
   create("t", 1);
   produce_numbered("t", 0, 10);
   auto e = call_error(c(), FetchRequest{"", "t", 0, 11, 1024});
-  EXPECT_EQ(e.code, ErrorCode::kOffsetOutOfRange);
+  EXPECT_EQ(e.code, v0(V0Code::kOffsetOutOfRange));
   EXPECT_TRUE(has_substr(e.message, "11"));
   EXPECT_TRUE(has_substr(e.message, "0..10"));
   e = call_error(c(), FetchRequest{"", "t", 0, ~0ull, 1024});
-  EXPECT_EQ(e.code, ErrorCode::kOffsetOutOfRange);
+  EXPECT_EQ(e.code, v0(V0Code::kOffsetOutOfRange));
   EXPECT_TRUE(has_substr(e.message, "0..10"));
   EXPECT_TRUE(pings(c()));
 }
 
-TEST_F(BrokerLegacyTest, OffsetCommitErrors) {
+TEST_F(BrokerLegacyTest, OffsetCommitRefusalsAre5) {
   create("t", 1);
   produce_numbered("t", 0, 5);
   auto e = call_error(c(), OffsetCommitRequest{"g", "t", 0, 6});  // beyond the high watermark
-  EXPECT_EQ(e.code, ErrorCode::kOffsetOutOfRange);
+  EXPECT_EQ(e.code, v0(V0Code::kOffsetCommitRefused));
   EXPECT_TRUE(has_substr(e.message, "0..5"));
-  EXPECT_EQ(call_error(c(), OffsetCommitRequest{"", "t", 0, 1}).code, ErrorCode::kInvalidRequest);  // no group
+  EXPECT_EQ(call_error(c(), OffsetCommitRequest{"", "t", 0, 1}).code, v0(V0Code::kOffsetCommitRefused));  // no group
   EXPECT_EQ(call_error(c(), OffsetCommitRequest{std::string(256, 'g'), "t", 0, 1}).code,
-            ErrorCode::kInvalidRequest);
+            v0(V0Code::kOffsetCommitRefused));
   EXPECT_EQ(call<OffsetFetchResponse>(c(), OffsetFetchRequest{"g", "t", 0}).offset, std::nullopt);
+}
+
+// A connection that has sent Handshake is an extended client's: its v0
+// requests are answered with the extended codes (docs/PROTOCOL.md, "Errors").
+TEST_F(BrokerLegacyTest, AfterHandshakeV0RequestsGetTheExtendedCodes) {
+  create("t", 1);
+  produce_numbered("t", 0, 5);
+  auto h = broker_.connect();
+  EXPECT_EQ(call_error(h, DescribeTopicRequest{"nope"}).code, v0(V0Code::kTopicNotFound));  // before: v0
+  call<HandshakeResponse>(h, HandshakeRequest{"test"});
+  EXPECT_EQ(call_error(h, DescribeTopicRequest{"nope"}).code, ErrorCode::kTopicNotFound);
+  EXPECT_EQ(call_error(h, DescribePartitionRequest{"t", 1}).code, ErrorCode::kPartitionNotFound);
+  EXPECT_EQ(call_error(h, ProduceRequest{"nope", 0, {"x"}}).code, ErrorCode::kTopicNotFound);
+  EXPECT_EQ(call_error(h, FetchRequest{"", "t", 0, 6, 100}).code, ErrorCode::kOffsetOutOfRange);
+  EXPECT_EQ(call_error(h, OffsetCommitRequest{"g", "t", 0, 6}).code, ErrorCode::kOffsetOutOfRange);
+  EXPECT_EQ(call_error(h, CreateTopicRequest{"t", 1}).code, ErrorCode::kTopicExists);
+  EXPECT_EQ(call_error(h, CreateTopicRequest{"z", 0}).code, ErrorCode::kInvalidRequest);
+  // Extended requests get the extended codes on a legacy connection too.
+  EXPECT_EQ(call_error(c(), FetchExRequest{"nope", 0, 0, 100, 0, 0}).code, ErrorCode::kTopicNotFound);
 }
 
 // --------------------------------------------------- malformed input handling
 
-TEST_F(BrokerLegacyTest, MalformedFieldsAre400AndTheConnectionStaysUsable) {
+TEST_F(BrokerLegacyTest, MalformedFieldsAre16AndTheConnectionStaysUsable) {
   create("t", 1);
   const std::vector<std::pair<std::string, std::string>> payloads = {
       {"truncated Produce", from_hex("01 00 01 74 00 00")},
@@ -373,7 +405,9 @@ TEST_F(BrokerLegacyTest, MalformedFieldsAre400AndTheConnectionStaysUsable) {
   for (const auto& [what, payload] : payloads) {
     ASSERT_TRUE(c().send_bytes(raw_frame(payload))) << what;
     auto e = as<ErrorResponse>(c().receive(), what);
-    EXPECT_EQ(e.code, ErrorCode::kInvalidRequest) << what << ": " << e.message;
+    // A malformed OffsetCommit is refused like any other commit.
+    const V0Code want = payload[0] == 0x03 ? V0Code::kOffsetCommitRefused : V0Code::kMalformedRequest;
+    EXPECT_EQ(e.code, v0(want)) << what << ": " << e.message;
     EXPECT_FALSE(e.message.empty()) << what;
     EXPECT_TRUE(pings(c())) << "after " << what;
   }
@@ -386,37 +420,37 @@ TEST_F(BrokerLegacyTest, MalformedFieldsAre400AndTheConnectionStaysUsable) {
   EXPECT_EQ(call<DescribePartitionResponse>(c(), DescribePartitionRequest{"t", 0}).high_watermark, 0u);
 }
 
-TEST_F(BrokerLegacyTest, UnknownTypeIs400AndTheConnectionStaysUsable) {
+TEST_F(BrokerLegacyTest, UnknownTypeIs16AndTheConnectionStaysUsable) {
   for (uint8_t type : {0x00, 0x0A, 0x0F, 0x1A, 0x42, 0x80, 0xFE}) {
     const std::string payload = std::string(1, static_cast<char>(type)) + "junk";
     // Pipelined with a Ping: the Error comes first, then the Pong.
     ASSERT_TRUE(c().send_bytes(raw_frame(payload) + raw_frame(std::string(1, '\xff'))));
     auto e = as<ErrorResponse>(c().receive(), "type " + std::to_string(type));
-    EXPECT_EQ(e.code, ErrorCode::kInvalidRequest) << int(type) << ": " << e.message;
+    EXPECT_EQ(e.code, v0(V0Code::kMalformedRequest)) << int(type) << ": " << e.message;
     as<PongResponse>(c().receive(), "ping after type " + std::to_string(type));
   }
   EXPECT_TRUE(pings(c()));
 }
 
-TEST_F(BrokerLegacyTest, ZeroLengthFrameGetsError400ThenTheConnectionIsClosed) {
+TEST_F(BrokerLegacyTest, ZeroLengthFrameGetsError16ThenTheConnectionIsClosed) {
   // A Ping before it is answered; one after it in the same write is not.
   const std::string ping = raw_frame(std::string(1, '\xff'));
   ASSERT_TRUE(c().send_bytes(ping + from_hex("00 00 00 00") + ping));
   as<PongResponse>(c().receive());
   auto e = as<ErrorResponse>(c().receive());
-  EXPECT_EQ(e.code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(e.code, v0(V0Code::kMalformedRequest));
   EXPECT_TRUE(c().wait_for_close(scaled(5s))) << "the broker kept the connection open";
   // The broker still serves others.
   auto other = broker_.connect();
   EXPECT_TRUE(pings(other));
 }
 
-TEST_F(BrokerLegacyTest, FrameAboveTheDefaultMaximumGets413AsSoonAsItsLengthArrivesThenClose) {
+TEST_F(BrokerLegacyTest, FrameAboveTheDefaultMaximumGets15AsSoonAsItsLengthArrivesThenClose) {
   // Only the 4 length bytes (10 MiB + 1) are sent: the broker must not wait
   // for the payload.
   ASSERT_TRUE(c().send_bytes(from_hex("00 a0 00 01")));
   auto e = as<ErrorResponse>(c().receive());
-  EXPECT_EQ(e.code, ErrorCode::kTooLarge);
+  EXPECT_EQ(e.code, v0(V0Code::kFrameTooLarge));
   EXPECT_TRUE(c().wait_for_close(scaled(5s))) << "the broker kept the connection open";
   auto other = broker_.connect();
   EXPECT_TRUE(pings(other));
@@ -443,7 +477,7 @@ TEST_F(BrokerLegacyTest, CloseAfterAFramingErrorIsOrderlyEvenWithUnreadInput) {
   std::this_thread::sleep_for(200ms);  // the broker has closed before we read
   auto e = c().receive();
   ASSERT_TRUE(e) << "the 400 was lost: " << e.status().to_string();
-  EXPECT_EQ(as<ErrorResponse>(std::move(e)).code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(as<ErrorResponse>(std::move(e)).code, v0(V0Code::kMalformedRequest));
   EXPECT_TRUE(ends_gracefully(c()));
 
   auto big = broker_.connect();  // 10 MiB + 1 announced, 100 KiB of it sent
@@ -451,11 +485,11 @@ TEST_F(BrokerLegacyTest, CloseAfterAFramingErrorIsOrderlyEvenWithUnreadInput) {
   std::this_thread::sleep_for(200ms);
   auto e2 = big.receive();
   ASSERT_TRUE(e2) << "the 413 was lost: " << e2.status().to_string();
-  EXPECT_EQ(as<ErrorResponse>(std::move(e2)).code, ErrorCode::kTooLarge);
+  EXPECT_EQ(as<ErrorResponse>(std::move(e2)).code, v0(V0Code::kFrameTooLarge));
   EXPECT_TRUE(ends_gracefully(big));
 }
 
-TEST(BrokerLegacyFrameLimitTest, ConfiguredMaximumIsInclusiveAndAboveItIs413ThenClose) {
+TEST(BrokerLegacyFrameLimitTest, ConfiguredMaximumIsInclusiveAndAboveItIs15ThenClose) {
   BrokerProcess broker({"--max-frame-bytes", "1024"});
   ASSERT_TRUE(broker.start());
   auto c = broker.connect();
@@ -472,7 +506,7 @@ TEST(BrokerLegacyFrameLimitTest, ConfiguredMaximumIsInclusiveAndAboveItIs413Then
   // One byte more.
   const std::string above = raw_frame(head + be32(968) + std::string(968, 'v'));
   ASSERT_TRUE(c.send_bytes(above));
-  EXPECT_EQ(as<ErrorResponse>(c.receive()).code, ErrorCode::kTooLarge);
+  EXPECT_EQ(as<ErrorResponse>(c.receive()).code, v0(V0Code::kFrameTooLarge));
   EXPECT_TRUE(c.wait_for_close(scaled(5s)));
   auto c2 = broker.connect();
   EXPECT_EQ(call<DescribePartitionResponse>(c2, DescribePartitionRequest{topic, 0}).high_watermark, 1u);
@@ -537,7 +571,7 @@ TEST_F(BrokerLegacyTest, V0ResponsesByteForByte) {
   auto frame = c().read_frame();
   ASSERT_TRUE(frame);
   ASSERT_GE(frame->size(), 5u);
-  EXPECT_EQ(to_hex(frame->substr(0, 3)), "fe 01 94");  // 0xFE, 404
+  EXPECT_EQ(to_hex(frame->substr(0, 3)), "fe 00 0d");  // 0xFE, 13 (DescribeTopic of an unknown topic)
   EXPECT_EQ(frame->size(), 5u + get_u16(reinterpret_cast<const uint8_t*>(frame->data() + 3)));
 }
 

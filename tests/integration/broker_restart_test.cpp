@@ -115,7 +115,7 @@ TEST(BrokerRestartTest, TopicsRecordsAndCommittedOffsetsSurviveACleanRestart) {
     EXPECT_EQ(after.group_offsets, before.group_offsets);
     EXPECT_EQ(call<OffsetFetchResponse>(c, OffsetFetchRequest{"g1", "legacy", 0}).offset, std::optional<uint64_t>(7));
     EXPECT_EQ(call<OffsetFetchResponse>(c, OffsetFetchRequest{"dead", "legacy", 2}).offset, std::nullopt);
-    EXPECT_EQ(call_error(c, DescribeTopicRequest{"gone"}).code, ErrorCode::kTopicNotFound);
+    EXPECT_EQ(call_error(c, DescribeTopicRequest{"gone"}).code, v0(V0Code::kTopicNotFound));
 
     // Offsets continue where they were; new commits and records join the state.
     const uint64_t hw = call<DescribePartitionResponse>(c, DescribePartitionRequest{"legacy", 0}).high_watermark;
@@ -172,9 +172,9 @@ TEST(BrokerConfigFileTest, SettingsFromATomlFileAreApplied) {
   }
   EXPECT_TRUE(saw_segment) << "segment_bytes from the file is the new topics' default";
   EXPECT_TRUE(saw_flush) << "flush from the file is the new topics' default";
-  // max_frame_bytes: above it is 413.
+  // max_frame_bytes: above it is 413 (15 on a legacy connection).
   ASSERT_TRUE(c.send_bytes(raw_frame(std::string(1, '\x07') + wire_str(std::string(2047, 'x')))));
-  EXPECT_EQ(as<ErrorResponse>(c.receive()).code, ErrorCode::kTooLarge);
+  EXPECT_EQ(as<ErrorResponse>(c.receive()).code, v0(V0Code::kFrameTooLarge));
   EXPECT_TRUE(c.wait_for_close(scaled(5s)));  // ... and closed: no connection is open now
   // max_connections = 3.
   std::vector<client::Connection> conns;

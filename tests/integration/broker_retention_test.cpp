@@ -146,8 +146,8 @@ TEST_F(BrokerRetentionTest, CompactedTopicsRefuseKeylessRecords) {
   auto e = call_error(c(), ProduceExRequest{"c", 0, kBrokerTimestamp, {ProducerRecord{-1, std::nullopt, "v", {}}}});
   EXPECT_EQ(e.code, ErrorCode::kInvalidRequest);
   EXPECT_TRUE(has_substr(e.message, "needs a key"));
-  auto v0 = call_error(c(), ProduceRequest{"c", 0, {"v"}});
-  EXPECT_EQ(v0.code, ErrorCode::kInvalidRequest);
+  auto legacy = call_error(c(), ProduceRequest{"c", 0, {"v"}});
+  EXPECT_EQ(legacy.code, v0(V0Code::kMalformedRequest));
   // Keyed records and tombstones are accepted.
   call<ProduceExResponse>(c(), ProduceExRequest{"c", 0, kBrokerTimestamp,
                                                  {ProducerRecord{-1, "k", "v", {}}, ProducerRecord{-1, "k", std::nullopt, {}}}});

@@ -55,7 +55,7 @@ TEST(BrokerAddressTest, Parses) {
     auto b = parse_broker_address(bad);
     ASSERT_FALSE(b) << bad;
     EXPECT_EQ(b.error().source(), ErrorSource::kClient);
-    EXPECT_EQ(b.error().code(), ErrorCode::kInvalidRequest);
+    EXPECT_EQ(b.error().code(), ErrorCode::kInvalidConfig);
   }
 }
 
@@ -70,7 +70,7 @@ TEST_F(ClientLibraryTest, ConnectFailuresAreTransportErrors) {
   auto c = Client::connect("127.0.0.1:1");
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().source(), ErrorSource::kTransport);
-  EXPECT_EQ(c.error().code(), ErrorCode::kStorageError);
+  EXPECT_EQ(c.error().code(), ErrorCode::kTransport);
   EXPECT_NE(c.error().message().find("cannot connect to 127.0.0.1:1"), std::string::npos) << c.error().message();
   auto bad = Client::connect("nope:nope");
   ASSERT_FALSE(bad);
@@ -240,7 +240,7 @@ TEST_F(ClientLibraryTest, AdminRequests) {
   EXPECT_EQ((*g)[0].high_watermark, 5u);
   EXPECT_EQ((*g)[0].lag, 3u);
   ASSERT_TRUE(c.delete_group("g1"));
-  EXPECT_EQ(c.describe_group("g1").error().code(), ErrorCode::kTopicNotFound);
+  EXPECT_EQ(c.describe_group("g1").error().code(), ErrorCode::kGroupNotFound);
   ASSERT_TRUE(c.delete_topic("a"));
   EXPECT_EQ(c.list_topics()->size(), 1u);
 
@@ -259,7 +259,7 @@ TEST_F(ClientLibraryTest, TransportFailureThenReconnect) {
   auto r = c.ping();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().source(), ErrorSource::kTransport);
-  EXPECT_EQ(r.error().code(), ErrorCode::kStorageError);
+  EXPECT_EQ(r.error().code(), ErrorCode::kTransport);
   EXPECT_FALSE(c.connected());
   EXPECT_FALSE(c.ping());  // stays failed until reconnect()
   Client c2 = *Client::connect("127.0.0.1:" + std::to_string(broker_.port()));

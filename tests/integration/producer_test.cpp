@@ -319,7 +319,7 @@ TEST_F(ProducerTest, AfterKill9NoRecordLandsAfterAFailedOneAndEveryAckedOneIsThe
   EXPECT_GT(p.stats().records_failed, 0u);
   auto later = p.send("t", 0, record("after")).get();  // broker still down: fails after delivery_timeout
   ASSERT_FALSE(later);
-  EXPECT_EQ(later.error().code(), ErrorCode::kStorageError);
+  EXPECT_EQ(later.error().code(), ErrorCode::kTransport);
   EXPECT_TRUE(test::has_substr(later.error().message(), "delivery_timeout"));
 
   ASSERT_TRUE(broker_.start());

@@ -19,6 +19,7 @@
 
 #include "client/connection.h"
 #include "protocol/codec.h"
+#include "protocol/error_codes_v0.h"
 #include "protocol/messages.h"
 #include "common/byte_order.h"
 
@@ -34,6 +35,10 @@ inline std::string describe(const protocol::Response& r) {
     return "Error " + std::to_string(static_cast<unsigned>(e->code)) + " (" + e->message + ")";
   return std::string(protocol::message_type_name(protocol::type_of(r))) + " response";
 }
+
+// A v0 code as ErrorResponse::code carries it (a connection that has not
+// sent Handshake gets these for v0 requests: protocol/error_codes_v0.h).
+inline ErrorCode v0(protocol::V0Code c) { return static_cast<ErrorCode>(c); }
 
 // The response as T, or TestFailure.
 template <typename T>

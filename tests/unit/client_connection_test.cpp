@@ -152,7 +152,7 @@ TEST(ClientConnectionTest, ReceiveTimeoutKeepsTheConnectionAndItsPartialFrame) {
   auto c = peer.connect(100ms);
   auto r = c.receive();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.status().code(), ErrorCode::kStorageError);
+  EXPECT_EQ(r.status().code(), ErrorCode::kTransport);
   EXPECT_EQ(c.last_failure(), Failure::kTimeout);
   EXPECT_TRUE(c.is_open());
   EXPECT_EQ(c.buffered_bytes(), 7u);
@@ -243,7 +243,7 @@ TEST(ClientConnectionTest, ConnectFailuresAreStatuses) {
   auto c = Connection::connect("127.0.0.1", ntohs(a.sin_port));
   ::close(fd);
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.status().code(), ErrorCode::kStorageError);
+  EXPECT_EQ(c.status().code(), ErrorCode::kTransport);
   EXPECT_NE(c.status().message().find("127.0.0.1:"), std::string::npos) << c.status().message();
 }
 

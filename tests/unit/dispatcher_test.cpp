@@ -198,7 +198,11 @@ TEST(DispatcherTest, CommitBeyondWhatReadsSeeIsRefused) {
   auto a = h.answers(2);
   ASSERT_EQ(a.size(), 1u);
   ASSERT_TRUE(std::holds_alternative<ErrorResponse>(a[0]));
-  EXPECT_EQ(std::get<ErrorResponse>(a[0]).code, ErrorCode::kOffsetOutOfRange);
+  // 416 OffsetOutOfRange, answered as the v0 code 5 (OffsetCommit refused):
+  // the connection has not sent Handshake.
+  EXPECT_EQ(static_cast<uint16_t>(std::get<ErrorResponse>(a[0]).code),
+            static_cast<uint16_t>(protocol::V0Code::kOffsetCommitRefused));
+  EXPECT_NE(std::get<ErrorResponse>(a[0]).message.find("valid offsets are 0..0"), std::string::npos);
 }
 
 TEST(DispatcherTest, LongPollIsWokenByAProduceToItsPartitionOnly) {

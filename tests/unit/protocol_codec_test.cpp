@@ -342,6 +342,8 @@ TEST(ProtocolCodecTest, ErrorCodesKeepTheirWireNumbers) {
       {ErrorCode::kInternal, 500}, {ErrorCode::kCorruptRecord, 502},
       {ErrorCode::kStorageError, 503}, {ErrorCode::kInsufficientSpace, 507},
       {ErrorCode::kTimedOut, 408},      {ErrorCode::kBufferFull, 429},
+      {ErrorCode::kGroupNotFound, 406}, {ErrorCode::kInvalidConfig, 422},
+      {ErrorCode::kListenFailed, 423},  {ErrorCode::kTransport, 520},
   };
   for (const auto& [code, number] : table) {
     EXPECT_EQ(encode_error(code, ""), bytes({0, 0, 0, 5, 0xFE, number >> 8, number & 0xFF, 0, 0}))

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/legacy_produce.h"
+#include "protocol/produce_v0.h"
 #include "common/byte_order.h"
 #include "common/crc32c.h"
 #include "storage/partition_log.h"
@@ -59,10 +59,10 @@ void write_log(const std::string& dir) {
       payload.append(reinterpret_cast<char*>(u), 4);
       payload += v;
     }
-    LegacyProduce lp;
-    ASSERT_TRUE(parse_legacy_produce(payload, &lp));
+    protocol::ProduceV0 lp;
+    ASSERT_TRUE(protocol::parse_produce_v0(payload, &lp));
     std::string lb;
-    build_legacy_batch(lp, 1700000000123456 + i, lb, (*log)->high_watermark());
+    protocol::build_produce_v0_batch(lp, 1700000000123456 + i, lb, (*log)->high_watermark());
     ASSERT_TRUE((*log)->append(lb, 1700000000000000 + i * 1000 + 1).is_ok());
   }
   ASSERT_TRUE((*log)->close().is_ok());

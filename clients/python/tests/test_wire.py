@@ -233,3 +233,29 @@ def test_error_classes_match_the_cpp_error_code_table() -> None:
         assert cpp_codes.get(wire_name) == code, f"{cls.__name__} = {code} is not ErrorCode::k{wire_name} in status.h"
         assert cpp_names[wire_name] == wire_name
         assert errors.broker_error(code, "m").name == cls.__name__
+
+
+def test_v0_codes_match_the_cpp_v0_table_and_raise_the_matching_class() -> None:
+    """A legacy connection (handshake=False) gets the v0 codes of
+    src/protocol/error_codes_v0.h; each raises the class of the extended code
+    it stands for, keeping the number the broker sent."""
+    import re
+
+    from conftest import REPO
+    from rustlog import errors
+
+    header = (REPO / "src" / "protocol" / "error_codes_v0.h").read_text()
+    cpp = {name: int(num) for name, num in re.findall(r"\bk(\w+) = (\d+),", header)}
+    py = {name[3:]: value for name, value in vars(errors).items() if name.startswith("V0_")}
+    snake = {re.sub(r"(?<!^)(?=[A-Z])", "_", k).upper(): v for k, v in cpp.items() if k != "Internal"}
+    assert py == snake
+    # DescribeTopic of an unknown topic on a legacy connection: 13.
+    with pytest.raises(rustlog.TopicNotFound) as e:
+        codec.decode(h("fe 00 0d 00 02 68 69"), codec.DESCRIBE_TOPIC, codec.decode_describe_topic)
+    assert (e.value.code, e.value.name, e.value.source) == (13, "TopicNotFound", "broker")
+    for code, cls in [(4, rustlog.StorageError), (10, rustlog.TopicNotFound), (11, rustlog.TopicExists),
+                      (12, rustlog.InvalidRequest), (14, rustlog.PartitionNotFound), (15, rustlog.TooLarge),
+                      (16, rustlog.InvalidRequest), (17, rustlog.OffsetOutOfRange), (18, rustlog.StorageError),
+                      (19, rustlog.InsufficientSpace), (5, rustlog.BrokerError)]:
+        err = errors.broker_error(code, "m")
+        assert isinstance(err, cls) and err.code == code, code

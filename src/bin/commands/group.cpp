@@ -38,7 +38,7 @@ int run_list(const NetArgs& a) {
     if (d) {
       r.partitions = d->size();
       for (const auto& o : *d) r.lag += o.lag;
-    } else if (d.error().code() != ErrorCode::kTopicNotFound) {  // deleted in between: skip it
+    } else if (d.error().code() != ErrorCode::kGroupNotFound) {  // deleted in between: skip it
       return fail_client("group list", d.error());
     } else {
       continue;

@@ -24,9 +24,10 @@ std::string one_line(std::string s) {
 }  // namespace
 
 int fail_client(const std::string& command, const client::ClientError& error) {
+  // Every failure names its code: the broker's (404 TopicNotFound, ...), a
+  // transport failure's (520 Transport) or the client's (422 InvalidConfig).
   std::string msg = error.message();
-  if (error.from_broker())
-    msg += " (" + std::to_string(error.code_number()) + " " + error_code_name(error.code()) + ")";
+  msg += " (" + std::to_string(error.code_number()) + " " + error_code_name(error.code()) + ")";
   return fail(one_line(command + ": " + msg));
 }
 

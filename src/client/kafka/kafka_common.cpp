@@ -43,7 +43,7 @@ ClientError kafka_error(rd_kafka_resp_err_t err, const std::string& context, con
     case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
     case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
     case RD_KAFKA_RESP_ERR__RESOLVE:
-      return ClientError(ErrorSource::kTransport, ErrorCode::kStorageError, text);
+      return ClientError(ErrorSource::kTransport, ErrorCode::kTransport, text);
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
       return ClientError(ErrorSource::kBroker, ErrorCode::kTopicNotFound, text);

@@ -42,7 +42,7 @@ ClientResult<rd_kafka_conf_t*> make_conf(const std::string& bootstrap, const Con
 ClientResult<Handle> make_handle(rd_kafka_type_t type, rd_kafka_conf_t* conf);
 
 // A librdkafka error as a ClientError: transport codes (broker down,
-// timed out, all brokers down) are 503 kTransport; unknown topic 404,
+// timed out, all brokers down) are 520 Transport; unknown topic 404,
 // unknown partition 405, message too large 413, authorisation 400 kBroker
 // with the reason; the rest 500 kBroker. The message is
 // "<context>: <librdkafka's text> (<error name>)".

@@ -42,6 +42,7 @@ from .errors import (
     TooLarge,
     TopicExists,
     TopicNotFound,
+    GroupNotFound,
     TransportError,
 )
 from ._batch import SendFuture
@@ -99,6 +100,7 @@ __all__ = [
     "TopicExists",
     "TopicInfo",
     "TopicNotFound",
+    "GroupNotFound",
     "TransportError",
     "__version__",
     "default_broker_address",

@@ -16,6 +16,12 @@ and a ``source`` saying who failed:
 Each broker code has its own class (``TopicNotFound``, ``OffsetOutOfRange``,
 ...), so ``except rustlog.TopicNotFound`` works; a code this client does not
 know still arrives as a :class:`BrokerError` with that ``code``.
+
+A client made with ``handshake=False`` is a legacy client to the broker: its
+v0 requests are answered with the v0 codes (docs/PROTOCOL.md, "Error codes of
+legacy connections"), e.g. 13 for an unknown topic on ``partition_count``.
+Those raise the class of the matching extended code (13 -> ``TopicNotFound``)
+with ``code`` as the broker sent it.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Dict, Type
 INVALID_REQUEST = 400
 TOPIC_NOT_FOUND = 404
 PARTITION_NOT_FOUND = 405
+GROUP_NOT_FOUND = 406
 TOPIC_EXISTS = 409
 TOO_LARGE = 413
 OFFSET_OUT_OF_RANGE = 416
@@ -38,8 +45,23 @@ CORRUPT_RECORD = 502
 STORAGE_ERROR = 503
 INSUFFICIENT_SPACE = 507
 
-# Transport failures carry this code, as the C++ client's do.
-TRANSPORT_ERROR = STORAGE_ERROR
+# Transport failures (refused, reset, timed out, undecodable answer) carry
+# this code, as the C++ client's do; never sent by the broker.
+TRANSPORT_ERROR = 520
+
+# The v0 codes a legacy connection gets (src/protocol/error_codes_v0.h).
+V0_STORAGE_ERROR = 4
+V0_OFFSET_COMMIT_REFUSED = 5
+V0_NOT_FOUND = 10
+V0_TOPIC_EXISTS = 11
+V0_INVALID_PARTITION_COUNT = 12
+V0_TOPIC_NOT_FOUND = 13
+V0_PARTITION_NOT_FOUND = 14
+V0_FRAME_TOO_LARGE = 15
+V0_MALFORMED_REQUEST = 16
+V0_OFFSET_OUT_OF_RANGE = 17
+V0_READ_ONLY = 18
+V0_DISK_FULL = 19
 
 
 class RustLogError(Exception):
@@ -68,7 +90,7 @@ class RustLogError(Exception):
         transport failure the class name (``"RequestTimeout"``)."""
         if isinstance(self, TransportError):
             return type(self).__name__
-        cls = _BY_CODE.get(self.code)
+        cls = _BY_CODE.get(self.code) or _BY_V0_CODE.get(self.code)
         return cls.__name__ if cls is not None else "Unknown"
 
     def __str__(self) -> str:
@@ -101,6 +123,12 @@ class PartitionNotFound(BrokerError):
     """405: the partition does not exist in that topic."""
 
     code = PARTITION_NOT_FOUND
+
+
+class GroupNotFound(BrokerError):
+    """406: the consumer group has no committed offsets (describe_group, delete_group)."""
+
+    code = GROUP_NOT_FOUND
 
 
 class TopicExists(BrokerError):
@@ -190,6 +218,7 @@ _BY_CODE: Dict[int, Type[RustLogError]] = {
         InvalidRequest,
         TopicNotFound,
         PartitionNotFound,
+        GroupNotFound,
         TopicExists,
         TooLarge,
         OffsetOutOfRange,
@@ -203,9 +232,26 @@ _BY_CODE: Dict[int, Type[RustLogError]] = {
 }
 
 
+# A v0 code's class: that of the extended code it stands for.
+_BY_V0_CODE: Dict[int, Type[RustLogError]] = {
+    V0_STORAGE_ERROR: StorageError,
+    V0_NOT_FOUND: TopicNotFound,
+    V0_TOPIC_EXISTS: TopicExists,
+    V0_INVALID_PARTITION_COUNT: InvalidRequest,
+    V0_TOPIC_NOT_FOUND: TopicNotFound,
+    V0_PARTITION_NOT_FOUND: PartitionNotFound,
+    V0_FRAME_TOO_LARGE: TooLarge,
+    V0_MALFORMED_REQUEST: InvalidRequest,
+    V0_OFFSET_OUT_OF_RANGE: OffsetOutOfRange,
+    V0_READ_ONLY: StorageError,
+    V0_DISK_FULL: InsufficientSpace,
+}
+
+
 def error_class(code: int) -> Type[RustLogError]:
-    """The exception class for a code (:class:`BrokerError` when unknown)."""
-    return _BY_CODE.get(code, BrokerError)
+    """The exception class for a code, extended or v0 (:class:`BrokerError`
+    when unknown, and for v0 code 5, a refused OffsetCommit)."""
+    return _BY_CODE.get(code) or _BY_V0_CODE.get(code, BrokerError)
 
 
 def broker_error(code: int, message: str, source: str = "broker") -> RustLogError:

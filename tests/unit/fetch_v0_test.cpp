@@ -1,15 +1,17 @@
-// The legacy fetch encoder (broker/legacy_fetch.h), built on the zero-copy
-// record walk (storage/record_view.h), against the reference path it
-// replaces: decode_batches -> FetchResponse -> encode_response must give the
-// same bytes for random batches (null/empty keys and values, headers, gaps,
-// start offsets inside a batch, every max_bytes), and every corruption
+// The v0 FetchResponse encoder (protocol/fetch_v0.h): golden bytes, and,
+// fed by the broker's record walk (broker/fetch_v0_walk.h: storage's
+// zero-copy RecordWalker), against the reference path it replaces:
+// decode_batches -> FetchResponse -> encode_response must give the same bytes
+// for random batches (null/empty keys and values, headers, gaps, start
+// offsets inside a batch, every max_bytes), and every corruption
 // decode_batch rejects is rejected too.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "broker/legacy_fetch.h"
+#include "broker/fetch_v0_walk.h"
+#include "protocol/fetch_v0.h"
 #include "protocol/codec.h"
 #include "common/byte_order.h"
 #include "common/crc32c.h"
@@ -20,6 +22,8 @@
 namespace rustlog {
 namespace {
 
+using protocol::FetchV0Encoder;
+using protocol::FetchV0Info;
 using test::build_batch;
 using test::RecordGen;
 using test::seed_trace;
@@ -40,6 +44,22 @@ Status reference(std::string_view data, uint64_t start, uint32_t max_bytes, std:
   return protocol::encode_response(protocol::Response(resp), out);
 }
 
+// The whole frame for `batches`, as the broker builds it (one slice). On
+// failure `out` is left as it was.
+Status append_fetch_v0(std::string_view batches, uint64_t start, uint32_t max_bytes, uint32_t max_frame,
+                       bool check_crc, std::string& out, FetchV0Info* info = nullptr) {
+  const size_t at = out.size();
+  FetchV0Encoder enc(start, max_bytes);
+  enc.begin(out);
+  if (Status st = add_fetch_v0_records(enc, batches, check_crc, out); !st) {
+    out.resize(at);
+    return st;
+  }
+  RUSTLOG_RETURN_IF_ERROR(enc.finish(out, max_frame));
+  if (info) *info = enc.info();
+  return Status::ok();
+}
+
 // Several batches with offset gaps between them (as compaction leaves).
 std::string make_log(RecordGen& g, uint64_t* first, uint64_t* end) {
   std::string data;
@@ -55,7 +75,39 @@ std::string make_log(RecordGen& g, uint64_t* first, uint64_t* end) {
   return data;
 }
 
-TEST(LegacyFetch, SameBytesAsDecodeThenEncode) {
+// Hand-built bytes of docs/PROTOCOL.md's FetchResponse: u32 length, 0x02,
+// count, count x bytes value, u64 next_offset.
+TEST(FetchV0, GoldenBytes) {
+  std::string out = "prefix";
+  FetchV0Encoder enc(5, 100);
+  enc.begin(out);
+  EXPECT_TRUE(enc.add(5, "hi", out));
+  EXPECT_TRUE(enc.add(7, "", out));  // a tombstone or an empty value
+  ASSERT_TRUE(enc.finish(out, protocol::kDefaultMaxFrameBytes).is_ok());
+  EXPECT_EQ(out, "prefix" + std::string("\x00\x00\x00\x17\x02\x00\x00\x00\x02"
+                                        "\x00\x00\x00\x02hi\x00\x00\x00\x00"
+                                        "\x00\x00\x00\x00\x00\x00\x00\x08", 27));
+  EXPECT_EQ(enc.info().records, 2u);
+  EXPECT_EQ(enc.info().next_offset, 8u);
+  // Nothing added: no records, next_offset = the start offset.
+  std::string empty;
+  FetchV0Encoder none(42, 100);
+  none.begin(empty);
+  ASSERT_TRUE(none.finish(empty, protocol::kDefaultMaxFrameBytes).is_ok());
+  EXPECT_EQ(empty, std::string("\x00\x00\x00\x0d\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x2a", 17));
+  // max_bytes: the first record always fits, then 4 + length per record.
+  std::string cut;
+  FetchV0Encoder small(0, 6);
+  small.begin(cut);
+  EXPECT_TRUE(small.add(0, "abcdefgh", cut));
+  EXPECT_FALSE(small.add(1, "", cut));
+  EXPECT_TRUE(small.full());
+  EXPECT_FALSE(small.add(2, "", cut));
+  EXPECT_EQ(small.info().records, 1u);
+  EXPECT_EQ(small.info().next_offset, 1u);
+}
+
+TEST(FetchV0, SameBytesAsDecodeThenEncode) {
   for (uint64_t seed = 1; seed <= 300; ++seed) {
     SCOPED_TRACE(seed_trace(seed));
     RecordGen g(seed);
@@ -66,8 +118,8 @@ TEST(LegacyFetch, SameBytesAsDecodeThenEncode) {
       const uint32_t max_bytes = static_cast<uint32_t>(k == 0 ? 0 : g.uniform(1, 2000));
       std::string want, got = "prefix";
       ASSERT_TRUE(reference(data, start, max_bytes, want).is_ok());
-      LegacyFetchInfo info;
-      ASSERT_TRUE(append_legacy_fetch_response(data, start, max_bytes, protocol::kDefaultMaxFrameBytes,
+      FetchV0Info info;
+      ASSERT_TRUE(append_fetch_v0(data, start, max_bytes, protocol::kDefaultMaxFrameBytes,
                                                k % 2 == 0, got, &info)
                       .is_ok());
       EXPECT_EQ(got, "prefix" + want);
@@ -80,24 +132,24 @@ TEST(LegacyFetch, SameBytesAsDecodeThenEncode) {
   }
 }
 
-TEST(LegacyFetch, EmptyInputAnswersNothingAtTheStartOffset) {
+TEST(FetchV0, EmptyInputAnswersNothingAtTheStartOffset) {
   std::string got, want;
-  ASSERT_TRUE(append_legacy_fetch_response("", 42, 100, protocol::kDefaultMaxFrameBytes, true, got).is_ok());
+  ASSERT_TRUE(append_fetch_v0("", 42, 100, protocol::kDefaultMaxFrameBytes, true, got).is_ok());
   ASSERT_TRUE(reference("", 42, 100, want).is_ok());
   EXPECT_EQ(got, want);
 }
 
-TEST(LegacyFetch, TooLargeFrameIs413AndLeavesOutputAlone) {
+TEST(FetchV0, TooLargeFrameIs413AndLeavesOutputAlone) {
   std::vector<Record> recs(3);
   for (auto& r : recs) r.value = std::string(1000, 'v');
   const std::string data = build_batch(recs, 0);
   std::string out = "keep";
-  Status st = append_legacy_fetch_response(data, 0, 1 << 20, 1500, false, out);
+  Status st = append_fetch_v0(data, 0, 1 << 20, 1500, false, out);
   EXPECT_EQ(st.code(), ErrorCode::kTooLarge);
   EXPECT_EQ(out, "keep");
 }
 
-TEST(LegacyFetch, CorruptionIsRejectedLikeDecodeBatch) {
+TEST(FetchV0, CorruptionIsRejectedLikeDecodeBatch) {
   RecordGen g(7);
   uint64_t first, end;
   const std::string data = make_log(g, &first, &end);
@@ -111,21 +163,21 @@ TEST(LegacyFetch, CorruptionIsRejectedLikeDecodeBatch) {
     std::vector<Record> recs;
     const bool ref_ok = decode_batches(bad, 0, &recs).is_ok();
     std::string out = "x";
-    Status st = append_legacy_fetch_response(bad, 0, 1 << 30, protocol::kDefaultMaxFrameBytes, true, out);
+    Status st = append_fetch_v0(bad, 0, 1 << 30, protocol::kDefaultMaxFrameBytes, true, out);
     EXPECT_EQ(st.is_ok(), ref_ok) << "byte " << i;
     if (!st.is_ok()) {
       EXPECT_EQ(st.code(), ErrorCode::kCorruptRecord);
       EXPECT_EQ(out, "x");
     }
     std::string out2;
-    (void)append_legacy_fetch_response(bad, 0, 1 << 30, protocol::kDefaultMaxFrameBytes, false, out2);
+    (void)append_fetch_v0(bad, 0, 1 << 30, protocol::kDefaultMaxFrameBytes, false, out2);
   }
   // Truncations: never whole batches.
   for (size_t n = 1; n < data.size(); ++n) {
     std::vector<Record> recs;
     if (decode_batches(std::string_view(data).substr(0, n), 0, &recs).is_ok()) continue;
     std::string out;
-    EXPECT_FALSE(append_legacy_fetch_response(std::string_view(data).substr(0, n), 0, 1 << 30,
+    EXPECT_FALSE(append_fetch_v0(std::string_view(data).substr(0, n), 0, 1 << 30,
                                               protocol::kDefaultMaxFrameBytes, false, out)
                      .is_ok())
         << "length " << n;

@@ -1,0 +1,31 @@
+#pragma once
+// The v0 Fetch between storage and protocol: the records of stored batches
+// (storage's RecordWalker) handed to the v0 FetchResponse encoder (protocol's
+// FetchV0Encoder). Neither byte layout is known here.
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "protocol/fetch_v0.h"
+#include "storage/record_view.h"
+
+namespace rustlog {
+
+// Adds the records of `batches` (whole batches, following those added
+// before) at or after the encoder's start offset, until max_bytes stops the
+// answer. kCorruptRecord for a malformed batch; the records added before it
+// stay. `check_crc` re-verifies each batch's CRC (not needed for bytes that
+// PartitionLog::read just verified).
+inline Status add_fetch_v0_records(protocol::FetchV0Encoder& enc, std::string_view batches, bool check_crc,
+                                   std::string& out) {
+  enc.reserve(out, batches.size());
+  RecordWalker w(batches, check_crc);
+  RecordView r;
+  while (!enc.full() && w.next(&r)) {
+    if (r.offset < enc.start_offset()) continue;
+    if (!enc.add(r.offset, r.value_or_empty(), out)) break;
+  }
+  return w.status();
+}
+
+}  // namespace rustlog

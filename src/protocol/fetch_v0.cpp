@@ -1,0 +1,43 @@
+#include "protocol/fetch_v0.h"
+
+#include <cstring>
+
+#include "common/byte_order.h"
+#include "protocol/frame.h"
+#include "protocol/message_type.h"
+
+namespace rustlog::protocol {
+
+void FetchV0Encoder::begin(std::string& out) {
+  start_ = out.size();
+  begin_frame(out);
+  out.push_back(static_cast<char>(MessageType::kFetch));
+  out.append(4, '\0');  // record_count, patched by finish()
+}
+
+bool FetchV0Encoder::add(uint64_t offset, std::string_view value, std::string& out) {
+  if (full_) return false;
+  if (count_ > 0 && bytes_ + value.size() + 4 > max_bytes_) {
+    full_ = true;
+    return false;
+  }
+  bytes_ += value.size() + 4;
+  const size_t at = out.size();
+  out.resize(at + 4 + value.size());
+  auto* p = reinterpret_cast<uint8_t*>(out.data()) + at;
+  put_u32(p, static_cast<uint32_t>(value.size()));
+  if (!value.empty()) std::memcpy(p + 4, value.data(), value.size());
+  ++count_;
+  next_ = offset + 1;
+  return true;
+}
+
+Status FetchV0Encoder::finish(std::string& out, uint32_t max_frame_bytes) {
+  uint8_t tail[8];
+  put_u64(tail, next_);
+  out.append(reinterpret_cast<const char*>(tail), 8);
+  put_u32(reinterpret_cast<uint8_t*>(out.data()) + start_ + kFrameHeaderBytes + 1, count_);
+  return end_frame(out, start_, max_frame_bytes);
+}
+
+}  // namespace rustlog::protocol
