@@ -172,9 +172,9 @@ TEST(BrokerConfigFileTest, SettingsFromATomlFileAreApplied) {
   }
   EXPECT_TRUE(saw_segment) << "segment_bytes from the file is the new topics' default";
   EXPECT_TRUE(saw_flush) << "flush from the file is the new topics' default";
-  // max_frame_bytes: above it is 413 (15 on a legacy connection).
+  // max_frame_bytes: above it is 413 (this connection sent Handshake: extended codes).
   ASSERT_TRUE(c.send_bytes(raw_frame(std::string(1, '\x07') + wire_str(std::string(2047, 'x')))));
-  EXPECT_EQ(as<ErrorResponse>(c.receive()).code, v0(V0Code::kFrameTooLarge));
+  EXPECT_EQ(as<ErrorResponse>(c.receive()).code, ErrorCode::kTooLarge);
   EXPECT_TRUE(c.wait_for_close(scaled(5s)));  // ... and closed: no connection is open now
   // max_connections = 3.
   std::vector<client::Connection> conns;
