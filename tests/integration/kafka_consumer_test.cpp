@@ -260,7 +260,7 @@ TYPED_TEST(ConsumerOnBothTest, AnUnreachableAddressFailsAtConnectWithATransportE
   auto c = Consumer::connect(TypeParam::unreachable_address(), ConsumerOptions{}, co);
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().source(), ErrorSource::kTransport) << c.error().to_string();
-  EXPECT_EQ(c.error().code(), ErrorCode::kStorageError) << c.error().to_string();
+  EXPECT_EQ(c.error().code(), ErrorCode::kTransport) << c.error().to_string();
 }
 
 // Where the systems differ: on Kafka, subscribe() with a group splits the

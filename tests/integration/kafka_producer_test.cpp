@@ -201,7 +201,7 @@ TYPED_TEST(ProducerOnBothTest, AnUnreachableAddressFailsAtConnectWithATransportE
   auto p = Producer::connect(TypeParam::unreachable_address(), o);
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().source(), ErrorSource::kTransport) << p.error().to_string();
-  EXPECT_EQ(p.error().code(), ErrorCode::kStorageError) << p.error().to_string();
+  EXPECT_EQ(p.error().code(), ErrorCode::kTransport) << p.error().to_string();
 }
 
 TYPED_TEST(ProducerOnBothTest, WhileTheSystemIsDownARecordFailsAfterDeliveryTimeout) {
