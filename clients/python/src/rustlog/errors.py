@@ -251,7 +251,10 @@ _BY_V0_CODE: Dict[int, Type[RustLogError]] = {
 def error_class(code: int) -> Type[RustLogError]:
     """The exception class for a code, extended or v0 (:class:`BrokerError`
     when unknown, and for v0 code 5, a refused OffsetCommit)."""
-    return _BY_CODE.get(code) or _BY_V0_CODE.get(code, BrokerError)
+    cls = _BY_CODE.get(code)
+    if cls is not None:
+        return cls
+    return _BY_V0_CODE.get(code, BrokerError)
 
 
 def broker_error(code: int, message: str, source: str = "broker") -> RustLogError:
