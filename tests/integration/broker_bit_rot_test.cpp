@@ -158,9 +158,12 @@ TEST(BrokerBitRotTest, AnEmbeddedBatchInARecordValueIsNeverServedAfterBitRot) {
         auto f = c.call(FetchRequest{"", "t", 0, o, 1 << 20});
         ASSERT_TRUE(f.is_ok()) << f.status().to_string();
         if (o == 10) {
+          // FetchEx answers the extended code; the v0 Fetch, on a connection
+          // without Handshake, the v0 code for a storage error while fetching.
           for (auto* r : {&*fx, &*f}) {
+            const ErrorCode want = r == &*fx ? ErrorCode::kCorruptRecord : v0(protocol::V0Code::kStorageError);
             auto e = as<ErrorResponse>(std::move(*r));
-            EXPECT_EQ(e.code, ErrorCode::kCorruptRecord);
+            EXPECT_EQ(e.code, want);
             EXPECT_TRUE(has_substr(e.message, "offsets 10..10 are unreadable; offsets from 11 on can still be read"));
           }
           continue;

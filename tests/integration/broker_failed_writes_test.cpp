@@ -49,8 +49,9 @@ TEST(BrokerFailedWritesTest, ACommitOrDeleteTopicAnswered503HasNotHappened) {
     call<CreateTopicResponse>(c, CreateTopicRequest{"t", 1});
     call<ProduceResponse>(c, ProduceRequest{"t", 0, {"a", "b", "c", "d", "e"}});
     EXPECT_TRUE(call<OffsetCommitResponse>(c, OffsetCommitRequest{"g", "t", 0, 3}).success);
+    // v0 requests on a connection without Handshake: the v0 codes.
     auto e = call_error(c, OffsetCommitRequest{"g", "t", 0, 5});
-    EXPECT_EQ(e.code, ErrorCode::kStorageError) << e.message;
+    EXPECT_EQ(e.code, v0(protocol::V0Code::kOffsetCommitRefused)) << e.message;
     EXPECT_EQ(committed(c, "t"), 3u) << "a commit answered 503 is visible";
     // The groups' tombstones cannot be made durable: the topic stays.
     auto d = call_error(c, DeleteTopicRequest{"t"});
@@ -95,9 +96,9 @@ TEST(BrokerFailedWritesTest, ACommitPipelinedBehindAFailedProduceIsNotAcknowledg
   ASSERT_TRUE(encode_request(OffsetCommitRequest{"g", "d", 0, 2}, frames, 1 << 20).is_ok());
   ASSERT_TRUE(c.send_bytes(frames).is_ok());
   auto produced = as<ErrorResponse>(c.receive());
-  EXPECT_EQ(produced.code, ErrorCode::kStorageError) << produced.message;
+  EXPECT_EQ(produced.code, v0(protocol::V0Code::kReadOnly)) << produced.message;
   auto commit = as<ErrorResponse>(c.receive());
-  EXPECT_EQ(commit.code, ErrorCode::kOffsetOutOfRange) << commit.message;
+  EXPECT_EQ(commit.code, v0(protocol::V0Code::kOffsetCommitRefused)) << commit.message;
   EXPECT_EQ(committed(c, "d"), std::nullopt);
   EXPECT_EQ(call<DescribePartitionResponse>(c, DescribePartitionRequest{"d", 0}).high_watermark, 0u);
   EXPECT_EQ(broker.stop(), 1);  // the read-only partition's final flush fails again

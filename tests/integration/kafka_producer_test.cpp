@@ -216,7 +216,7 @@ TYPED_TEST(ProducerOnBothTest, WhileTheSystemIsDownARecordFailsAfterDeliveryTime
   ASSERT_TRUE(later.wait_for(120s));
   auto md = later.get();
   ASSERT_FALSE(md);
-  EXPECT_EQ(md.error().code(), ErrorCode::kStorageError) << md.error().to_string();
+  EXPECT_EQ(md.error().code(), ErrorCode::kTransport) << md.error().to_string();
   EXPECT_EQ(p.stats().records_failed, 1u);
   EXPECT_TRUE(p.flush(120s));  // nothing left unanswered
 }
