@@ -5,8 +5,8 @@
 // processes run the sequence on their own data directories: create topics,
 // produce (v0 and extended, keys, headers, broker and producer
 // timestamps), segment rolls, commits, a clean restart, more of the same,
-// a topic deletion, size retention deleting segments on the loop's tick;
-// then the trees are compared byte for byte.
+// a topic deletion, size retention deleting segments and the cleaner
+// compacting a topic on the loop's tick; then the trees are compared byte for byte.
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
@@ -62,6 +62,9 @@ int run_sequence(const std::string& data_dir) {
   first.push_back(CreateTopicExRequest{"audit", 1, {{"flush", "always"}}});
   // Size retention deletes its oldest segments as the sequence goes.
   first.push_back(CreateTopicExRequest{"expiring", 1, {{"segment.bytes", "1024"}, {"retention.bytes", "2048"}}});
+  // Compaction cleans it on the tick: keys overwritten, a tombstone.
+  first.push_back(CreateTopicExRequest{"profiles", 1, {{"segment.bytes", "1024"}, {"cleanup.policy", "compact"},
+                                                       {"min.cleanable.dirty.ratio", "0.01"}}});
   for (int i = 0; i < 40; ++i) {
     const uint32_t p = static_cast<uint32_t>(i % 2);
     if (i % 3 == 0) {
@@ -73,6 +76,13 @@ int run_sequence(const std::string& data_dir) {
       first.push_back(pe);
     }
     first.push_back(ProduceRequest{"expiring", 0, {std::string(300, char('k' + i % 10))}});
+    {
+      ProduceExRequest pe{"profiles", 0, -1, {}};
+      const bool tombstone = i % 11 == 10;
+      pe.records.push_back({-1, "user-" + std::to_string(i % 4),
+                            tombstone ? std::nullopt : std::optional<std::string>(std::string(120, char('a' + i % 26))), {}});
+      first.push_back(pe);
+    }
     if (i % 4 == 3) first.push_back(OffsetCommitRequest{"g" + std::to_string(i % 3), "orders", p, uint64_t(i)});
   }
   first.push_back(ProduceRequest{"audit", 0, {"before restart"}});
@@ -131,6 +141,7 @@ TEST(DeterminismTest, SameRequestsAndClockGiveAByteIdenticalDataDirInTwoProcesse
   EXPECT_TRUE(a.count("__consumer_offsets-0/00000000000000000000.log"));
   EXPECT_FALSE(a.count("scratch-0"));
   EXPECT_TRUE(a.count("expiring-0/log-start-offset")) << "retention never ran";
+  EXPECT_TRUE(a.count("profiles-0/cleaner-offset-checkpoint")) << "the cleaner never finished a pass";
   EXPECT_FALSE(a.count("expiring-0/00000000000000000000.log")) << "retention never deleted a segment";
   std::printf("determinism: %zu files and directories, %zu segments, %zu bytes identical across two processes\n",
               a.size(), segments, bytes);
