@@ -24,7 +24,7 @@ for t in tests/fuzz/corpus/*/; do
   work=$(mktemp -d)
   cp "$t"* "$work"/
   log=build/fuzz/artifacts/$name.log
-  if build/fuzz/tests/fuzz/fuzz_"$name" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -timeout=10 \
+  if build/fuzz/tests/fuzz/fuzz_"$name" -seed=1 -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -timeout=10 \
        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/"$name"- \
        "$work" tests/fuzz/regressions/"$name" >"$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
