@@ -155,19 +155,28 @@ bool Broker::changes_state(uint8_t type) {
   }
 }
 
+bool Broker::is_fetch(uint8_t type) {
+  return type == static_cast<uint8_t>(MessageType::kFetch) || type == static_cast<uint8_t>(MessageType::kFetchEx);
+}
+
 uint64_t Broker::answer_bound(std::string_view payload) const {
   constexpr uint64_t kSmall = 4 * 1024, kMinFetch = 64 * 1024, kOverhead = 64;
   const uint8_t type = payload.empty() ? 0 : static_cast<uint8_t>(payload[0]);
-  if (type != static_cast<uint8_t>(MessageType::kFetch) && type != static_cast<uint8_t>(MessageType::kFetchEx))
-    return kSmall;
+  if (!is_fetch(type)) return kSmall;
   auto req = decode_request(payload);
   if (!req) return kSmall;
   const uint64_t frame = cfg_.max_frame_bytes;
   if (const auto* f = std::get_if<FetchRequest>(&*req))
     return std::min<uint64_t>(frame, std::max<uint64_t>(f->max_bytes, kMinFetch) + kOverhead);
-  if (const auto* f = std::get_if<FetchExRequest>(&*req))  // up to 4x the stored bytes read (see fetch_ex)
-    return std::min<uint64_t>(frame, 4 * std::max<uint64_t>(std::min<uint64_t>(f->max_bytes, frame / 4), kMinFetch));
+  if (const auto* f = std::get_if<FetchExRequest>(&*req)) return fetch_ex_bound(f->max_bytes);
   return kSmall;
+}
+
+uint64_t Broker::fetch_ex_bound(uint64_t max_bytes) const {
+  constexpr uint64_t kMinFetch = 64 * 1024;
+  const uint64_t frame = cfg_.max_frame_bytes;
+  // Up to 4x the stored bytes read (see fetch_ex).
+  return std::min<uint64_t>(frame, 4 * std::max<uint64_t>(std::min<uint64_t>(max_bytes, frame / 4), kMinFetch));
 }
 
 Outcome Broker::handle(std::string_view payload, int64_t now_us, bool handshaken) {
@@ -185,13 +194,15 @@ Outcome Broker::handle(std::string_view payload, int64_t now_us, bool handshaken
     st = req.status();
   } else if (const auto* f = std::get_if<FetchRequest>(&*req)) {
     st = fetch(*f, fx, frame);  // written straight into the frame: no FetchResponse in between
-  } else {
-    Out out = dispatch(*req, now_us, fx);
+  } else if (const auto* fe = std::get_if<FetchExRequest>(&*req)) {
+    st = fetch_ex(*fe, /*final=*/false, fx, frame);  // likewise
     if (fx.park) {
       metrics_.fetch_parked.inc();
       const LogId id = log_id(log_for(fx.park->topic, fx.park->partition));
       return outcome::LongPoll{std::move(*fx.park), id};
     }
+  } else {
+    Out out = dispatch(*req, now_us, fx);
     st = out ? encode_response(*out, frame, cfg_.max_frame_bytes) : out.status();
   }
   if (!st) {
@@ -211,7 +222,6 @@ Broker::Out Broker::dispatch(const Request& req, int64_t now_us, Effects& fx) {
         using T = std::decay_t<decltype(r)>;
         if constexpr (std::is_same_v<T, ProduceRequest>) return produce(r, now_us, fx);
         else if constexpr (std::is_same_v<T, ProduceExRequest>) return produce_ex(r, now_us, fx);
-        else if constexpr (std::is_same_v<T, FetchExRequest>) return fetch_ex(r, &fx, false);
         else if constexpr (std::is_same_v<T, OffsetCommitRequest>) return offset_commit(r, now_us, fx);
         else if constexpr (std::is_same_v<T, OffsetFetchRequest>) return offset_fetch(r);
         else if constexpr (std::is_same_v<T, CreateTopicRequest>) return create_topic(r.topic, r.partition_count, {}, fx);

@@ -53,16 +53,26 @@ class Broker {
   // True for requests that change state (appends, commits, admin): the only
   // ones still worth evaluating once nobody can receive their answers.
   static bool changes_state(uint8_t type);
+  // Fetch or FetchEx (what may be read in slices).
+  static bool is_fetch(uint8_t type);
   // Output bytes to reserve for the answer to `payload` before handling it:
   // a fetch's max_bytes as the broker caps it (at least 64 KiB), else a
   // small fixed amount. Corrected to the real size once the answer exists.
   uint64_t answer_bound(std::string_view payload) const;
 
-  // Reads the next slice of a legacy fetch; the whole response frame once it
-  // is complete (then `st` is done with).
-  std::optional<std::string> continue_fetch(LegacyFetchState& st);
+  // Batch bytes a fetch reads per event-loop turn (at least one batch): a
+  // 1 MiB fetch of small batches takes 16 turns, and the other connections
+  // are served between them.
+  static constexpr uint64_t kFetchSliceBytes = 64 * 1024;
+  // Reads the next slice of a fetch (legacy or FetchEx); the whole response
+  // frame once it is complete (then `st` is done with).
+  std::optional<std::string> continue_fetch(FetchState& st);
   // Re-evaluates a parked long-poll fetch; `final` when its deadline passed.
-  std::optional<std::string> retry_fetch(const protocol::FetchExRequest& req, bool final);
+  // LongPoll: still waiting; Ready: its answer; FetchSlices: its answer's
+  // first slice is read, the rest comes from continue_fetch.
+  Outcome retry_fetch(const protocol::FetchExRequest& req, bool final, bool handshaken);
+  // Output bytes to reserve for a FetchEx answer of `max_bytes`.
+  uint64_t fetch_ex_bound(uint64_t max_bytes) const;
 
   // --- group commit
   struct CommitRound {
@@ -120,11 +130,11 @@ class Broker {
   TopicConfig offsets_topic_config() const;
   using Out = Result<protocol::Response>;
   // What a handler wants besides its response (handle() turns it into the
-  // Outcome): a flush to wait for, a long poll, or a sliced legacy fetch.
+  // Outcome): a flush to wait for, a long poll, or a fetch read in slices.
   struct Effects {
     PartitionLog* wait_flush = nullptr;
     std::optional<protocol::FetchExRequest> park;
-    std::unique_ptr<LegacyFetchState> slices;
+    std::unique_ptr<FetchState> slices;
     // The v0 code of the failure when the generic mapping (v0_code) cannot
     // tell it: a CreateTopic's partition count.
     std::optional<protocol::V0Code> v0_code;
@@ -136,8 +146,13 @@ class Broker {
   // Legacy fetch: the whole FetchResponse frame in `frame`, or its first
   // slice in fx.slices.
   Status fetch(const protocol::FetchRequest& r, Effects& fx, std::string& frame);
-  bool fetch_step(LegacyFetchState& st, Status* err);
-  Out fetch_ex(const protocol::FetchExRequest& r, Effects* fx, bool final);
+  bool fetch_step(FetchState& st, Status* err);
+  // FetchEx: the whole frame in `frame`, or its first slice in fx.slices, or
+  // (not `final`, too little to return yet) fx.park.
+  Status fetch_ex(const protocol::FetchExRequest& r, bool final, Effects& fx, std::string& frame);
+  bool fetch_ex_step(FetchState& st, Status* err);
+  Status finish_fetch_ex(FetchState& st, PartitionLog* log);
+  void count_fetch_ex(const FetchState& st);  // a FetchEx answered: its partition's counters
   Out offset_commit(const protocol::OffsetCommitRequest& r, int64_t now_us, Effects& fx);
   Out offset_fetch(const protocol::OffsetFetchRequest& r);
   Out create_topic(const std::string& name, uint32_t partitions,

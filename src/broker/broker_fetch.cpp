@@ -1,7 +1,7 @@
-// The fetch paths of Broker: what a fetch may see (read_visible), the legacy
-// fetch read a slice per event-loop turn (fetch, fetch_step,
-// continue_fetch), and FetchEx with its long-poll retry (fetch_ex,
-// retry_fetch). Everything else Broker does is in broker.cpp.
+// The fetch paths of Broker: what a fetch may see (read_visible), and the
+// legacy fetch read a slice per event-loop turn (fetch, fetch_step,
+// continue_fetch). FetchEx, also read in slices, is in broker_fetch_ex.cpp.
+// Everything else Broker does is in broker.cpp.
 #include "broker/broker.h"
 
 #include <algorithm>
@@ -38,23 +38,6 @@ Result<ReadResult> Broker::read_visible(PartitionLog& log, uint64_t offset, uint
   return r;
 }
 
-namespace {
-// Batch bytes a legacy fetch reads per event-loop turn: a 1 MiB fetch takes
-// 16 turns, and the other connections are served between them.
-constexpr uint64_t kFetchSliceBytes = 64 * 1024;
-size_t fetch_ex_answer_bytes(const FetchExResponse& resp) {
-  size_t n = kFetchExAnswerFixedBytes;
-  for (const Record& rec : resp.records) {
-    size_t headers = 0;
-    for (const RecordHeader& h : rec.headers) headers += h.name.size() + h.value.size();
-    n += fetch_ex_record_bytes(rec.key ? std::optional<size_t>(rec.key->size()) : std::nullopt,
-                               rec.value ? std::optional<size_t>(rec.value->size()) : std::nullopt,
-                               rec.headers.size(), headers);
-  }
-  return n;
-}
-}  // namespace
-
 Status Broker::fetch(const FetchRequest& r, Effects& fx, std::string& frame) {
   auto p = registry_->partition(r.topic, r.partition);
   if (!p) return p.status();
@@ -73,11 +56,12 @@ Status Broker::fetch(const FetchRequest& r, Effects& fx, std::string& frame) {
     enc.begin(frame);
     return enc.finish(frame, cfg_.max_frame_bytes);
   }
-  auto st = std::make_unique<LegacyFetchState>(offset, std::min(r.max_bytes, cap));
+  auto st = std::make_unique<FetchState>(offset, std::min(r.max_bytes, cap));
   st->topic = r.topic;
   st->partition = r.partition;
   st->log = log_id(*p);
-  st->enc.begin(st->frame);
+  st->v0.emplace(offset, st->batch_budget);
+  st->v0->begin(st->frame);
   Status err;
   if (!fetch_step(*st, &err)) {
     fx.slices = std::move(st);
@@ -88,13 +72,16 @@ Status Broker::fetch(const FetchRequest& r, Effects& fx, std::string& frame) {
   return Status::ok();
 }
 
-std::optional<std::string> Broker::continue_fetch(LegacyFetchState& st) {
+std::optional<std::string> Broker::continue_fetch(FetchState& st) {
+  metrics_.fetch_slices.inc();
   Status err;
-  if (!fetch_step(st, &err)) return std::nullopt;
+  if (!(st.ex ? fetch_ex_step(st, &err) : fetch_step(st, &err))) return std::nullopt;
+  const auto type = static_cast<uint8_t>(st.ex ? MessageType::kFetchEx : MessageType::kFetch);
   if (!err) {
-    metrics_.on_error(static_cast<uint8_t>(MessageType::kFetch), err.code());
-    return encode_error_for(static_cast<uint8_t>(MessageType::kFetch), st.handshaken, err);
+    metrics_.on_error(type, err.code());
+    return encode_error_for(type, st.handshaken, err);
   }
+  if (st.ex) count_fetch_ex(st);
   return std::move(st.frame);
 }
 
@@ -103,14 +90,14 @@ std::optional<std::string> Broker::continue_fetch(LegacyFetchState& st) {
 // always), as long as the log does not change under it. True when the answer
 // is complete: in st.frame, or failed (*err). PartitionLog::read verified each
 // batch's CRC as it read it, so the record walk does not recompute it.
-bool Broker::fetch_step(LegacyFetchState& st, Status* err) {
+bool Broker::fetch_step(FetchState& st, Status* err) {
   auto p = registry_->partition(st.topic, st.partition);
   if (p && log_id(*p) != st.log)  // deleted (and maybe re-created): answer with what was read
     p = Status(ErrorCode::kTopicNotFound, "the partition was deleted");
   PartitionLog* lp = p ? *p : nullptr;
   auto complete = [&]() {
-    *err = st.enc.finish(st.frame, cfg_.max_frame_bytes);
-    if (err->is_ok() && lp) partition_counters(lp).records_out.inc(st.enc.info().records);
+    *err = st.v0->finish(st.frame, cfg_.max_frame_bytes);
+    if (err->is_ok() && lp) partition_counters(lp).records_out.inc(st.v0->info().records);
     return true;
   };
   if (!p) {  // deleted between two slices: answer with what was read
@@ -133,69 +120,21 @@ bool Broker::fetch_step(LegacyFetchState& st, Status* err) {
   const std::string_view data = rr->data;
   const uint64_t next = rr->next_offset;
   if (data.empty()) return complete();
-  if (Status s = add_fetch_v0_records(st.enc, data, /*check_crc=*/false, st.frame); !s) {
+  if (Status s = add_fetch_v0_records(*st.v0, data, /*check_crc=*/false, st.frame); !s) {
     *err = s;
     return true;
   }
-  const bool full = st.enc.full();
+  const bool full = st.v0->full();
   // Every record of the slice was taken: the answer continues after its
   // last batch, past the gaps compaction leaves (a header-only batch has no
   // record to move next_offset).
-  if (!full) st.enc.advance_to(next);
+  if (!full) st.v0->advance_to(next);
   st.first = false;
   st.batch_budget -= std::min<uint64_t>(st.batch_budget, data.size());
   st.read_at = next;
   partition_counters(&log).bytes_out.inc(data.size());
   if (full || st.batch_budget == 0 || st.read_at >= visible_end(log)) return complete();
   return false;
-}
-
-Broker::Out Broker::fetch_ex(const FetchExRequest& r, Effects* fx, bool final) {
-  auto p = registry_->partition(r.topic, r.partition);
-  if (!p) return p.status();
-  // A FetchEx record carries fixed fields (offset, timestamp, lengths) that
-  // can make it up to 4x its size in a batch (tiny records): cap the read so
-  // the answer fits a frame.
-  auto rr = read_visible(**p, r.offset, std::min(r.max_bytes, cfg_.max_frame_bytes / 4));
-  if (!rr) return rr.status();
-  if (!final && fx && r.max_wait_ms > 0 && rr->data.size() < std::max<uint32_t>(r.min_bytes, 1)) {
-    fx->park = r;
-    return Response(PongResponse{});
-  }
-  FetchExResponse resp;
-  resp.high_watermark = rr->high_watermark;
-  resp.log_start_offset = rr->log_start_offset;
-  RUSTLOG_RETURN_IF_ERROR(decode_batches(rr->data, r.offset, &resp.records));
-  if (fetch_ex_answer_bytes(resp) > cfg_.max_frame_bytes) {
-    // Batches of tiny records after a large first one: the first batch
-    // alone always fits (the produce that wrote it was checked, fetchable.h).
-    rr = read_visible(**p, r.offset, 1);
-    if (!rr) return rr.status();
-    resp.records.clear();
-    RUSTLOG_RETURN_IF_ERROR(decode_batches(rr->data, r.offset, &resp.records));
-  }
-  // After the last batch read, also when it held no record at or after the
-  // offset (a cleaned log's header-only batch): never the request's offset
-  // again once anything was read, or a consumer would ask for it forever.
-  resp.next_offset = rr->data.empty() ? r.offset : std::max(r.offset, rr->next_offset);
-  PartitionCounters& pc = partition_counters(*p);
-  pc.records_out.inc(resp.records.size());
-  pc.bytes_out.inc(rr->data.size());
-  return Response(std::move(resp));
-}
-
-std::optional<std::string> Broker::retry_fetch(const FetchExRequest& req, bool final) {
-  Effects fx;
-  Out out = fetch_ex(req, &fx, final);
-  if (fx.park) return std::nullopt;
-  std::string frame;
-  if (out) {
-    Status st = encode_response(*out, frame, cfg_.max_frame_bytes);
-    if (st) return frame;
-    out = st;
-  }
-  metrics_.on_error(static_cast<uint8_t>(MessageType::kFetchEx), out.status().code());
-  return encode_error(out.status());
 }
 
 }  // namespace rustlog

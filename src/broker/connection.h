@@ -3,7 +3,7 @@
 // decoder for what arrives, and ONE ordered queue of deferred replies for
 // what goes out. Every handled request takes the next entry; an entry is
 // ready at once (most requests) or later (after a group-commit flush, when a
-// long poll is answered, when the last slice of a legacy fetch is read).
+// long poll is answered, when the last slice of a fetch is read).
 // Frames leave strictly in queue order, so clients may pipeline.
 #include <cstdint>
 #include <deque>
@@ -27,7 +27,7 @@ struct Deferred {
   LogId poll_log = 0;     // kLongPoll: the partition it waits on
   int64_t deadline_ms = 0;
   std::unique_ptr<protocol::FetchExRequest> poll;  // kLongPoll
-  std::unique_ptr<LegacyFetchState> fetch;         // kFetchSlices
+  std::unique_ptr<FetchState> fetch;               // kFetchSlices
 };
 
 struct Connection {
@@ -39,6 +39,7 @@ struct Connection {
   uint64_t first_seq = 0;  // sequence number of queue.front()
   uint32_t awaiting = 0;   // kAwaitFlush entries in the queue
   uint32_t parked = 0;     // kLongPoll entries in the queue
+  uint32_t fetching = 0;   // kFetchSlices entries in the queue
   uint64_t reserved = 0;   // output budget held: queued answers + unsent bytes
   std::string out;         // bytes being written
   size_t out_pos = 0;
@@ -65,6 +66,7 @@ struct Connection {
   int64_t partial_since_ms = -1;  // holds bytes of a frame not yet complete, since
   bool partial_timer = false;
   size_t counted_input = 0;       // decoder bytes counted in the broker-wide input total
+  uint64_t sliced_turn = 0;       // the last turn one of its fetches read a slice
 
   Deferred* entry(uint64_t seq) {
     if (queue.empty() || seq < first_seq) return nullptr;

@@ -132,6 +132,12 @@ size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max, bool
     }
     const std::string_view payload = **f;
     const uint8_t type = static_cast<uint8_t>(payload[0]);
+    if (c.fetching > 0 && Broker::is_fetch(type)) {
+      // One fetch in slices at a time: its first slice would be read now,
+      // beside the slice the unfinished one reads this turn.
+      if (turn_over) *turn_over = true;
+      break;
+    }
     if (c.output_closed && !Broker::changes_state(type)) {
       c.decoder.pop();  // a read nobody will receive: not evaluated
       ++handled;
@@ -200,6 +206,8 @@ void Dispatcher::enqueue(Connection& c, Outcome o, uint8_t type, bool handshaken
           reserve(c, d, bound);  // the whole answer, before its first slice is read
           d.fetch = std::move(v.state);
           fetching_.push_back({c.id, c.next_seq() - 1});
+          ++c.fetching;
+          c.sliced_turn = turn_;  // its first slice was read in this turn
         }
       },
       o);
@@ -222,6 +230,7 @@ void Dispatcher::end_turn(const TurnClock& clock) {
   stop_pending_ = false;
   run_timers(clock);
   advance_fetches();
+  ++turn_;
   publish_gauges();
 }
 
@@ -257,20 +266,29 @@ void Dispatcher::release_flushed(size_t* released) {
 }
 
 void Dispatcher::advance_fetches() {
-  // One slice of each unfinished legacy fetch per turn: the requests that
-  // arrived meanwhile on other connections are handled between two slices.
+  // One slice of each connection's oldest unfinished fetch per turn: the
+  // requests that arrived meanwhile on other connections are handled
+  // between two slices, and a connection pipelining many large fetches
+  // costs a turn no more than one.
   std::vector<Ref> still;
   for (const Ref& r : fetching_) {
     Connection* c = find(r.conn);
     Deferred* d = c ? c->entry(r.seq) : nullptr;
     if (!d || d->kind != Deferred::Kind::kFetchSlices) continue;
+    if (c->sliced_turn == turn_) {
+      still.push_back(r);
+      continue;
+    }
+    c->sliced_turn = turn_;
     auto frame = broker_.continue_fetch(*d->fetch);
     if (!frame) {
       still.push_back(r);
       continue;
     }
     d->fetch.reset();
+    --c->fetching;
     make_ready(*c, *d, std::move(*frame));
+    if (c->fetching == 0) runnable(*c);  // its next fetch may start
   }
   fetching_.swap(still);
 }

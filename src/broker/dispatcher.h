@@ -21,7 +21,12 @@
 //             connection holding a partial frame for longer than the
 //             timeout is closed
 //   turn    - at most max_requests_per_turn requests per connection per
-//             turn, and no more once its answers of the turn pass 256 KiB
+//             turn, and no more once its answers of the turn pass 256 KiB;
+//             a fetch (legacy or FetchEx, a woken long poll too) is read one
+//             slice per turn (Broker::kFetchSliceBytes, at least one batch),
+//             at most one slice per connection per turn: a connection's
+//             next fetch starts once its unfinished one is read (answers
+//             leave in order: it would only wait)
 //   parked  - long polls per connection and in total; more are answered at
 //             once. Parked polls are indexed by partition and by deadline:
 //             an append wakes only the polls of its partition, and nothing
@@ -81,7 +86,8 @@ class Dispatcher {
 
   // End of a loop turn: group commit, then release the answers it made
   // durable, wake the long polls of partitions that moved, answer those past
-  // their deadline, read one more slice of each legacy fetch, close
+  // their deadline, read one more slice of each connection's first unfinished
+  // fetch, close
   // connections past the partial-frame timeout.
   void end_turn(const TurnClock& clock);
   // Stop: no request is handled any more; at the next end_turn everything
@@ -132,7 +138,7 @@ class Dispatcher {
   // frame's size) and records the request's latency.
   void make_ready(Connection& c, Deferred& d, std::string frame);
   // Answers a parked poll (final: whatever there is); false if still waiting.
-  bool answer_poll(Connection& c, Deferred& d, bool final);
+  bool answer_poll(Connection& c, Deferred& d, uint64_t seq, bool final);
   void unpark(Connection& c, Deferred& d, uint64_t seq);
   void release_flushed(size_t* released);
   void wake_polls(const std::vector<LogId>& logs);
@@ -153,12 +159,13 @@ class Dispatcher {
   std::vector<uint64_t> awaiting_;  // connections with kAwaitFlush entries
   std::unordered_map<LogId, std::set<Ref>> polls_;  // parked long polls by partition
   std::set<Timer> timers_;                          // poll deadlines and partial-frame timeouts
-  std::vector<Ref> fetching_;                       // legacy fetches with slices left
+  std::vector<Ref> fetching_;                       // fetches with slices left, oldest first
   std::vector<uint64_t> global_waiters_, input_waiters_;
   std::vector<uint64_t> touched_, runnable_, closed_;
   uint64_t output_total_ = 0;
   uint64_t input_total_ = 0;
   size_t parked_total_ = 0;
+  uint64_t turn_ = 1;  // the turn under way (end_turn moves it): which connections read a fetch slice in it
   bool stopping_ = false;
   bool stop_pending_ = false;  // stop() called, polls not yet answered
 };

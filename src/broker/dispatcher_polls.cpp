@@ -13,7 +13,7 @@ void Dispatcher::park(Connection& c, Deferred& d, outcome::LongPoll& poll, const
   d.poll = std::make_unique<protocol::FetchExRequest>(std::move(poll.request));
   if (c.parked >= cfg_.max_parked_fetches_per_connection || parked_total_ >= cfg_.max_parked_fetches) {
     broker_.metrics().fetch_parked_refused.inc();
-    answer_poll(c, d, true);
+    answer_poll(c, d, c.next_seq() - 1, true);
     return;
   }
   const uint64_t seq = c.next_seq() - 1;
@@ -38,7 +38,7 @@ void Dispatcher::unpark(Connection& c, Deferred& d, uint64_t seq) {
   --parked_total_;
 }
 
-bool Dispatcher::answer_poll(Connection& c, Deferred& d, bool final) {
+bool Dispatcher::answer_poll(Connection& c, Deferred& d, uint64_t seq, bool final) {
   // The answer is built within the budgets left (a fetch returns at least
   // one batch whatever its max_bytes): a parked poll reserved nothing for it.
   protocol::FetchExRequest req = *d.poll;
@@ -47,9 +47,21 @@ bool Dispatcher::answer_poll(Connection& c, Deferred& d, bool final) {
   const uint64_t total_left = cfg_.max_output_bytes > output_total_ ? cfg_.max_output_bytes - output_total_ : 0;
   const uint64_t left = std::min(conn_left, total_left) / 4;  // FetchEx: up to 4x the stored bytes
   req.max_bytes = static_cast<uint32_t>(std::min<uint64_t>(req.max_bytes, std::max<uint64_t>(left, 1)));
-  auto frame = broker_.retry_fetch(req, final);
-  if (!frame) return false;
-  make_ready(c, d, std::move(*frame));
+  Outcome o = broker_.retry_fetch(req, final, d.handshaken);
+  if (std::holds_alternative<outcome::LongPoll>(o)) return false;
+  if (auto* r = std::get_if<outcome::Ready>(&o)) {
+    make_ready(c, d, std::move(r->frame));
+    return true;
+  }
+  // A large answer: read a slice per turn like any other fetch, its whole
+  // size reserved first.
+  d.kind = Deferred::Kind::kFetchSlices;
+  d.poll.reset();
+  reserve(c, d, broker_.fetch_ex_bound(req.max_bytes));
+  d.fetch = std::move(std::get<outcome::FetchSlices>(o).state);
+  fetching_.push_back({c.id, seq});
+  ++c.fetching;
+  c.sliced_turn = turn_;
   return true;
 }
 
@@ -62,7 +74,7 @@ void Dispatcher::wake_polls(const std::vector<LogId>& logs) {
       Connection* c = find(r.conn);
       Deferred* d = c ? c->entry(r.seq) : nullptr;
       if (!d || d->kind != Deferred::Kind::kLongPoll) continue;
-      if (answer_poll(*c, *d, false)) unpark(*c, *d, r.seq);
+      if (answer_poll(*c, *d, r.seq, false)) unpark(*c, *d, r.seq);
     }
   }
 }
@@ -75,7 +87,7 @@ void Dispatcher::run_timers(const TurnClock& clock) {
     if (t.ref.seq != kPartialTimer) {
       Deferred* d = c ? c->entry(t.ref.seq) : nullptr;
       if (d && d->kind == Deferred::Kind::kLongPoll) {
-        answer_poll(*c, *d, true);
+        answer_poll(*c, *d, t.ref.seq, true);
         unpark(*c, *d, t.ref.seq);  // erases the timer
       } else {
         timers_.erase(timers_.begin());
@@ -110,7 +122,7 @@ void Dispatcher::answer_all_polls() {
     if (c->reserved >= cfg_.max_connection_output_bytes || output_total_ >= cfg_.max_output_bytes)
       close(*c);  // no budget left to build its answer: the client sees the close
     else
-      answer_poll(*c, *d, true);
+      answer_poll(*c, *d, r.seq, true);
     unpark(*c, *d, r.seq);
   }
 }

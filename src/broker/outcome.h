@@ -8,12 +8,14 @@
 //   LongPoll    - a FetchEx with nothing (or too little) to return yet:
 //                 retried when its partition takes appends, answered with
 //                 what there is at its deadline
-//   FetchSlices - a legacy fetch read one slice per loop turn
+//   FetchSlices - a fetch (legacy or FetchEx) read one slice per loop turn
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
+#include "protocol/fetch_ex.h"
 #include "protocol/fetch_v0.h"
 #include "protocol/messages.h"
 
@@ -32,9 +34,25 @@ struct FlushTicket {
   uint64_t end = 0;
 };
 
-// A legacy fetch between two slices (Broker::continue_fetch).
-struct LegacyFetchState {
-  LegacyFetchState(uint64_t offset, uint32_t max_bytes) : read_at(offset), batch_budget(max_bytes), enc(offset, max_bytes) {}
+// A FetchEx's own part of a fetch read in slices: what it asked for, its
+// encoder, and what the reads so far reported.
+struct FetchExPart {
+  explicit FetchExPart(protocol::FetchExRequest r) : request(std::move(r)) {}
+  protocol::FetchExRequest request;
+  protocol::FetchExEncoder enc;
+  uint64_t read_bytes = 0;   // stored bytes read so far
+  uint64_t next_offset = 0;  // after the last batch read
+  uint64_t high_watermark = 0;
+  uint64_t log_start_offset = 0;
+  // The records read would not fit in a frame: the rest is only counted,
+  // and the answer is the first batch alone (as one read would have it).
+  bool overflow = false;
+};
+
+// A fetch between two slices (Broker::continue_fetch): a legacy Fetch
+// (v0 set) or a FetchEx (ex set), read one slice per event-loop turn.
+struct FetchState {
+  FetchState(uint64_t offset, uint32_t max_bytes) : read_at(offset), batch_budget(max_bytes) {}
   std::string topic;
   uint32_t partition = 0;
   LogId log = 0;          // the log it reads (a topic deleted and re-created is another)
@@ -42,7 +60,8 @@ struct LegacyFetchState {
   uint64_t batch_budget;  // batch bytes the answer may still read (max_bytes; the first batch always)
   bool first = true;
   bool handshaken = false;  // its connection had sent Handshake (which error codes it gets)
-  protocol::FetchV0Encoder enc;
+  std::optional<protocol::FetchV0Encoder> v0;
+  std::optional<FetchExPart> ex;
   std::string frame;
 };
 
@@ -59,7 +78,7 @@ struct LongPoll {
   LogId log = 0;
 };
 struct FetchSlices {
-  std::unique_ptr<LegacyFetchState> state;
+  std::unique_ptr<FetchState> state;
 };
 }  // namespace outcome
 

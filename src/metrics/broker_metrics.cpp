@@ -147,6 +147,9 @@ std::string BrokerMetrics::render() const {
   w.sample("rustlog_fetch_parked_refused_total", {}, fetch_parked_refused.value());
   w.family("rustlog_fetch_parked", "gauge", "Long-poll fetches waiting now.");
   w.sample("rustlog_fetch_parked", {}, fetch_parked_now.value());
+  w.family("rustlog_fetch_slices_total", "counter",
+           "Slices read in later loop turns by fetches (Fetch or FetchEx) too large for one slice.");
+  w.sample("rustlog_fetch_slices_total", {}, fetch_slices.value());
 
   // -------------------------------------------------------------- durability
   w.family("rustlog_fsync_duration_seconds", "histogram",

@@ -86,6 +86,7 @@ class BrokerMetrics {
   metrics::Counter fetch_parked;  // long-poll fetches that had to wait
   metrics::Counter fetch_parked_refused;  // answered at once: the parked limits were reached
   metrics::Gauge fetch_parked_now;        // long polls waiting now
+  metrics::Counter fetch_slices;          // slices read by fetches answered over several loop turns
 
   // ---- durability (fsync_* written by the sync workers as well)
   alignas(64) metrics::LatencyHistogram fsync_latency;  // one per PartitionLog::flush

@@ -1,6 +1,7 @@
 // End to end, a differential test of the v0 Fetch, which the broker reads in
 // 64 KiB slices, one per event-loop turn (docs/ARCHITECTURE.md, "A fetch's
-// path"), against FetchEx, which is one read of max_bytes: for random offsets
+// path"), against FetchEx, whose answer (sliced too) is byte for byte that
+// of one read of max_bytes (tests/unit/fetch_ex_slices_test.cpp): for random offsets
 // and sizes over a log of many segments, with batches both smaller and larger
 // than a slice, the v0 answer is exactly FetchEx's records cut by v0's
 // value-bytes rule, with the matching next offset.

@@ -7,6 +7,9 @@ namespace rustlog::test {
 namespace {
 
 TEST(BrokerLimitsLongTest, PipelinedFetchFloodStaysWithinTheOutputBudget) { fetch_flood(30, 500, 64); }
+TEST(BrokerLimitsLongTest, PipelinedFetchExFloodIsAnsweredInSlicesWhileOthersAreServed) {
+  fetch_ex_flood(30, 2000, 64);
+}
 TEST(BrokerLimitsLongTest, LongPollFloodParksAtMostTheLimitAndStopsPromptly) { long_poll_flood(10, 5000); }
 TEST(BrokerLimitsLongTest, StalledPartialFramesAreBoundedAndTimedOut) { partial_frames(150, 128); }
 TEST(BrokerLimitsLongTest, PipelinedProduceFloodDoesNotHoldUpOthers) { produce_flood(139810); }

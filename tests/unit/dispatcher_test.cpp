@@ -11,116 +11,12 @@
 #include <thread>
 #include <vector>
 
-#include "broker/broker.h"
-#include "broker/dispatcher.h"
-#include "protocol/codec.h"
-#include "support/temp_dir.h"
+#include "support/dispatcher_harness.h"
 
 namespace rustlog {
 namespace {
 
 using namespace protocol;
-
-class Harness {
- public:
-  explicit Harness(const std::string& flush, BrokerConfig base = {}) : cfg_(std::move(base)) {
-    cfg_.data_dir = dir_.path();
-    auto p = FlushPolicy::parse(flush);
-    EXPECT_TRUE(p.is_ok());
-    cfg_.flush = *p;
-    cfg_.topic_defaults.flush = *p;
-    cfg_.sync_workers = 0;
-    broker_ = std::make_unique<Broker>(cfg_);
-    EXPECT_TRUE(broker_->open(nullptr).is_ok());
-    dispatcher_ = std::make_unique<Dispatcher>(*broker_);
-    clock_ = TurnClock::now();
-  }
-
-  Connection& conn(uint64_t id) {
-    if (Connection* c = dispatcher_->find(id)) return *c;
-    return dispatcher_->open(id, -1);
-  }
-  void send(uint64_t id, const Request& r) {
-    std::string bytes;
-    ASSERT_TRUE(encode_request(r, bytes).is_ok());
-    pending_[id] += bytes;
-  }
-  void send_raw(uint64_t id, const std::string& bytes) { pending_[id] += bytes; }
-  // Everything sent so far arrives in one read per connection (one
-  // pipelined write each), in connection order; then the turn ends.
-  void turn() {
-    for (auto& [id, bytes] : pending_) {
-      if (bytes.empty()) continue;
-      dispatcher_->feed(conn(id), bytes, clock_);
-      bytes.clear();
-    }
-    for (uint64_t id : runnable_ids()) dispatcher_->serve(conn(id), clock_, cfg_.max_requests_per_turn);
-    dispatcher_->end_turn(clock_);
-  }
-  void turns(int n) {
-    for (int i = 0; i < n; ++i) turn();
-  }
-  // The answers that left connection `id`, decoded (and taken: its output
-  // budget is freed as a socket write would).
-  std::vector<Response> answers(uint64_t id, bool drain = true) {
-    Connection& c = conn(id);
-    dispatcher_->collect(c);
-    FrameDecoder dec(cfg_.max_frame_bytes);
-    dec.feed(std::string_view(c.out).substr(c.out_pos));
-    if (drain) dispatcher_->sent(c, c.pending_out());
-    std::vector<Response> out;
-    while (true) {
-      auto f = dec.next();
-      EXPECT_TRUE(f.is_ok());
-      if (!f || !f->has_value()) break;
-      auto r = decode_response(**f);
-      EXPECT_TRUE(r.is_ok()) << r.status().to_string();
-      if (r) out.push_back(*r);
-    }
-    return out;
-  }
-  void create(const std::string& topic, uint32_t partitions = 1) {
-    send(99, CreateTopicRequest{topic, partitions});
-    turns(2);
-    auto a = answers(99);
-    ASSERT_EQ(a.size(), 1u);
-    ASSERT_TRUE(std::holds_alternative<CreateTopicResponse>(a[0]));
-  }
-  void advance_ms(int64_t ms) {
-    clock_.steady_ms += ms;
-    clock_.wall_us += ms * 1000;
-  }
-
-  Broker& broker() { return *broker_; }
-  Dispatcher& dispatcher() { return *dispatcher_; }
-  BrokerConfig& cfg() { return cfg_; }
-
- private:
-  std::vector<uint64_t> runnable_ids() {
-    std::vector<uint64_t> ids;
-    for (auto& [id, b] : pending_) ids.push_back(id);
-    for (uint64_t id : dispatcher_->take_runnable()) ids.push_back(id);
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    return ids;
-  }
-
-  test::TempDir dir_{"rustlog-dispatcher"};
-  BrokerConfig cfg_;
-  std::unique_ptr<Broker> broker_;
-  std::unique_ptr<Dispatcher> dispatcher_;
-  std::map<uint64_t, std::string> pending_;
-  TurnClock clock_;
-};
-
-template <typename T>
-const T& as(const Response& r) {
-  if (const auto* e = std::get_if<ErrorResponse>(&r))
-    ADD_FAILURE() << "Error " << static_cast<int>(e->code) << ": " << e->message;
-  EXPECT_TRUE(std::holds_alternative<T>(r));
-  static const T empty{};
-  return std::holds_alternative<T>(r) ? std::get<T>(r) : empty;
-}
 
 class ReadYourWrites : public ::testing::TestWithParam<std::string> {};
 
@@ -266,10 +162,7 @@ TEST(DispatcherTest, LongPollsOverTheParkedLimitAreAnsweredAtOnce) {
 TEST(DispatcherTest, LegacyFetchIsReadASlicePerTurnWhileOthersAreServed) {
   Harness h("never");
   h.create("t");
-  const std::string value(16 * 1024, 'v');
-  for (int i = 0; i < 32; ++i) h.send(1, ProduceRequest{"t", 0, {value}});
-  h.turn();
-  ASSERT_EQ(h.answers(1).size(), 32u);
+  h.fill(1, "t", 32, 16 * 1024);
   h.send(1, FetchRequest{"", "t", 0, 0, 1 << 20});
   h.send(2, PingRequest{});
   h.turn();
