@@ -30,7 +30,6 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_dir.h"
 #include "storage/log_config.h"
 #include "storage/partition_log.h"
 #include "storage/record_batch.h"
@@ -405,26 +405,11 @@ void register_all() {
       ->Iterations(2);
 }
 
-void cleanup() {
-  if (!g_root.empty()) {
-    std::error_code ec;
-    fs::remove_all(g_root, ec);
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
-  const char* parent = std::getenv("RUSTLOG_BENCH_DIR");
-  std::string tmpl = std::string(parent && *parent ? parent : "/var/tmp") + "/rustlog-bench-XXXXXX";
-  if (!::mkdtemp(tmpl.data())) die("cannot create a directory from " + tmpl);
-  g_root = tmpl;
-  std::atexit(cleanup);
-  struct statfs sfs;
-  if (::statfs(g_root.c_str(), &sfs) == 0 && sfs.f_type == 0x01021994 /* TMPFS_MAGIC */ &&
-      !std::getenv("RUSTLOG_BENCH_ALLOW_TMPFS"))
-    die(g_root + " is on tmpfs: set RUSTLOG_BENCH_DIR to a directory on the real disk");
+  g_root = rustlog::bench::make_bench_dir("storage_bench");
   std::fprintf(stderr, "storage_bench: working in %s\n", g_root.c_str());
 
   register_all();

@@ -11,12 +11,12 @@
 
 namespace rustlog {
 
-// Key:   u8 version (0) | u16 group_len | group | u16 topic_len | topic | u32 partition
+// Key:   u8 copy (0 primary, 1 mirror) | u16 group_len | group | u16 topic_len | topic | u32 partition
 // Value: u8 version (0) | u64 offset | i64 commit_time_us
-std::string encode_group_key(const GroupKey& k) {
+std::string encode_group_key(const GroupKey& k, KeyCopy copy) {
   std::string out(1 + 2 + k.group.size() + 2 + k.topic.size() + 4, '\0');
   auto* p = reinterpret_cast<uint8_t*>(out.data());
-  p[0] = 0;
+  p[0] = static_cast<uint8_t>(copy);
   put_u16(p + 1, static_cast<uint16_t>(k.group.size()));
   std::memcpy(p + 3, k.group.data(), k.group.size());
   uint8_t* q = p + 3 + k.group.size();
@@ -29,7 +29,7 @@ std::string encode_group_key(const GroupKey& k) {
 std::optional<GroupKey> decode_group_key(std::string_view b) {
   const auto* p = reinterpret_cast<const uint8_t*>(b.data());
   size_t n = b.size();
-  if (n < 3 || p[0] != 0) return std::nullopt;
+  if (n < 3 || p[0] > static_cast<uint8_t>(KeyCopy::kMirror)) return std::nullopt;
   size_t gl = get_u16(p + 1);
   if (n < 3 + gl + 2) return std::nullopt;
   size_t tl = get_u16(p + 3 + gl);
@@ -88,8 +88,8 @@ Status OffsetStore::load() {
   while (off < log_->high_watermark()) {
     auto r = log_->read(off, 1 << 20);
     if (!r && r.status().code() == ErrorCode::kCorruptRecord) {
-      // Damaged bytes (recovery reported them) lose the commits they held,
-      // never the ones after them: step over the unreadable offsets.
+      // Damaged bytes (recovery reported them) are stepped over: the other
+      // copy of what they held, in its own batch, still applies.
       spdlog::error("__consumer_offsets: {}; skipping offset {}", r.status().message(), off);
       ++off;
       continue;
@@ -116,14 +116,19 @@ Status OffsetStore::load() {
 Status OffsetStore::append(const std::vector<std::pair<GroupKey, std::optional<uint64_t>>>& entries,
                            int64_t now_us) {
   if (entries.empty()) return Status::ok();
-  BatchBuilder b(log_->high_watermark());
-  for (const auto& [k, v] : entries) {
-    std::optional<std::string> value;
-    if (v) value = encode_offset_value(*v, now_us);
-    b.add(now_us, encode_group_key(k), value, {});
+  // The primary batch and its mirror go to one segment in one write, so the
+  // flush that acknowledges the primary makes the mirror durable too.
+  std::string batches[2];
+  for (KeyCopy copy : {KeyCopy::kPrimary, KeyCopy::kMirror}) {
+    BatchBuilder b(log_->high_watermark());
+    for (const auto& [k, v] : entries) {
+      std::optional<std::string> value;
+      if (v) value = encode_offset_value(*v, now_us);
+      b.add(now_us, encode_group_key(k, copy), value, {});
+    }
+    batches[static_cast<size_t>(copy)] = b.finish();
   }
-  std::string bytes = b.finish();
-  auto r = log_->append(bytes, now_us);
+  auto r = log_->append_run(batches, now_us);
   if (!r) return r.status();
   pending_.push_back(Pending{log_->high_watermark(), now_us, entries});
   return Status::ok();

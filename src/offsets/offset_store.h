@@ -3,7 +3,8 @@
 // records in an internal topic (`__consumer_offsets`, one partition) whose
 // key is (group, topic, partition) and whose value is the offset; a null
 // value (tombstone) deletes the key. The latest record per key wins. The
-// in-memory map is rebuilt by replaying that log on start. A commit is
+// in-memory map is rebuilt by replaying that log on start (both copies of
+// a record, in offset order: the second one changes nothing). A commit is
 // acknowledged only after the broker flushed the offsets partition (group
 // commit), so it survives kill -9 and power loss.
 // See docs/DESIGN_DECISIONS.md for why this beats snapshot files.
@@ -31,7 +32,13 @@ struct GroupKey {
 };
 
 // The key and value byte formats (docs/STORAGE.md, "Consumer offsets").
-std::string encode_group_key(const GroupKey& k);
+// Every record is written twice, in two batches of one write: the primary
+// copy and its mirror, whose key differs only in its first byte, so that
+// compaction (latest record per key) keeps both and one damaged batch never
+// loses or undoes a commit or a tombstone.
+enum class KeyCopy : uint8_t { kPrimary = 0, kMirror = 1 };
+std::string encode_group_key(const GroupKey& k, KeyCopy copy = KeyCopy::kPrimary);
+// Either copy's key (data written before mirrors existed holds primaries only).
 std::optional<GroupKey> decode_group_key(std::string_view bytes);
 std::string encode_offset_value(uint64_t offset, int64_t commit_time_us);
 std::optional<uint64_t> decode_offset_value(std::string_view bytes);

@@ -170,28 +170,42 @@ Status PartitionLog::roll() {
 }
 
 Result<AppendInfo> PartitionLog::append(std::string& batch, int64_t now_us) {
+  return append_run(std::span<std::string>(&batch, 1), now_us);
+}
+
+Result<AppendInfo> PartitionLog::append_run(std::span<std::string> batches, int64_t now_us) {
   if (!fatal_.is_ok()) return fatal_;
-  auto* p = reinterpret_cast<uint8_t*>(batch.data());
-  BatchHeader h;
-  if (parse_batch_header(p, batch.size(), &h) != BatchError::kOk || h.total_size() != batch.size())
-    return Status(ErrorCode::kInvalidRequest, "append: not one whole record batch");
-  // Header-only batches and delete horizons are the cleaner's, never appended.
-  if (h.record_count == 0 || h.attributes != 0)
-    return Status(ErrorCode::kInvalidRequest, "append: a batch needs at least one record and no attribute bits");
-  if (batch.size() > config_.segment_bytes)
-    return Status(ErrorCode::kTooLarge, "batch of " + std::to_string(batch.size()) +
-                                            " bytes exceeds segment.bytes " +
-                                            std::to_string(config_.segment_bytes));
-  if (h.base_offset != next_offset_) {
-    h.base_offset = next_offset_;
-    assign_base_offset(p, batch.size(), h.base_offset);
-    h.crc = get_u32(p + kBatchCrcOffset);
+  if (batches.empty()) return Status(ErrorCode::kInvalidRequest, "append: no batch");
+  std::vector<BatchHeader> hs(batches.size());
+  uint64_t next = next_offset_;
+  uint64_t total = 0;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    std::string& batch = batches[i];
+    auto* p = reinterpret_cast<uint8_t*>(batch.data());
+    BatchHeader& h = hs[i];
+    if (parse_batch_header(p, batch.size(), &h) != BatchError::kOk || h.total_size() != batch.size())
+      return Status(ErrorCode::kInvalidRequest, "append: not one whole record batch");
+    // Header-only batches and delete horizons are the cleaner's, never appended.
+    if (h.record_count == 0 || h.attributes != 0)
+      return Status(ErrorCode::kInvalidRequest, "append: a batch needs at least one record and no attribute bits");
+    total += batch.size();
+    if (total > config_.segment_bytes)
+      return Status(ErrorCode::kTooLarge, (batches.size() == 1 ? "batch of " : "batches of ") +
+                                              std::to_string(total) + " bytes exceed" +
+                                              (batches.size() == 1 ? "s" : "") + " segment.bytes " +
+                                              std::to_string(config_.segment_bytes));
+    if (h.base_offset != next) {
+      h.base_offset = next;
+      assign_base_offset(p, batch.size(), h.base_offset);
+      h.crc = get_u32(p + kBatchCrcOffset);
+    }
+    next = h.next_offset();
   }
   Segment* active = segments_.back().get();
   if (active->empty()) roll_base_us_ = now_us;
   active->set_last_append_us(now_us);
-  if (should_roll({active->base_offset(), active->size_bytes(), roll_base_us_},
-                  batch.size(), h.last_offset(), now_us, config_)) {
+  if (should_roll({active->base_offset(), active->size_bytes(), roll_base_us_}, total, hs.back().last_offset(),
+                  now_us, config_)) {
     Status st = roll();
     if (!st) {
       if (st.code() == ErrorCode::kInsufficientSpace) return st;
@@ -201,14 +215,22 @@ Result<AppendInfo> PartitionLog::append(std::string& batch, int64_t now_us) {
     roll_base_us_ = now_us;
     active->set_last_append_us(now_us);
   }
-  Status st = active->append(batch, h);
+  std::string joined;
+  if (batches.size() > 1) {
+    joined.reserve(total);
+    for (const auto& b : batches) joined += b;
+  }
+  Status st = active->append_run(batches.size() > 1 ? std::string_view(joined) : std::string_view(batches[0]),
+                                 hs);
   if (!st) {
     if (st.code() == ErrorCode::kInsufficientSpace) return st;
     return fail(st);
   }
   if (!has_unflushed()) first_unflushed_ms_ = now_us / 1000;
-  next_offset_ = h.next_offset();
-  return AppendInfo{h.base_offset, h.last_offset(), h.max_timestamp};
+  next_offset_ = next;
+  int64_t max_ts = INT64_MIN;
+  for (const auto& h : hs) max_ts = std::max(max_ts, h.max_timestamp);
+  return AppendInfo{hs.front().base_offset, hs.back().last_offset(), max_ts};
 }
 
 Status PartitionLog::flush() {

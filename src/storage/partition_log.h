@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,10 @@ class PartitionLog {
   // Appends one batch built with BatchBuilder (any base offset: it is
   // rewritten). `now_us` drives time-based rolling.
   Result<AppendInfo> append(std::string& batch, int64_t now_us);
+  // Appends several batches as append() does, consecutively, into one
+  // segment (the roll decision is taken once, for their total size) and in
+  // one write: all of them or none. The result spans them all.
+  Result<AppendInfo> append_run(std::span<std::string> batches, int64_t now_us);
   Status flush();
   // True when the flush policy wants a flush now.
   bool flush_due(int64_t now_ms) const;

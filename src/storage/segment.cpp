@@ -152,11 +152,21 @@ Status Segment::append_index_entries(const IndexPolicy::Entry& e) {
 }
 
 Status Segment::append(std::string_view batch, const BatchHeader& h) {
+  return append_run(batch, std::span<const BatchHeader>(&h, 1));
+}
+
+Status Segment::append_run(std::string_view bytes, std::span<const BatchHeader> hs) {
   const IndexPolicy saved = policy_;
   const uint64_t pos = size_;
-  auto e = policy_.on_batch(static_cast<uint32_t>(h.base_offset - base_), static_cast<uint32_t>(pos),
-                            static_cast<uint32_t>(batch.size()), h.max_timestamp);
-  Status st = log_.write_all(batch);
+  std::vector<IndexPolicy::Entry> entries;
+  entries.reserve(hs.size());
+  uint64_t at = pos;
+  for (const BatchHeader& h : hs) {
+    entries.push_back(policy_.on_batch(static_cast<uint32_t>(h.base_offset - base_), static_cast<uint32_t>(at),
+                                       static_cast<uint32_t>(h.total_size()), h.max_timestamp));
+    at += h.total_size();
+  }
+  Status st = log_.write_all(bytes);
   if (!st) {
     policy_ = saved;
     // Cut any partial write back to the last whole batch.
@@ -164,12 +174,13 @@ Status Segment::append(std::string_view batch, const BatchHeader& h) {
     if (!t) return Status(ErrorCode::kStorageError, st.message() + "; and " + t.message());
     return st;
   }
-  size_ += batch.size();
+  size_ += bytes.size();
   dirty_ = true;
-  if (pos == 0) first_ts_ = h.first_timestamp;
-  next_offset_ = h.next_offset();
-  max_ts_ = std::max(max_ts_, h.max_timestamp);
-  return append_index_entries(e);
+  if (pos == 0) first_ts_ = hs.front().first_timestamp;
+  next_offset_ = hs.back().next_offset();
+  for (const BatchHeader& h : hs) max_ts_ = std::max(max_ts_, h.max_timestamp);
+  for (const auto& e : entries) RUSTLOG_RETURN_IF_ERROR(append_index_entries(e));
+  return Status::ok();
 }
 
 Status Segment::flush() {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -105,6 +106,10 @@ class Segment final : public MappedSegment {
   // Appends one whole batch whose base offset is already set. On a failed
   // write the file is cut back to its previous size.
   Status append(std::string_view batch, const BatchHeader& h);
+  // Appends consecutive whole batches (`bytes` is their concatenation, `hs`
+  // their headers in order) in one write: all of them or, on a failed
+  // write, none (the file is cut back to its previous size).
+  Status append_run(std::string_view bytes, std::span<const BatchHeader> hs);
   Status flush();  // fdatasync of the log when it has unflushed bytes
   bool dirty() const { return dirty_; }
   // Makes the segment immutable: the index files are fully written; reads

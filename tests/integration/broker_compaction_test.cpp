@@ -167,20 +167,25 @@ TEST_F(BrokerCompactionTest, ConsumerOffsetsAfter50000CommitsToOneKeyShrinkAndAR
     }
   };
 
-  size_t left = kCommits;
+  // Compaction leaves the key's latest record in the cleaned segments and at
+  // most two more in the segments it may not clean yet; every commit is two
+  // records (its primary and its mirror copy, two keys to the cleaner), so
+  // the bound is 2 x 3.
+  constexpr size_t kMaxLeft = 2 * 3;
+  size_t left = 2 * kCommits;
   const auto deadline = Clock::now() + scaled(60s);
-  while (Clock::now() < deadline && (left = count_records(c)) > 3) std::this_thread::sleep_for(100ms);
-  EXPECT_LE(left, 3u) << "__consumer_offsets was not compacted\n" << broker_.log_tail();
+  while (Clock::now() < deadline && (left = count_records(c)) > kMaxLeft) std::this_thread::sleep_for(100ms);
+  EXPECT_LE(left, kMaxLeft) << "__consumer_offsets was not compacted\n" << broker_.log_tail();
   auto d = call<DescribeTopicConfigResponse>(c, DescribeTopicConfigRequest{"__consumer_offsets"});
   ASSERT_EQ(d.partitions.size(), 1u);
-  EXPECT_EQ(d.partitions[0].high_watermark, static_cast<uint64_t>(kCommits)) << "offsets are preserved";
-  EXPECT_LT(d.partitions[0].size_bytes, 64u * 1024) << "50,000 commits take about 4 MB before cleaning";
+  EXPECT_EQ(d.partitions[0].high_watermark, static_cast<uint64_t>(2 * kCommits)) << "offsets are preserved";
+  EXPECT_LT(d.partitions[0].size_bytes, 64u * 1024) << "50,000 commits take about 8 MB before cleaning";
 
   EXPECT_EQ(broker_.stop(), 0);
   ASSERT_TRUE(broker_.start());
   auto c2 = broker_.connect();
   EXPECT_EQ(call<OffsetFetchResponse>(c2, OffsetFetchRequest{"g", "t", 0}).offset, std::optional<uint64_t>(0));
-  EXPECT_LE(count_records(c2), 3u);
+  EXPECT_LE(count_records(c2), kMaxLeft);
 }
 
 // A counter or gauge of the broker's metrics (MetricsFetch), summed over

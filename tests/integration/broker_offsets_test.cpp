@@ -21,9 +21,10 @@ using namespace protocol;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// Every record of __consumer_offsets, decoded: (group key, offset or tombstone).
+// Every record of __consumer_offsets, decoded: (group key, offset or
+// tombstone), primary copies only; each mirror must repeat its primary.
 std::vector<std::pair<GroupKey, std::optional<uint64_t>>> offsets_log(client::Connection& c) {
-  std::vector<std::pair<GroupKey, std::optional<uint64_t>>> out;
+  std::vector<std::pair<GroupKey, std::optional<uint64_t>>> out, mirrors;
   uint64_t next = 0;
   for (;;) {
     auto f = call<FetchExResponse>(c, FetchExRequest{kOffsetsTopic, 0, next, 1 << 20, 0, 0});
@@ -32,10 +33,12 @@ std::vector<std::pair<GroupKey, std::optional<uint64_t>>> offsets_log(client::Co
       auto k = decode_group_key(r.key.value_or(""));
       EXPECT_TRUE(k.has_value()) << "offset " << r.offset;
       if (!k) continue;
-      out.emplace_back(*k, r.value ? decode_offset_value(*r.value) : std::nullopt);
+      const bool mirror = r.key->front() == static_cast<char>(KeyCopy::kMirror);
+      (mirror ? mirrors : out).emplace_back(*k, r.value ? decode_offset_value(*r.value) : std::nullopt);
     }
     next = f.next_offset;
   }
+  EXPECT_EQ(mirrors, out) << "the mirror copies differ from the primaries";
   return out;
 }
 

@@ -37,6 +37,7 @@ TEST(OffsetStoreTest, KeyAndValueBytesAreTheTableInStorageMd) {
   // The worked example of docs/STORAGE.md: group "g", topic "t", partition 3,
   // offset 5 committed at 1700000000000000 µs.
   EXPECT_EQ(hex(encode_group_key({"g", "t", 3})), "00 00 01 67 00 01 74 00 00 00 03");
+  EXPECT_EQ(hex(encode_group_key({"g", "t", 3}, KeyCopy::kMirror)), "01 00 01 67 00 01 74 00 00 00 03");
   EXPECT_EQ(hex(encode_offset_value(5, kT0)), "00 00 00 00 00 00 00 00 05 00 06 0a 24 18 1e 40 00");
 }
 
@@ -45,6 +46,7 @@ TEST(OffsetStoreTest, KeysAndValuesRoundTripAndMalformedOnesAreRejected) {
   auto back = decode_group_key(encode_group_key(k));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(*back, k);
+  EXPECT_EQ(decode_group_key(encode_group_key(k, KeyCopy::kMirror)), k) << "the mirror names the same key";
   const GroupKey empty_topic{"g", "", 0};
   EXPECT_EQ(decode_group_key(encode_group_key(empty_topic)), empty_topic);
   EXPECT_EQ(decode_offset_value(encode_offset_value(123456789, kT0)), 123456789u);
@@ -52,9 +54,9 @@ TEST(OffsetStoreTest, KeysAndValuesRoundTripAndMalformedOnesAreRejected) {
   const std::string key = encode_group_key(k);
   for (size_t n = 0; n < key.size(); ++n) EXPECT_FALSE(decode_group_key(key.substr(0, n))) << n;
   EXPECT_FALSE(decode_group_key(key + "x"));
-  std::string v1 = key;
-  v1[0] = 1;  // another version
-  EXPECT_FALSE(decode_group_key(v1));
+  std::string v2 = key;
+  v2[0] = 2;  // neither copy
+  EXPECT_FALSE(decode_group_key(v2));
   const std::string value = encode_offset_value(9, kT0);
   for (size_t n = 0; n < value.size(); ++n) EXPECT_FALSE(decode_offset_value(value.substr(0, n))) << n;
   EXPECT_FALSE(decode_offset_value(value + "x"));
@@ -63,7 +65,8 @@ TEST(OffsetStoreTest, KeysAndValuesRoundTripAndMalformedOnesAreRejected) {
   EXPECT_FALSE(decode_offset_value(w1));
 }
 
-TEST(OffsetStoreTest, EachCommitIsOneBatchOf76BytesPlusTheNames) {
+// Two copies, in two batches of one write (docs/STORAGE.md, "Consumer offsets").
+TEST(OffsetStoreTest, EachCommitIsTwoBatchesOf76BytesPlusTheNames) {
   TempDir tmp;
   auto log = PartitionLog::open(tmp.sub("__consumer_offsets-0"), LogConfig{}, 0);
   ASSERT_TRUE(log.is_ok());
@@ -73,8 +76,8 @@ TEST(OffsetStoreTest, EachCommitIsOneBatchOf76BytesPlusTheNames) {
                             GroupKey{std::string(20, 'g'), std::string(30, 't'), 1}}) {
     const uint64_t hw = (*log)->high_watermark();
     ASSERT_TRUE(store.commit(k, 42, kT0).is_ok());
-    EXPECT_EQ((*log)->high_watermark(), hw + 1) << "one record per commit";
-    EXPECT_EQ((*log)->size_bytes() - size, 76 + k.group.size() + k.topic.size()) << k.group;
+    EXPECT_EQ((*log)->high_watermark(), hw + 2) << "one record per copy";
+    EXPECT_EQ((*log)->size_bytes() - size, 2 * (76 + k.group.size() + k.topic.size())) << k.group;
     size = (*log)->size_bytes();
   }
 }
@@ -143,7 +146,7 @@ TEST(OffsetStoreTest, GroupsExpireAfterTheirLastCommitInBoundedSteps) {
     settle();
     EXPECT_EQ(r->keys, 2u);
     EXPECT_EQ(r->groups, std::vector<std::string>{"old"});
-    EXPECT_EQ((*log)->high_watermark(), hw + 2) << "one tombstone per key, in one batch";
+    EXPECT_EQ((*log)->high_watermark(), hw + 4) << "one tombstone per key, in one batch per copy";
     EXPECT_EQ(store.groups(), (std::vector<std::string>{"old", "young"})) << "a key of old is left";
     r = store.expire(now, kRetention, 2);
     ASSERT_TRUE(r.is_ok());
@@ -216,13 +219,14 @@ TEST(OffsetStoreTest, GroupIdsMustBeOneTo255Bytes) {
   EXPECT_TRUE(store.commit({std::string(255, 'g'), "t", 0}, 1, kT0).is_ok());
 }
 
-// Bit rot in one commit batch below the recovery point costs that commit
-// alone: the log keeps its high watermark and every other commit loads.
+// Bit rot in one commit batch below the recovery point costs no commit: the
+// log keeps its high watermark and the other copy of the damaged commit
+// loads (offset_redundancy_test flips every byte of every batch).
 constexpr int kCommits = 20;
 
 GroupKey key(int i) { return GroupKey{"g", "orders", static_cast<uint32_t>(i)}; }
 
-// kCommits commits, one batch each (partition i at offset 100 + i), flushed
+// kCommits commits, two batches each (partition i at offset 100 + i), flushed
 // and closed: the recovery point covers them all. Returns each batch's position.
 std::vector<uint64_t> write_commits(const std::string& dir, const LogConfig& cfg) {
   auto log = test::open_log(dir, cfg, 0);
@@ -232,51 +236,52 @@ std::vector<uint64_t> write_commits(const std::string& dir, const LogConfig& cfg
   EXPECT_TRUE(store.load().is_ok());
   std::vector<uint64_t> pos;
   for (int i = 0; i < kCommits; ++i) {
-    pos.push_back(log->size_bytes());
+    const uint64_t at = log->size_bytes();
     EXPECT_TRUE(store.commit(key(i), 100 + i, 1000 + i).is_ok());
+    pos.push_back(at);
+    pos.push_back(at + (log->size_bytes() - at) / 2);  // the mirror: a batch of the same size
   }
   EXPECT_TRUE(log->close().is_ok());
-  EXPECT_EQ(log->recovery_point(), static_cast<uint64_t>(kCommits));
+  EXPECT_EQ(log->recovery_point(), static_cast<uint64_t>(2 * kCommits));
   return pos;
 }
 
 // The broker indexes every batch of __consumer_offsets (index interval 0),
 // so a damaged commit's neighbours are proven batch starts whatever field of
 // it is damaged, its length included.
-TEST(OffsetStoreTest, AFlipBelowTheRecoveryPointLosesOnlyTheDamagedCommit) {
+TEST(OffsetStoreTest, AFlipBelowTheRecoveryPointLosesNoCommit) {
   TempDir tmp("rustlog-offsets", test::fast_temp_base());
   const std::string golden = tmp.sub("golden");
   const LogConfig cfg = test::small_config(1 << 20, 0);
   const std::vector<uint64_t> pos = write_commits(golden, cfg);
-  ASSERT_EQ(pos.size(), static_cast<size_t>(kCommits));
+  constexpr uint64_t kBatches = 2 * kCommits;
+  ASSERT_EQ(pos.size(), kBatches);
   const std::string log_name = "/" + Segment::file_name(0, ".log");
   const uint64_t end = test::file_size(golden + log_name);
   test::RecordGen g(77);
-  for (int victim : {0, 5, kCommits - 1}) {
+  // The primary of commit 0, both copies of commit 5, the last mirror.
+  for (uint64_t victim : {uint64_t{0}, uint64_t{10}, uint64_t{11}, kBatches - 1}) {
     const uint64_t from = pos[victim];
-    const uint64_t to = victim + 1 < kCommits ? pos[victim + 1] : end;
+    const uint64_t to = victim + 1 < kBatches ? pos[victim + 1] : end;
     for (uint64_t at = from; at < to; ++at) {
-      if (victim != 5 && !g.chance(25)) continue;  // every byte of batch 5, a sample of the others
+      if (victim / 2 != 5 && !g.chance(25)) continue;  // every byte of commit 5, a sample of the others
       const int bit = static_cast<int>(g.uniform(0, 7));
-      SCOPED_TRACE("commit " + std::to_string(victim) + ", byte " + std::to_string(at - from) + " bit " +
+      SCOPED_TRACE("batch " + std::to_string(victim) + ", byte " + std::to_string(at - from) + " bit " +
                    std::to_string(bit));
       const std::string work = tmp.sub("work");
       test::restore_dir(golden, work);
       test::flip_bit(work + log_name, at, bit);
-      auto log = test::open_log(work, cfg, kCommits);
+      auto log = test::open_log(work, cfg, kBatches);
       ASSERT_NE(log, nullptr);
-      EXPECT_EQ(log->high_watermark(), static_cast<uint64_t>(kCommits));
+      EXPECT_EQ(log->high_watermark(), kBatches);
       EXPECT_EQ(log->recovery_report().bytes_truncated, 0u);
       OffsetStore store(log.get());
       ASSERT_TRUE(store.load().is_ok());
-      for (int i = 0; i < kCommits; ++i) {
-        if (i == victim) continue;
-        EXPECT_EQ(store.committed(key(i)), 100u + i) << "commit " << i;
-      }
-      // The next commit takes a new offset of the log.
+      for (int i = 0; i < kCommits; ++i) EXPECT_EQ(store.committed(key(i)), 100u + i) << "commit " << i;
+      // The next commit takes new offsets of the log.
       const uint64_t before = log->high_watermark();
-      ASSERT_TRUE(store.commit(key(victim), 500, 2000).is_ok());
-      EXPECT_EQ(log->high_watermark(), before + 1);
+      ASSERT_TRUE(store.commit(key(static_cast<int>(victim / 2)), 500, 2000).is_ok());
+      EXPECT_EQ(log->high_watermark(), before + 2);
       if (HasFatalFailure()) return;
     }
   }
