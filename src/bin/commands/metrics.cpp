@@ -213,6 +213,7 @@ void register_client_commands(CLI::App& app, Context& ctx) {
   register_metrics_command(app, ctx);
   register_top_command(app, ctx);
   register_mirror_command(app, ctx);
+  register_bench_commands(app, ctx);
 }
 
 }  // namespace rustlog::cli

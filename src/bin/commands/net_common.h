@@ -74,6 +74,7 @@ void register_group_commands(CLI::App& app, Context& ctx);
 void register_metrics_command(CLI::App& app, Context& ctx);
 void register_top_command(CLI::App& app, Context& ctx);
 void register_mirror_command(CLI::App& app, Context& ctx);  // mirror.cpp (needs librdkafka)
+void register_bench_commands(CLI::App& app, Context& ctx);  // bench.cpp
 
 inline constexpr const char* kBrokerGroup = "Broker commands";
 
