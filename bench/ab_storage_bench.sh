@@ -8,14 +8,19 @@
 # machine disturbs less), as Markdown.
 #
 # Usage: bench/ab_storage_bench.sh --base-rev REV [--rounds N] [--filter REGEX]
-#                                  [--min-time S] [--build-dir DIR] [--out DIR]
+#                                  [--min-time S] [--build-dir DIR] [--out DIR] [--bench NAME]
 #   --base-rev   git revision to compare against (built in a temporary tree)
+#   --bench      the Google Benchmark program (default storage_bench); when the base
+#                revision has no bench/NAME.cpp, this checkout's bench/ directory is
+#                used in the base tree: the same benchmark code over the base's library
 #   --rounds     ABBA rounds (default 4: each binary runs 2 x rounds times)
 #   --filter     benchmark regex (default: every benchmark but flush:always and cold)
 #   --min-time   --benchmark_min_time per benchmark (default 0.3)
 #   --build-dir  this checkout's Release build (default build/release)
 #   --out        where the raw JSON and summary.md go (default <build-dir>/ab-results/<UTC time>)
-# Environment: RUSTLOG_BENCH_DIR, RUSTLOG_BENCH_LOG_MB (default here 256),
+# Environment: RUSTLOG_AB_TMP (where the base tree is built, default /var/tmp; a
+#   directory under the ccache base dir lets the base build hit the cache),
+#   RUSTLOG_BENCH_DIR, RUSTLOG_BENCH_LOG_MB (default here 256),
 #   RUSTLOG_BENCH_SEGMENT_MB (default here 32) — see bench/storage_bench.cpp.
 # Takes about 10 minutes with the defaults on the 2-core VM.
 set -euo pipefail
@@ -27,36 +32,45 @@ FILTER='^(Append/.*flush:never|SeqRead/(warm|pass)|RandomRead|Reopen/(clean|rebu
 MIN_TIME=0.3
 BUILD_DIR="$ROOT/build/release"
 OUT=""
+BENCH=storage_bench
 while [ $# -gt 0 ]; do
   case "$1" in
     --base-rev) BASE_REV="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
-    --filter) FILTER="$2"; shift 2 ;;
+    --filter) FILTER="$2"; FILTER_SET=1; shift 2 ;;
     --min-time) MIN_TIME="$2"; shift 2 ;;
     --build-dir) BUILD_DIR="$(realpath -m "$2")"; shift 2 ;;
     --out) OUT="$(realpath -m "$2")"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --bench) BENCH="$2"; shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "ab_storage_bench: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [ -n "$BASE_REV" ] || { echo "ab_storage_bench: --base-rev is required" >&2; exit 2; }
+[ "$BENCH" = storage_bench ] || [ -n "${FILTER_SET:-}" ] || FILTER='.*'  # the default filter is storage_bench's
 [ -n "$OUT" ] || OUT="$BUILD_DIR/ab-results/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
 export RUSTLOG_BENCH_LOG_MB="${RUSTLOG_BENCH_LOG_MB:-256}"
 export RUSTLOG_BENCH_SEGMENT_MB="${RUSTLOG_BENCH_SEGMENT_MB:-32}"
 
-BASE_SRC="$(mktemp -d /var/tmp/rustlog-ab-XXXXXX)"
+BASE_SRC="$(mktemp -d "${RUSTLOG_AB_TMP:-/var/tmp}/rustlog-ab-XXXXXX")"
 trap 'rm -rf "$BASE_SRC"' EXIT
 git -C "$ROOT" archive "$BASE_REV" | tar -x -C "$BASE_SRC"
+BENCH_NOTE=""
+if [ ! -f "$BASE_SRC/bench/$BENCH.cpp" ]; then
+  rm -rf "$BASE_SRC/bench"
+  cp -r "$ROOT/bench" "$BASE_SRC/bench"
+  BENCH_NOTE=" (bench/ of this checkout in the base tree: $BENCH did not exist there)"
+fi
 cmake -S "$BASE_SRC" -B "$BASE_SRC/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DRUSTLOG_BUILD_TESTS=OFF -DRUSTLOG_BUILD_EXAMPLES=OFF >/dev/null
-ninja -C "$BASE_SRC/build" storage_bench >/dev/null
-ninja -C "$BUILD_DIR" storage_bench >/dev/null
-BASE_BIN="$BASE_SRC/build/bench/storage_bench"
-NEW_BIN="$BUILD_DIR/bench/storage_bench"
+ninja -C "$BASE_SRC/build" "$BENCH" >/dev/null
+ninja -C "$BUILD_DIR" "$BENCH" >/dev/null
+BASE_BIN="$BASE_SRC/build/bench/$BENCH"
+NEW_BIN="$BUILD_DIR/bench/$BENCH"
 
 {
-  echo "# base: $(git -C "$ROOT" rev-parse --short "$BASE_REV"), new: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo ' (+ uncommitted changes)')"
+  echo "# $BENCH, base: $(git -C "$ROOT" rev-parse --short "$BASE_REV"), new: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo ' (+ uncommitted changes)')$BENCH_NOTE"
   echo "# host: $(uname -srm), $(nproc) cores; log ${RUSTLOG_BENCH_LOG_MB} MiB in ${RUSTLOG_BENCH_SEGMENT_MB} MiB segments"
   echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/host.txt"

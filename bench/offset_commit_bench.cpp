@@ -5,8 +5,9 @@
 // same process, interleaved, on the partition configuration the broker uses
 // (every batch indexed). docs/PERFORMANCE.md, "Offset commits".
 //
-//   OffsetCommit/one_copy/flush:never     build + append of one commit batch
-//   OffsetCommit/two_copies/flush:never   OffsetStore::commit (two batches, one write)
+//   OffsetCommit/single_batch/flush:never  build + append of one commit batch (the
+//                                          format before mirrors)
+//   OffsetCommit/store/flush:never         OffsetStore::commit (now two batches, one write)
 //   OffsetCommit/.../flush:always         the same + flush() (fdatasync), what an
 //                                         acknowledged commit costs when alone in its sync
 //
@@ -51,7 +52,7 @@ std::unique_ptr<PartitionLog> open_offsets_log() {
 // A group committing in turn to 12 partitions of one topic.
 GroupKey key_for(int64_t i) { return GroupKey{"billing", "orders", static_cast<uint32_t>(i % 12)}; }
 
-void BM_OneCopy(benchmark::State& state, bool flush) {
+void BM_SingleBatch(benchmark::State& state, bool flush) {
   auto log = open_offsets_log();
   int64_t i = 0;
   for (auto _ : state) {
@@ -66,7 +67,7 @@ void BM_OneCopy(benchmark::State& state, bool flush) {
   state.counters["bytes_per_commit"] = static_cast<double>(log->size_bytes()) / static_cast<double>(i);
 }
 
-void BM_TwoCopies(benchmark::State& state, bool flush) {
+void BM_Store(benchmark::State& state, bool flush) {
   auto log = open_offsets_log();
   OffsetStore store(log.get());
   int64_t i = 0;
@@ -95,9 +96,9 @@ int main(int argc, char** argv) {
 
   for (bool flush : {false, true}) {
     const std::string f = flush ? "/flush:always" : "/flush:never";
-    benchmark::RegisterBenchmark(("OffsetCommit/one_copy" + f).c_str(), BM_OneCopy, flush)
+    benchmark::RegisterBenchmark(("OffsetCommit/single_batch" + f).c_str(), BM_SingleBatch, flush)
         ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("OffsetCommit/two_copies" + f).c_str(), BM_TwoCopies, flush)
+    benchmark::RegisterBenchmark(("OffsetCommit/store" + f).c_str(), BM_Store, flush)
         ->Unit(benchmark::kMicrosecond);
   }
   benchmark::Initialize(&argc, argv);
