@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "offsets/offset_store.h"
+#include "storage/fault_injection.h"
 #include "storage/log_cleaner.h"
 #include "storage/partition_log.h"
 #include "storage/record_batch.h"
@@ -278,6 +279,41 @@ TEST(OffsetRedundancyTest, ALogWithOneCopyPerRecordStillReplays) {
   ASSERT_TRUE(log->flush().is_ok());
   store.apply_durable();
   EXPECT_EQ(store.committed(a), 10u);
+}
+
+// Both copies or neither: a write that fails after the primary batch and
+// part of the mirror reached the file (ENOSPC, through the storage fault
+// seam) leaves the log as it was, and the commit has not happened.
+TEST(OffsetRedundancyTest, AWriteFailingInsideTheMirrorLeavesNeitherCopy) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("__consumer_offsets-0");
+  const GroupKey k{"g", "t", 0};
+  auto log = test::open_log(dir, offsets_config(1 << 20), 0);
+  ASSERT_NE(log, nullptr);
+  OffsetStore store(log.get());
+  ASSERT_TRUE(store.commit(k, 1, kT0).is_ok());
+  ASSERT_TRUE(log->flush().is_ok());
+  store.apply_durable();
+  const uint64_t hw = log->high_watermark(), size = log->size_bytes();
+  const uint64_t one_copy = size / 2;
+  fault::arm(fault::Op::kWrite, ENOSPC, 0, 1, one_copy + 10, dir);
+  Status st = store.commit(k, 2, kT0 + 1);
+  fault::disarm();
+  EXPECT_EQ(st.code(), ErrorCode::kInsufficientSpace) << st.to_string();
+  EXPECT_EQ(log->high_watermark(), hw);
+  EXPECT_EQ(log->size_bytes(), size);
+  EXPECT_EQ(test::file_size(dir + "/" + Segment::file_name(0, ".log")), size) << "a partial copy left in the file";
+  ASSERT_TRUE(log->flush().is_ok());
+  store.apply_durable();
+  EXPECT_EQ(store.committed(k), 1u);
+  ASSERT_TRUE(store.commit(k, 3, kT0 + 2).is_ok()) << "ENOSPC does not stop later commits";
+  ASSERT_TRUE(log->close().is_ok());
+  log = test::open_log(dir, offsets_config(1 << 20), hw + 2);
+  ASSERT_NE(log, nullptr);
+  OffsetStore replayed(log.get());
+  ASSERT_TRUE(replayed.load().is_ok());
+  EXPECT_EQ(replayed.committed(k), 3u);
+  EXPECT_EQ(log->high_watermark(), hw + 2);
 }
 
 }  // namespace
