@@ -118,6 +118,11 @@ std::vector<ConfigOption> make_options() {
       NUM_OPTION("max_requests_per_turn", max_requests_per_turn, 1u, 1000000u,
                  "Requests one connection may have handled per loop turn before the others get "
                  "their turn (fairness for pipelining clients)."),
+      NUM_OPTION("max_turn_us", max_turn_us, 10u, 1000000u,
+                 "Microseconds one connection's requests may take per loop turn before the others "
+                 "get their turn (a pipelining client is bounded in time, not only in requests: "
+                 "each produce costs a write to its log); not applied while its answers wait for "
+                 "a flush, which they share per turn."),
       NUM_OPTION("max_parked_fetches_per_connection", max_parked_fetches_per_connection, 0u, 1000000u,
                  "FetchEx long polls one connection may have waiting; more are answered at once "
                  "with what there is."),

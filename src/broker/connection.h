@@ -67,6 +67,7 @@ struct Connection {
   bool partial_timer = false;
   size_t counted_input = 0;       // decoder bytes counted in the broker-wide input total
   uint64_t sliced_turn = 0;       // the last turn one of its fetches read a slice
+  int64_t turn_deadline_ns = 0;   // steady clock: its turn ends once a request finishes past this (0: no limit)
 
   Deferred* entry(uint64_t seq) {
     if (queue.empty() || seq < first_seq) return nullptr;

@@ -123,9 +123,12 @@ size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max, bool
       break;
     }
     if (!f->has_value()) break;
-    // Bounded work per turn: requests, and the answer bytes they built
-    // (one large fetch answer takes the connection's whole turn).
-    if (handled == max || (handled > 0 && c.reserved > reserved_before + kTurnAnswerBytes)) {
+    // Bounded work per turn: requests, the answer bytes they built (one
+    // large fetch answer takes the connection's whole turn), and time
+    // unless its answers wait for a flush: those share one group commit per
+    // turn, and shorter turns would mean more fsyncs for the same records.
+    if (handled == max || (handled > 0 && c.reserved > reserved_before + kTurnAnswerBytes) ||
+        (handled > 0 && c.awaiting == 0 && c.turn_deadline_ns != 0 && mono_ns() >= c.turn_deadline_ns)) {
       m.turn_budget_hits.inc();
       if (turn_over) *turn_over = true;
       break;

@@ -21,7 +21,10 @@
 //             connection holding a partial frame for longer than the
 //             timeout is closed
 //   turn    - at most max_requests_per_turn requests per connection per
-//             turn, and no more once its answers of the turn pass 256 KiB;
+//             turn, none started once its turn passed its deadline
+//             (Connection::turn_deadline_ns, --max-turn-us) unless its
+//             answers wait for a flush (they share the turn's group commit),
+//             and no more once its answers of the turn pass 256 KiB;
 //             a fetch (legacy or FetchEx, a woken long poll too) is read one
 //             slice per turn (Broker::kFetchSliceBytes, at least one batch),
 //             at most one slice per connection per turn: a connection's

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace rustlog {
@@ -25,6 +26,11 @@ constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxReadPerTurn = 1024 * 1024;  // per connection; requests are bounded separately
 constexpr int64_t kAcceptBackoffMs = 100;         // after running out of descriptors
 constexpr int64_t kFdLogIntervalMs = 10000;
+
+int64_t mono_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 Status sys_error(const std::string& what) {
   return Status(ErrorCode::kInternal, what + ": " + std::strerror(errno));
@@ -175,6 +181,7 @@ bool EventLoop::serve(Connection& c, const TurnClock& clock) {
   static char buf[kReadChunk];
   size_t budget = broker_.config().max_requests_per_turn;
   size_t read = 0;
+  c.turn_deadline_ns = mono_ns() + static_cast<int64_t>(broker_.config().max_turn_us) * 1000;
   const uint64_t reserved_before = c.reserved;
   while (true) {
     bool turn_over = false;
@@ -183,7 +190,7 @@ bool EventLoop::serve(Connection& c, const TurnClock& clock) {
     if (budget == 0 || turn_over) return true;  // its next requests wait for the next turn
     if (c.reserved > reserved_before + Dispatcher::kTurnAnswerBytes) return true;
     if (!c.readable || c.input_closed) return false;
-    if (read >= kMaxReadPerTurn) return true;
+    if (read >= kMaxReadPerTurn || (c.awaiting == 0 && mono_ns() >= c.turn_deadline_ns)) return true;
     if (!dispatcher_.may_read(c)) return false;  // woken when buffered input drops
     const ssize_t n = ::read(c.fd, buf, sizeof buf);
     if (n > 0) {
@@ -298,7 +305,7 @@ void EventLoop::finish_turn(const TurnClock& clock) {
 }
 
 int EventLoop::timeout_ms(const TurnClock& clock) const {
-  if (!ready_.empty()) return 0;
+  if (!ready_.empty() || !again_.empty()) return 0;
   int64_t t = std::min<int64_t>(1000, broker_.metrics_publish_due_in(clock.steady_ms));
   t = std::min(t, broker_.cleaner_due_in_ms(clock.wall_us));  // 0 while a clean is under way
   t = dispatcher_.due_in_ms(clock, t);
@@ -312,15 +319,19 @@ int EventLoop::run() {
     const TurnClock clock = TurnClock::now();  // the turn's one clock
     if (accept_paused_until_ > 0 && clock.steady_ms >= accept_paused_until_) accept_all();
     for (uint64_t id : dispatcher_.take_runnable()) make_ready(id);
+    // Connections that used their whole last turn go behind those that
+    // woke up since (a client waiting for one answer is served first).
+    for (uint64_t id : again_) make_ready(id);
+    again_.clear();
     // Each connection with work gets one bounded turn; those with more go
     // to the back, so the first to be served rotates.
-    for (size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {
+    while (!ready_.empty()) {
       const uint64_t id = ready_.front();
       ready_.pop_front();
       Connection* c = dispatcher_.find(id);
       if (!c) continue;
       c->in_ready = false;
-      if (serve(*c, clock)) make_ready(id);
+      if (serve(*c, clock)) again_.push_back(id);
     }
     finish_turn(clock);
     broker_.tick(clock.wall_us);  // time-based rolls, retention, offset expiry, one cleaner step

@@ -58,6 +58,7 @@ class EventLoop {
   std::string bound_;
   uint64_t next_conn_id_ = 1;
   std::deque<uint64_t> ready_;   // connections with requests or input to serve, in rotation
+  std::vector<uint64_t> again_;  // served to the end of their turn with work left: next turn, after the newly ready
   bool stopping_ = false;
   int64_t last_checkpoint_ms_ = 0;
 };

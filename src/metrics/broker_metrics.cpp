@@ -125,8 +125,8 @@ std::string BrokerMetrics::render() const {
            "Times a connection was not read because buffered request bytes reached --max-input-bytes.");
   w.sample("rustlog_input_budget_waits_total", {}, input_budget_waits.value());
   w.family("rustlog_turn_budget_hits_total", "counter",
-           "Times a connection had more requests than --max-requests-per-turn in one loop turn "
-           "(the rest wait for the next turn).");
+           "Times a connection had more requests than its loop turn allowed (--max-requests-per-turn, "
+           "--max-turn-us, 256 KiB of answers); the rest wait for the next turn.");
   w.sample("rustlog_turn_budget_hits_total", {}, turn_budget_hits.value());
   w.family("rustlog_output_bytes", "gauge", "Answer bytes reserved now: queued, being built, or unsent.");
   w.sample("rustlog_output_bytes", {}, output_bytes.value());

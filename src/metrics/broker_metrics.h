@@ -76,7 +76,7 @@ class BrokerMetrics {
   metrics::Counter output_budget_waits;         // a connection's answers reached --max-connection-output-bytes
   metrics::Counter output_global_waits;         // all answers reached --max-output-bytes
   metrics::Counter input_budget_waits;          // partial frames reached --max-input-bytes
-  metrics::Counter turn_budget_hits;            // a connection used its --max-requests-per-turn
+  metrics::Counter turn_budget_hits;            // a connection used its turn (requests, time or answer bytes)
   metrics::Gauge output_bytes;                  // answer bytes reserved now (queued + unsent)
   metrics::Gauge input_bytes;                   // request bytes buffered now
 

@@ -47,12 +47,16 @@ class Harness {
   void send_raw(uint64_t id, const std::string& bytes) { pending_[id] += bytes; }
   // Everything sent so far arrives in one read per connection (one
   // pipelined write each), in connection order; then the turn ends.
-  void turn() {
+  // What was sent arrives (without serving it).
+  void feed_pending() {
     for (auto& [id, bytes] : pending_) {
       if (bytes.empty()) continue;
       dispatcher_->feed(conn(id), bytes, clock_);
       bytes.clear();
     }
+  }
+  void turn() {
+    feed_pending();
     for (uint64_t id : runnable_ids()) dispatcher_->serve(conn(id), clock_, cfg_.max_requests_per_turn);
     dispatcher_->end_turn(clock_);
   }

@@ -180,6 +180,27 @@ TEST(DispatcherTest, LegacyFetchIsReadASlicePerTurnWhileOthersAreServed) {
   EXPECT_GT(turns, 4);
 }
 
+// --max-turn-us: once a request ends past the connection's turn deadline
+// (set by the event loop when its turn starts), the rest wait for its next
+// turn, in order.
+TEST(DispatcherTest, ATurnPastItsDeadlineEndsAfterOneRequest) {
+  Harness h("never");
+  h.create("t");
+  for (int i = 0; i < 5; ++i) h.send(1, ProduceRequest{"t", 0, {"x"}});
+  Connection& c = h.conn(1);
+  h.feed_pending();
+  c.turn_deadline_ns = 1;  // long past
+  bool over = false;
+  EXPECT_EQ(h.dispatcher().serve(c, TurnClock::now(), 128, &over), 1u);
+  EXPECT_TRUE(over);
+  c.turn_deadline_ns = 0;  // no deadline: the rest in one go
+  EXPECT_EQ(h.dispatcher().serve(c, TurnClock::now(), 128, &over), 4u);
+  h.turn();
+  const auto a = h.answers(1);
+  ASSERT_EQ(a.size(), 5u);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(as<ProduceResponse>(a[i]).base_offset, i);
+}
+
 TEST(DispatcherTest, DeleteTopicWithRequestsForItQueued) {
   Harness h("always");
   h.create("t");
