@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "broker/fetchable.h"
+#include "common/clock.h"
 #include "protocol/codec.h"
 #include "protocol/produce_v0.h"
 #include "storage/record_batch.h"
@@ -69,6 +70,7 @@ Status Broker::open(RegistryOpenReport* report) {
 
 Status Broker::shutdown() {
   if (!registry_) return Status::ok();
+  settle_cleaner(wall_us());
   Status st = registry_->flush_all();
   Status cp = registry_->checkpoint();
   return st.is_ok() ? cp : st;

@@ -6,6 +6,7 @@
 // the connection's queue (dispatcher.h) completes it later. The broker also
 // owns group commit, and all bookkeeping about logs that come and go
 // (DeleteTopic): the queues above it only hold LogIds and FlushTickets.
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "broker/broker_config.h"
+#include "broker/disk_wait_worker.h"
 #include "broker/group_commit.h"
 #include "broker/outcome.h"
 #include "metrics/broker_metrics.h"
@@ -119,11 +121,20 @@ class Broker {
   // --retention-check-interval-ms, unlinking what retention took out of the
   // logs at an earlier tick, expiring consumer-group offsets
   // (--offsets-retention-ms). Each call does bounded work.
-  void tick(int64_t now_us);
+  // `clients_served`: the loop served a connection in this turn (the
+  // cleaner then takes only its share of the loop for a while).
+  void tick(int64_t now_us, bool clients_served = false);
   // Milliseconds until tick() has cleaner work (0 while a pass is under way:
   // the loop then does not sleep between steps).
   int64_t cleaner_due_in_ms(int64_t now_us) const;
   const LogCleaner* cleaner() const { return cleaner_.get(); }
+  // Blocks until no swap fsync of the cleaner is out, going on with the pass
+  // after each one returns (shutdown; tests that want the cleaner's work at
+  // fixed points of an injected clock).
+  void settle_cleaner(int64_t now_us);
+  // Readable when a swap's fsync returned on the disk-wait worker (the loop
+  // has it in its epoll set; -1: none).
+  int cleaner_wake_fd() const;
 
  private:
   // The settings of __consumer_offsets (compacted, fsynced before every ack).
@@ -202,6 +213,7 @@ class Broker {
   // The cleaner (src/broker/broker_cleaner.cpp): every partition of a topic
   // with compact in cleanup.policy, __consumer_offsets included, is
   // registered when it appears and removed before its log is freed.
+  std::unique_ptr<DiskWaitWorker> disk_waits_;  // before cleaner_: outlives its waits
   std::unique_ptr<LogCleaner> cleaner_;
   std::map<std::string, PartitionLog*> cleaner_logs_;  // by directory name
   int64_t next_clean_us_ = 0;
@@ -211,7 +223,16 @@ class Broker {
   void cleaner_track(const Topic& t);
   void cleaner_forget(const PartitionLog* log);
   uint64_t cleaner_logs_size() const;
-  void run_cleaner(int64_t now_us);
+  void run_cleaner(int64_t now_us, bool clients_served);
+  bool clients_busy(int64_t now_us) const;
+  int64_t last_client_us_ = INT64_MIN / 2;  // the last turn that served a connection
+  int64_t next_share_us_ = 0;               // while clients are busy: the next step's earliest start
+  // Metrics and logging after a step or a disk wait's continuation; hands
+  // out the disk wait it stopped at.
+  void note_cleaner_work(CleanerStep s, const CleanerCounters& before, uint64_t size_before,
+                         std::chrono::steady_clock::time_point t0, int64_t now_us);
+  // Goes on with the pass after its disk wait returned `waited`.
+  void resume_cleaner(const Status& waited, int64_t now_us);
   std::string topic_buf_, batch_buf_;  // reused by produce_v0
 };
 

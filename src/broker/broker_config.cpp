@@ -163,9 +163,12 @@ std::vector<ConfigOption> make_options() {
                  "Memory for the cleaner's key map (24-byte slots, filled to 90 %); a smaller map cleans "
                  "a partition in several partial passes."),
       NUM_OPTION("cleaner_step_bytes", cleaner_step_bytes, uint64_t{4096}, uint64_t{1} << 32,
-                 "Most bytes one cleaner step reads or writes before it yields to the event loop (one "
-                 "step per loop turn): 1 MiB is a few ms of sequential I/O, about one fdatasync, so "
-                 "requests wait little behind a step."),
+                 "Most bytes one cleaner step reads or writes before it yields to the event loop (at "
+                 "least one stored batch): a request that arrives during a step waits for its end."),
+      NUM_OPTION("cleaner_busy_share_percent", cleaner_busy_share_percent, uint64_t{1}, uint64_t{100},
+                 "Share of the event loop's time the cleaner takes while clients keep the loop busy "
+                 "(a request in the last millisecond); an idle loop cleans step after step. 100: "
+                 "a step every turn whatever the clients do."),
       NUM_OPTION("cleaner_max_bytes_per_sec", cleaner_max_bytes_per_sec, uint64_t{0}, uint64_t{1} << 40,
                  "Cap on the cleaner's read+write bytes per second (0 = unlimited): after "
                  "a step of B bytes the next waits B / cap seconds."),

@@ -41,6 +41,7 @@ struct BrokerConfig {
   uint64_t cleaner_buffer_bytes = 64ull << 20;  // memory for the cleaner's key map
   uint64_t cleaner_step_bytes = 1ull << 20;     // most bytes one cleaner step reads or writes
   uint64_t cleaner_max_bytes_per_sec = 0;       // cleaner I/O cap; 0 = unlimited
+  uint64_t cleaner_busy_share_percent = 10;     // the loop's time the cleaner takes while clients keep it busy
   int64_t offsets_retention_ms = 7ll * 24 * 3600 * 1000;  // a group's offsets expire this long after its last commit
   uint64_t offsets_segment_bytes = 100ull << 20;
   // One-shot start-up actions (flags only, not TOML keys): see

@@ -10,7 +10,7 @@ namespace {
 constexpr int64_t kRollCheckUs = 1000 * 1000;  // segment.ms is checked once a second
 }  // namespace
 
-void Broker::tick(int64_t now_us) {
+void Broker::tick(int64_t now_us, bool clients_served) {
   if (!registry_) return;
   if (now_us >= next_roll_check_us_) {
     next_roll_check_us_ = now_us + kRollCheckUs;
@@ -26,7 +26,7 @@ void Broker::tick(int64_t now_us) {
     run_retention(now_us);
   }
   expire_offsets(now_us);
-  run_cleaner(now_us);
+  run_cleaner(now_us, clients_served);
 }
 
 void Broker::run_retention(int64_t now_us) {

@@ -22,6 +22,7 @@ namespace rustlog {
 namespace {
 constexpr uint64_t kListenerId = 0;
 constexpr uint64_t kSignalId = ~0ull;
+constexpr uint64_t kCleanerWakeId = ~0ull - 1;  // a compaction swap's fsync returned (the tick goes on with it)
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxReadPerTurn = 1024 * 1024;  // per connection; requests are bounded separately
 constexpr int64_t kAcceptBackoffMs = 100;         // after running out of descriptors
@@ -103,6 +104,12 @@ Status EventLoop::start() {
   ev.events = EPOLLIN;
   ev.data.u64 = kSignalId;
   if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, signal_fd_, &ev) != 0) return sys_error("epoll_ctl(signalfd)");
+  if (broker_.cleaner_wake_fd() >= 0) {
+    ev.events = EPOLLIN;
+    ev.data.u64 = kCleanerWakeId;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, broker_.cleaner_wake_fd(), &ev) != 0)
+      return sys_error("epoll_ctl(cleaner eventfd)");
+  }
   // Kept for the moment no descriptor is left: closing it lets accept() take
   // the waiting client, which is then closed at once instead of hanging.
   reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -271,6 +278,8 @@ void EventLoop::handle_events(int timeout) {
     const uint64_t id = events[i].data.u64;
     if (id == kListenerId) {
       accept_all();
+    } else if (id == kCleanerWakeId) {
+      // Nothing here: this turn's tick takes the result (and drains the eventfd).
     } else if (id == kSignalId) {
       signalfd_siginfo si;
       while (::read(signal_fd_, &si, sizeof si) == sizeof si) {
@@ -323,6 +332,7 @@ int EventLoop::run() {
     // woke up since (a client waiting for one answer is served first).
     for (uint64_t id : again_) make_ready(id);
     again_.clear();
+    const bool served = !ready_.empty();
     // Each connection with work gets one bounded turn; those with more go
     // to the back, so the first to be served rotates.
     while (!ready_.empty()) {
@@ -334,7 +344,7 @@ int EventLoop::run() {
       if (serve(*c, clock)) again_.push_back(id);
     }
     finish_turn(clock);
-    broker_.tick(clock.wall_us);  // time-based rolls, retention, offset expiry, one cleaner step
+    broker_.tick(clock.wall_us, served);  // time-based rolls, retention, offset expiry, a cleaner step
     broker_.maybe_publish_metrics(clock.steady_ms);
     if (clock.steady_ms - last_checkpoint_ms_ >= static_cast<int64_t>(broker_.config().checkpoint_interval_ms)) {
       Status st = broker_.registry().checkpoint();

@@ -207,8 +207,16 @@ std::string BrokerMetrics::render() const {
   w.sample("rustlog_compaction_uncleanable_total", {}, compaction_uncleanable_events.value());
   w.family("rustlog_compaction_step_duration_seconds", "histogram",
            "Time the event loop spent in one cleaner step that did work (at most --cleaner-step-bytes read "
-           "plus written, and a segment group's swap with its fsyncs): what a request can wait behind it.");
+           "plus written, or a part of a swap between its fsyncs, which run off the loop): what a request "
+           "can wait behind it.");
   w.histogram("rustlog_compaction_step_duration_seconds", {}, compaction_step_latency.snapshot(), 9);
+  w.family("rustlog_compaction_disk_waits_total", "counter",
+           "fsyncs of compaction swaps (cleaned files, the directory) run on the disk-wait worker "
+           "instead of the event loop.");
+  w.sample("rustlog_compaction_disk_waits_total", {}, compaction_disk_waits.value());
+  w.family("rustlog_compaction_disk_wait_pending", "gauge",
+           "1 while a compaction swap's fsync runs on the disk-wait worker (the swap goes on when it returns).");
+  w.sample("rustlog_compaction_disk_wait_pending", {}, compaction_disk_wait_pending.value());
   w.family("rustlog_offsets_expired_total", "counter",
            "Committed offsets tombstoned because their group's last commit is --offsets-retention-ms old.");
   w.sample("rustlog_offsets_expired_total", {}, offsets_expired.value());

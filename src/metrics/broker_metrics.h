@@ -114,6 +114,8 @@ class BrokerMetrics {
   metrics::Counter compaction_bytes_written;       // cleaned segment files
   metrics::Counter compaction_uncleanable_events;  // passes that marked a partition uncleanable
   metrics::LatencyHistogram compaction_step_latency;  // one per LogCleaner::step that did work (ns)
+  metrics::Counter compaction_disk_waits;           // swap fsyncs handed to the disk-wait worker
+  metrics::Gauge compaction_disk_wait_pending;      // 1 while one runs there
   metrics::Counter offsets_expired;  // committed offsets tombstoned by --offsets-retention-ms
 
   metrics::Gauge start_time_unix_ms;

@@ -47,6 +47,15 @@ std::optional<size_t> CleanerPass::find_segment(uint64_t base) const {
   return static_cast<size_t>(it - segs.begin());
 }
 
+std::optional<size_t> CleanerPass::whole_group(const SegmentGroup& g) const {
+  // Every segment of the group still in the log, in order, and sealed.
+  const auto& segs = log_->segments();
+  auto first = find_segment(g.bases.front());
+  bool whole = first.has_value() && *first + g.bases.size() < segs.size();
+  for (size_t k = 0; whole && k < g.bases.size(); ++k) whole = segs[*first + k]->base_offset() == g.bases[k];
+  return whole ? first : std::nullopt;
+}
+
 Status CleanerPass::step(uint64_t budget, CleanerStep* out, CleanerCounters* c) {
   if (log_->read_only()) return log_->fatal_error();
   switch (phase_) {
@@ -149,18 +158,16 @@ Status CleanerPass::build_map(uint64_t budget, CleanerStep* out, CleanerCounters
 Status CleanerPass::clean(uint64_t budget, CleanerStep* out, CleanerCounters* c) {
   const auto& segs = log_->segments();
   uint64_t used = 0;
-  while (used < budget) {
+  while (used < budget && swap_ == Swap::kNone) {
     if (group_ >= groups_.size()) {
       phase_ = Phase::kCheckpoint;
       break;
     }
     const SegmentGroup& g = groups_[group_];
-    // Every segment of the group is still in the log, in order (retention
-    // may have deleted some since the last step: then the group is given up).
-    auto first = find_segment(g.bases.front());
-    bool whole = first.has_value() && *first + g.bases.size() < segs.size();
-    for (size_t k = 0; whole && k < g.bases.size(); ++k) whole = segs[*first + k]->base_offset() == g.bases[k];
-    if (!whole) {
+    // Retention may have deleted some of the group since the last step:
+    // then the group is given up.
+    auto first = whole_group(g);
+    if (!first) {
       abandon();
       ++group_;
       member_ = 0;
@@ -176,9 +183,7 @@ Status CleanerPass::clean(uint64_t budget, CleanerStep* out, CleanerCounters* c)
       any_src_ = false;
     }
     if (member_ >= g.bases.size()) {
-      RUSTLOG_RETURN_IF_ERROR(finish_group(out, c));
-      ++group_;
-      member_ = 0;
+      RUSTLOG_RETURN_IF_ERROR(finish_group(out, c));  // waits for the files' fsync
       continue;
     }
     Segment& s = *segs[*first + member_];
@@ -261,8 +266,7 @@ Status CleanerPass::filter_batch(const ScanEvent& ev, CleanerCounters* c, uint64
   return writer_->append(out, oh);
 }
 
-Status CleanerPass::finish_group(CleanerStep* out, CleanerCounters* c) {
-  const SegmentGroup& g = groups_[group_];
+Status CleanerPass::finish_group(CleanerStep* /*out*/, CleanerCounters* c) {
   // The group's last batch keeps its last offset (an empty batch when all
   // its records went): the group still ends where its originals ended.
   if (any_src_ && writer_->next_offset() < last_src_.next_offset()) {
@@ -273,17 +277,71 @@ Status CleanerPass::finish_group(CleanerStep* out, CleanerCounters* c) {
     RUSTLOG_RETURN_IF_ERROR(writer_->append(e, eh));
     c->bytes_written += e.size();
   }
+  const SegmentGroup& g = groups_[group_];
   auto first = find_segment(g.bases.front());
   if (!first) return Status(ErrorCode::kInternal, "cleaner lost the group at " + std::to_string(g.bases.front()));
   int64_t last_append = 0;
   for (size_t k = 0; k < g.bases.size(); ++k)
     last_append = std::max(last_append, log_->segments()[*first + k]->last_append_us());
-  RUSTLOG_RETURN_IF_ERROR(writer_->finish(last_append));
-  writer_.reset();
-  RUSTLOG_RETURN_IF_ERROR(log_->swap_in_cleaned(*first, g.bases.size()));
-  ++c->groups_swapped;
-  c->segments_cleaned += g.bases.size();
-  out->swapped = true;
+  auto sync = writer_->finish_writes(last_append);
+  if (!sync) return sync.status();
+  disk_wait_ = std::move(*sync);
+  swap_ = Swap::kCleanedSync;
+  return Status::ok();
+}
+
+std::optional<DiskWait> CleanerPass::take_disk_wait() {
+  std::optional<DiskWait> w = std::move(disk_wait_);
+  disk_wait_.reset();
+  return w;
+}
+
+Status CleanerPass::resume(const Status& waited, CleanerStep* out, CleanerCounters* c) {
+  const SegmentGroup& g = groups_[group_];
+  switch (swap_) {
+    case Swap::kNone: return Status(ErrorCode::kInternal, "cleaner resumed without a disk wait");
+    case Swap::kCleanedSync: {
+      RUSTLOG_RETURN_IF_ERROR(waited);  // the pass is abandoned: the .cleaned files go
+      // Retention may have taken some of the group while the fsync ran:
+      // then the group is given up, as in clean().
+      auto first = whole_group(g);
+      if (!first) {
+        abandon();
+        swap_ = Swap::kNone;
+        ++group_;
+        member_ = 0;
+        return Status::ok();
+      }
+      writer_.reset();  // its files are the swap's now: swap_begin removes them on failure
+      auto commit = log_->swap_begin(*first, g.bases.size());
+      if (!commit) {
+        swap_ = Swap::kNone;
+        return commit.status();
+      }
+      disk_wait_ = std::move(*commit);
+      swap_ = Swap::kCommitSync;
+      return Status::ok();
+    }
+    case Swap::kCommitSync: {
+      auto finish = log_->swap_commit(waited);
+      if (!finish) {
+        swap_ = Swap::kNone;
+        return finish.status();
+      }
+      disk_wait_ = std::move(*finish);
+      swap_ = Swap::kFinalSync;
+      return Status::ok();
+    }
+    case Swap::kFinalSync:
+      swap_ = Swap::kNone;
+      RUSTLOG_RETURN_IF_ERROR(log_->swap_finish(waited));
+      ++c->groups_swapped;
+      c->segments_cleaned += g.bases.size();
+      out->swapped = true;
+      ++group_;
+      member_ = 0;
+      return Status::ok();
+  }
   return Status::ok();
 }
 

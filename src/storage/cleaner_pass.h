@@ -7,7 +7,9 @@
 //                the map is full (the map's end, possibly mid-segment)
 //   kClean       recopy the sealed segments from the log start to the one
 //                holding the map's end, group by group (cleaner_policy.h),
-//                each group swapped in when written (segment_swap.h)
+//                each group swapped in when written (segment_swap.h); the
+//                swap's three fsyncs are handed out (take_disk_wait) and the
+//                pass goes on with resume() once each has returned
 //   kCheckpoint  the map's end becomes the cleaner checkpoint
 // Segments are found by base offset at every step: retention may delete the
 // oldest ones between two steps, and the pass goes on with what is left.
@@ -39,6 +41,11 @@ class CleanerPass {
   // pass (the caller marks the partition uncleanable and calls abandon()).
   Status step(uint64_t budget, CleanerStep* out, CleanerCounters* c);
   bool done() const { return phase_ == Phase::kDone; }
+  // The fsync the last step or resume() stopped at, if any: run it (on any
+  // thread), then call resume() with its result before the next step.
+  std::optional<DiskWait> take_disk_wait();
+  // Goes on after a disk wait: the next part of the group's swap.
+  Status resume(const Status& waited, CleanerStep* out, CleanerCounters* c);
   // Removes the .cleaned files of a group being written.
   void abandon();
   // After done(): the new first dirty offset (the map's end).
@@ -53,8 +60,13 @@ class CleanerPass {
   // tombstone horizon allow.
   Status filter_batch(const ScanEvent& ev, CleanerCounters* c, uint64_t* written);
   Status finish_group(CleanerStep* out, CleanerCounters* c);
+  // Where a group's swap waits: for its files' fsync, the commit's
+  // directory fsync, or the last directory fsync.
+  enum class Swap { kNone, kCleanedSync, kCommitSync, kFinalSync };
   // Index in log->segments() of the segment with this base, if it is still there.
   std::optional<size_t> find_segment(uint64_t base) const;
+  // Index of the group's first segment when all of it is still in the log.
+  std::optional<size_t> whole_group(const SegmentGroup& g) const;
 
   PartitionLog* log_;
   CleanerKeyMap* map_;
@@ -73,6 +85,8 @@ class CleanerPass {
   std::optional<CleanedSegmentWriter> writer_;
   BatchHeader last_src_;  // the last source batch of the group so far
   bool any_src_ = false;
+  Swap swap_ = Swap::kNone;
+  std::optional<DiskWait> disk_wait_;
 };
 
 }  // namespace rustlog

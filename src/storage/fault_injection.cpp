@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string_view>
 
+#include <unistd.h>
+
 namespace rustlog::fault {
 namespace {
 struct Armed {
@@ -15,7 +17,9 @@ struct Armed {
   int times = 0;
   size_t partial = 0;
   std::string path;  // empty: every file
+  std::string until;  // err == kHold: the calls wait until this file exists, then proceed
 };
+constexpr int kHold = -1;
 Armed g_state[3];
 std::atomic<IoRecorder*> g_recorder{nullptr};
 
@@ -59,8 +63,19 @@ int check(Op op, size_t* partial, std::string_view path) {
   }
   if (a.times <= 0) return 0;
   if (--a.times == 0) a.on.store(false, std::memory_order_relaxed);
+  if (a.err == kHold) {
+    // A slow disk, as long as the test wants: the calling thread waits.
+    while (::access(a.until.c_str(), F_OK) != 0) ::usleep(10000);
+    return 0;
+  }
   if (partial) *partial = a.partial;
   return a.err;
+}
+
+void arm_hold(Op op, std::string until, int skip, int times, std::string path) {
+  Armed& a = g_state[static_cast<int>(op)];
+  a.until = std::move(until);
+  arm(op, kHold, skip, times, 0, std::move(path));
 }
 
 bool arm_from_spec(const std::string& spec) {
@@ -78,14 +93,21 @@ bool arm_from_spec(const std::string& spec) {
   else if (op_name == "rename") op = Op::kRename;
   else return false;
   int err = 0;
-  if (!parse_errno(next(), &err)) return false;
+  const std::string_view err_name = next();
+  const bool hold = err_name == "HOLD";
+  if (!hold && !parse_errno(err_name, &err)) return false;
   int skip = 0, times = 1, partial = 0;
-  std::string path;
+  std::string path, until;
   while (!rest.empty()) {
     const std::string_view field = next();
     if (field.substr(0, 5) == "path=") {
       path = std::string(field.substr(5));
       if (path.empty()) return false;
+      continue;
+    }
+    if (field.substr(0, 6) == "until=") {
+      until = std::string(field.substr(6));
+      if (until.empty()) return false;
       continue;
     }
     const size_t eq = field.find('=');
@@ -94,7 +116,9 @@ bool arm_from_spec(const std::string& spec) {
     int* target = key == "skip" ? &skip : key == "times" ? &times : key == "partial" ? &partial : nullptr;
     if (!target || !parse_number(value, target)) return false;
   }
-  arm(op, err, skip, times, static_cast<size_t>(partial), std::move(path));
+  if (hold != !until.empty()) return false;  // HOLD needs until=, and only HOLD takes it
+  if (hold) arm_hold(op, std::move(until), skip, times, std::move(path));
+  else arm(op, err, skip, times, static_cast<size_t>(partial), std::move(path));
   return true;
 }
 

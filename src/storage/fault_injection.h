@@ -23,6 +23,9 @@ enum class Op { kWrite, kSync, kRename };
 // call before failing (a short write, as a full disk produces). A non-empty
 // `path` limits all of it (skip included) to files whose path contains it.
 void arm(Op op, int err, int skip = 0, int times = 1, size_t partial_bytes = 0, std::string path = {});
+// After `skip` more calls of `op`, `times` calls wait until the file `until`
+// exists, then proceed (a disk as slow as a test needs, without timing).
+void arm_hold(Op op, std::string until, int skip = 0, int times = 1, std::string path = {});
 void disarm();
 
 // Called by File: returns 0 to proceed, or an errno to fail with; `*partial`
@@ -34,7 +37,7 @@ int check(Op op, size_t* partial, std::string_view path = {});
 // "write:ENOSPC:skip=3:times=2:partial=100" or
 // "sync:EIO:path=__consumer_offsets-0/:times=1000" (fields after the errno
 // are optional; a path= field limits the fault to files whose path contains
-// it). kafka-lite reads it from the RUSTLOG_FAULT environment
+// it), or "sync:HOLD:until=/tmp/go:path=.cleaned" (arm_hold). kafka-lite reads it from the RUSTLOG_FAULT environment
 // variable at start, so end-to-end tests can fail an fsync inside a running
 // broker. Returns false (arming nothing) when the spec does not parse.
 bool arm_from_spec(const std::string& spec);

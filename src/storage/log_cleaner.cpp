@@ -121,6 +121,7 @@ void LogCleaner::mark_uncleanable(const std::string& name, Entry& e, const Statu
 
 CleanerStep LogCleaner::step(uint64_t budget_bytes, int64_t now_us) {
   CleanerStep out;
+  if (waiting_) return out;
   ++counters_.steps;
   budget_bytes = std::max<uint64_t>(budget_bytes, 1);
   if (!pass_) {
@@ -135,8 +136,34 @@ CleanerStep LogCleaner::step(uint64_t budget_bytes, int64_t now_us) {
     pass_log_ = *name;
     e.state = CleanerState::kCleaning;
   }
-  Entry& e = logs_[pass_log_];
   Status st = pass_->step(budget_bytes, &out, &counters_);
+  after_work(std::move(st), out, now_us);
+  return out;
+}
+
+CleanerStep LogCleaner::disk_wait_done(const Status& result, int64_t now_us) {
+  CleanerStep out;
+  if (!waiting_) return out;
+  waiting_ = false;
+  if (!pass_) return out;  // abandoned while the wait was out
+  Status st = pass_->resume(result, &out, &counters_);
+  after_work(std::move(st), out, now_us);
+  return out;
+}
+
+void LogCleaner::after_work(Status st, CleanerStep& out, int64_t now_us) {
+  // Inline: each disk wait and the part of the swap after it, here.
+  while (st) {
+    std::optional<DiskWait> w = pass_->take_disk_wait();
+    if (!w) break;
+    if (opt_.hand_out_disk_waits) {
+      out.disk_wait = std::move(w);
+      waiting_ = true;
+      return;
+    }
+    st = pass_->resume((*w)(), &out, &counters_);
+  }
+  Entry& e = logs_[pass_log_];
   if (!st) {
     pass_->abandon();
     pass_.reset();
@@ -144,7 +171,7 @@ CleanerStep LogCleaner::step(uint64_t budget_bytes, int64_t now_us) {
     mark_uncleanable(pass_log_, e, st, now_us);
     pass_log_.clear();
     out.pass_done = true;
-    return out;
+    return;
   }
   if (pass_->done()) {
     e.first_dirty = pass_->map_end();
@@ -158,14 +185,16 @@ CleanerStep LogCleaner::step(uint64_t budget_bytes, int64_t now_us) {
     pass_log_.clear();
     out.pass_done = true;
   }
-  return out;
 }
 
 uint64_t LogCleaner::run_until_idle(int64_t now_us, uint64_t budget_bytes) {
   const uint64_t before = counters_.passes_completed;
   // Each pass strictly advances its partition's first dirty offset or
   // marks it uncleanable, so this ends.
-  while (!step(budget_bytes, now_us).idle) {
+  while (true) {
+    CleanerStep s = step(budget_bytes, now_us);
+    while (s.disk_wait) s = disk_wait_done((*s.disk_wait)(), now_us);
+    if (s.idle) break;
   }
   return counters_.passes_completed - before;
 }

@@ -43,6 +43,10 @@ namespace rustlog {
 struct CleanerOptions {
   uint64_t buffer_bytes = 64ull << 20;   // --cleaner-buffer-bytes: the key map's memory
   int64_t uncleanable_backoff_ms = 15000;  // first retry of an uncleanable partition
+  // False: a swap's fsyncs run inside step(). True (the broker): step()
+  // hands each one out in CleanerStep::disk_wait, and the pass waits until
+  // disk_wait_done() brings its result.
+  bool hand_out_disk_waits = false;
 };
 
 enum class CleanerState : uint8_t {
@@ -88,6 +92,9 @@ struct CleanerStep {
   bool idle = false;       // nothing to clean now: the caller may back off
   bool swapped = false;    // a segment group was swapped in
   bool pass_done = false;  // a pass finished (or was aborted) in this step
+  // hand_out_disk_waits: an fsync to run off the loop; until its result
+  // comes back through disk_wait_done(), step() does nothing.
+  std::optional<DiskWait> disk_wait;
 };
 
 class CleanerPass;    // one pass over one partition (cleaner_pass.h)
@@ -112,6 +119,12 @@ class LogCleaner {
 
   // One bounded step at broker time `now_us` (µs since the epoch).
   CleanerStep step(uint64_t budget_bytes, int64_t now_us);
+  // A disk wait handed out is still out (step() is then a no-op).
+  bool waiting_for_disk() const { return waiting_; }
+  // The result of the disk wait handed out: the pass goes on (and may hand
+  // out the next one). A wait whose pass was abandoned meanwhile (its log
+  // removed) only ends the waiting.
+  CleanerStep disk_wait_done(const Status& result, int64_t now_us);
 
   // Steps until no partition is cleanable at `now_us` (tests and tools).
   // Returns the number of passes completed.
@@ -140,12 +153,16 @@ class LogCleaner {
   // The partition the next pass should clean, if any.
   std::optional<std::string> choose(int64_t now_us);
   void mark_uncleanable(const std::string& name, Entry& e, const Status& why, int64_t now_us);
+  // After the pass did some work with result `st`: runs or hands out its
+  // disk waits, ends the pass when it failed or is done.
+  void after_work(Status st, CleanerStep& out, int64_t now_us);
 
   CleanerOptions opt_;
   std::map<std::string, Entry> logs_;
   std::unique_ptr<CleanerKeyMap> map_;  // reused by every pass
   std::unique_ptr<CleanerPass> pass_;
   std::string pass_log_;
+  bool waiting_ = false;  // a disk wait is out
   CleanerCounters counters_;
 };
 

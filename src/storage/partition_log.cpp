@@ -393,7 +393,9 @@ Result<RetentionResult> PartitionLog::apply_retention(int64_t now_us) {
   std::vector<RetainedSegment> segs;
   segs.reserve(segments_.size());
   for (const auto& s : segments_) segs.push_back({s->size_bytes(), s->last_append_us()});
-  const size_t n = segments_to_delete(segs, now_us, config_);
+  size_t n = segments_to_delete(segs, now_us, config_);
+  // Not the segments of a compaction swap under way: at the next check.
+  while (n > 0 && swap_base_ && segments_[n - 1]->base_offset() >= *swap_base_) --n;
   if (n == 0) return RetentionResult{};
   return delete_oldest_segments(n);
 }

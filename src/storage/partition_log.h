@@ -18,6 +18,7 @@
 #include "storage/log_config.h"
 #include "storage/mmap_cache.h"
 #include "storage/segment.h"
+#include "storage/segment_swap.h"
 #include "common/status.h"
 
 namespace rustlog {
@@ -131,7 +132,20 @@ class PartitionLog {
   // swap, then the originals wait in the graveyard for purge_deleted().
   // Before the commit rename a failure undoes the swap (the log is as
   // before); after it, the log turns read-only until a restart finishes it.
+  // swap_in_cleaned is the three parts below with their fsyncs run inline.
   Status swap_in_cleaned(size_t first, size_t count);
+  // Step 2's renames; returns the directory fsync that commits them. Until
+  // swap_commit, retention deletes no segment at or above the group's base.
+  Result<DiskWait> swap_begin(size_t first, size_t count);
+  // With that fsync's result: on failure the swap's files are removed (the
+  // log as it was) and the failure returned; else steps 3 and 4's renames,
+  // the cleaned segment replaces the group in memory, and the returned
+  // directory fsync is the swap's last step.
+  Result<DiskWait> swap_commit(const Status& synced);
+  // With that fsync's result: a failure turns the log read-only.
+  Status swap_finish(const Status& synced);
+  // Between swap_begin and swap_commit: the base of the group being swapped.
+  std::optional<uint64_t> swap_base() const { return swap_base_; }
   // Compaction swaps the last open found interrupted: finished / undone.
   int swaps_finished_at_open() const { return swaps_finished_; }
   int swaps_undone_at_open() const { return swaps_undone_; }
@@ -165,6 +179,8 @@ class PartitionLog {
   std::vector<std::unique_ptr<Segment>> graveyard_;  // renamed to .deleted, not yet unlinked
   int swaps_finished_ = 0;  // committed compaction swaps the last open completed
   int swaps_undone_ = 0;    // uncommitted ones it deleted
+  std::optional<uint64_t> swap_base_;  // between swap_begin and swap_commit: the group's base
+  size_t swap_count_ = 0;
 };
 
 }  // namespace rustlog

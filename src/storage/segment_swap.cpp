@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -105,13 +106,19 @@ Status CleanedSegmentWriter::append(std::string_view batch, const BatchHeader& h
   return Status::ok();
 }
 
-Status CleanedSegmentWriter::finish(int64_t last_append_us) {
+DiskWait dir_sync_wait(const std::string& dir) {
+  return [dir] { return fsync_dir(dir); };
+}
+
+Result<DiskWait> CleanedSegmentWriter::finish_writes(int64_t last_append_us) {
+  // Shared: a DiskWait is copyable, the descriptors are not.
+  auto files = std::make_shared<std::vector<File>>();
   const std::pair<const char*, std::string> idx[] = {{".index", oi_.serialize()}, {".timeindex", ti_.serialize()}};
   for (const auto& [ext, bytes] : idx) {
     auto f = File::open(segment_file_path(dir_, base_, ext, kCleanedSuffix), O_WRONLY | O_CREAT | O_TRUNC);
     if (!f) return f.status();
     RUSTLOG_RETURN_IF_ERROR(f->write_all(bytes));
-    RUSTLOG_RETURN_IF_ERROR(f->sync());
+    files->push_back(std::move(*f));
   }
   // The broker's last write to the data is what the originals' mtime said.
   struct timespec ts[2];
@@ -120,9 +127,18 @@ Status CleanedSegmentWriter::finish(int64_t last_append_us) {
   ts[1] = ts[0];
   if (last_append_us > 0 && ::futimens(log_.fd(), ts) != 0)
     return io_error("cannot set the modification time of", log_.path(), errno);
-  RUSTLOG_RETURN_IF_ERROR(log_.sync());
-  log_.close();
-  return Status::ok();
+  files->push_back(std::move(log_));  // the log last, as before
+  return DiskWait([files] {
+    for (File& f : *files) RUSTLOG_RETURN_IF_ERROR(f.sync());
+    for (File& f : *files) f.close();
+    return Status::ok();
+  });
+}
+
+Status CleanedSegmentWriter::finish(int64_t last_append_us) {
+  auto sync = finish_writes(last_append_us);
+  if (!sync) return sync.status();
+  return (*sync)();
 }
 
 void CleanedSegmentWriter::abandon() {
@@ -136,7 +152,7 @@ Status rename_cleaned_to_swap(const std::string& dir, uint64_t base) {
   for (const char* ext : kExts)
     RUSTLOG_RETURN_IF_ERROR(rename_path(segment_file_path(dir, base, ext, kCleanedSuffix),
                                         segment_file_path(dir, base, ext, kSwapSuffix)));
-  return fsync_dir(dir);
+  return Status::ok();
 }
 
 Status rename_swap_to_final(const std::string& dir, uint64_t base) {

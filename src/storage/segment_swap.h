@@ -12,6 +12,9 @@
 //   3. rename each original segment's files to `.deleted`
 //   4. rename `B.*.swap` to `B.*` (the .log last), fsync the directory
 //   5. unlink the `.deleted` files at a later tick (PartitionLog::purge_deleted)
+// The three fsyncs (of step 1, and of the directory in steps 2 and 4) are
+// handed out as DiskWaits, so that the event loop need not wait for the
+// disk: each step's next part runs once its fsync has returned.
 // Directory changes reach the disk in order (a prefix of them survives a
 // power loss), so at open: `*.cleaned` and any `.swap` without a
 // `B.log.swap` are an uncommitted swap, deleted (the old log); a
@@ -19,6 +22,7 @@
 // (B, end of the swap file) is deleted and the `.swap` files take their
 // final names (the new log).
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +32,15 @@
 #include "storage/segment_index.h"
 
 namespace rustlog {
+
+// A blocking call that only waits for the disk (an fsync), handed out of a
+// loop step: it may run on any thread, touches nothing but what it owns (its
+// file descriptors, a directory path), and its result decides what the step
+// that handed it out does next.
+using DiskWait = std::function<Status()>;
+
+// The directory's fsync, as a DiskWait.
+DiskWait dir_sync_wait(const std::string& dir);
 
 inline constexpr const char* kCleanedSuffix = ".cleaned";
 inline constexpr const char* kSwapSuffix = ".swap";
@@ -47,9 +60,12 @@ class CleanedSegmentWriter {
   // Creates `<dir>/<base>.log.cleaned` (truncating a leftover one).
   static Result<CleanedSegmentWriter> create(const std::string& dir, uint64_t base, uint32_t index_interval);
   Status append(std::string_view batch, const BatchHeader& h);
-  // Writes both index files, sets the log's modification time to
+  // Writes both index files and sets the log's modification time to
   // `last_append_us` (the broker time of the originals' newest append, which
-  // retention and min.compaction.lag.ms read after a restart), fsyncs all three.
+  // retention and min.compaction.lag.ms read after a restart). Returns the
+  // fsync of all three files (step 1's end), which owns their descriptors.
+  Result<DiskWait> finish_writes(int64_t last_append_us);
+  // finish_writes, then its fsync, here.
   Status finish(int64_t last_append_us);
   // Removes whatever .cleaned files were written.
   void abandon();
@@ -72,7 +88,7 @@ class CleanedSegmentWriter {
   bool active_ = false;  // files exist that abandon() must remove
 };
 
-// Step 2: `B.*.cleaned` -> `B.*.swap` (the log last), fsync of the directory.
+// Step 2's renames: `B.*.cleaned` -> `B.*.swap` (the log last); the caller fsyncs.
 Status rename_cleaned_to_swap(const std::string& dir, uint64_t base);
 // Step 4's renames: `B.*.swap` -> `B.*` (the log last); the caller fsyncs.
 Status rename_swap_to_final(const std::string& dir, uint64_t base);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -292,6 +293,77 @@ TEST_F(BrokerCompactionTest, ACompactedTopicDeletedWhileItIsCleanedCanBeCreatedA
   ok({"topic", "create", "c", "--config", "cleanup.policy=compact"});
   ok({"produce", "c", "-k", ":"}, "k:v\n");
   EXPECT_EQ(split_lines(ok({"consume", "c"})), std::vector<std::string>{"v"});
+  EXPECT_EQ(broker_.stop(), 0);
+}
+
+// A swap's fsyncs run on the disk-wait worker: one that fails there leaves
+// the partition uncleanable and the old log served, nothing left over.
+TEST_F(BrokerCompactionTest, ASwapWhoseOffLoopFsyncFailsLeavesThePartitionUncleanableAndTheOldLogServed) {
+  // A retry only 3 s after the failure: the directory is looked at in between.
+  broker_.set_args({"--metrics-listen", "off", "--cleaner-backoff-ms", "3000", "--segment-ms", "300"});
+  ::setenv("RUSTLOG_FAULT", "sync:EIO:path=.cleaned:times=1000000", 1);
+  const bool started = broker_.start();
+  ::unsetenv("RUSTLOG_FAULT");
+  ASSERT_TRUE(started);
+  ok({"topic", "create", "c", "--config", "cleanup.policy=compact", "--config", "segment.bytes=8192",
+      "--config", "min.cleanable.dirty.ratio=0.01"});
+  const std::string input = keyed_lines(20, 20, 100);  // ~50 KB: several sealed segments
+  ok({"produce", "c", "-k", ":", "--batch-bytes", "2048"}, input);
+  describe_until("c", [](const json& d) { return d["partitions"][0]["cleaner_state"] == "uncleanable"; });
+  auto conn = broker_.connect();
+  EXPECT_GE(metric(conn, "rustlog_compaction_disk_waits_total"), 1) << "the fsync ran off the loop";
+  EXPECT_GE(metric(conn, "rustlog_compaction_uncleanable_total"), 1);
+  EXPECT_EQ(metric(conn, "rustlog_compaction_runs_total"), 0);
+  EXPECT_TRUE(has_substr(broker_.log(), "c-0 is uncleanable")) << broker_.log_tail();
+  EXPECT_TRUE(has_substr(broker_.log(), "fsync failed on")) << broker_.log_tail();
+  // The old log, every record of it, in order.
+  std::vector<std::string> values;
+  for (const std::string& line : split_lines(input)) values.push_back(line.substr(line.find(':') + 1));
+  EXPECT_EQ(split_lines(ok({"consume", "c"})), values);
+  for (const auto& e : std::filesystem::directory_iterator(broker_.data_dir() + "/c-0")) {
+    const std::string name = e.path().filename().string();
+    EXPECT_FALSE(has_substr(name, ".cleaned") || has_substr(name, ".swap")) << "left over: " << name;
+  }
+  EXPECT_EQ(broker_.stop(), 0);
+}
+
+// While a swap's fsync is under way (held by the fault seam until a file
+// exists) the loop goes on answering other clients; the swap ends after it.
+TEST_F(BrokerCompactionTest, TheLoopAnswersOtherClientsWhileASwapsFsyncIsPending) {
+  const std::string release = broker_.root_dir() + "/release-fsync";
+  ::setenv("RUSTLOG_FAULT", ("sync:HOLD:until=" + release + ":path=.cleaned:times=1000000").c_str(), 1);
+  const bool started = broker_.start();
+  ::unsetenv("RUSTLOG_FAULT");
+  ASSERT_TRUE(started);
+  ok({"topic", "create", "c", "--config", "cleanup.policy=compact", "--config", "segment.bytes=8192",
+      "--config", "min.cleanable.dirty.ratio=0.01"});
+  ok({"topic", "create", "other"});
+  ok({"produce", "c", "-k", ":", "--batch-bytes", "2048"}, keyed_lines(20, 20, 100));
+  auto conn = broker_.connect();
+  const auto deadline = Clock::now() + scaled(30s);
+  while (Clock::now() < deadline && metric(conn, "rustlog_compaction_disk_wait_pending") != 1)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(metric(conn, "rustlog_compaction_disk_wait_pending"), 1) << broker_.log_tail();
+  // Produce, fetch and describe on another partition are answered meanwhile.
+  for (int i = 0; i < 50; ++i) {
+    const auto r = call<ProduceExResponse>(
+        conn, ProduceExRequest{"other", 0, kBrokerTimestamp, {ProducerRecord{-1, "k", "v" + std::to_string(i), {}}}});
+    EXPECT_EQ(r.base_offset, static_cast<uint64_t>(i));
+  }
+  const auto f = call<FetchExResponse>(conn, FetchExRequest{"other", 0, 0, 1 << 20, 0, 0});
+  EXPECT_EQ(f.records.size(), 50u);
+  EXPECT_EQ(split_lines(ok({"consume", "other"})).size(), 50u);
+  EXPECT_EQ(metric(conn, "rustlog_compaction_disk_wait_pending"), 1) << "the fsync is still held";
+  EXPECT_EQ(metric(conn, "rustlog_compaction_runs_total"), 0);
+  // Released: the swaps finish and the pass completes.
+  { std::ofstream(release) << "go\n"; }
+  describe_until("c", [](const json& d) {
+    const json& p = d["partitions"][0];
+    return p["cleaner_state"] == "idle" && p["dirty_ratio"] == 0.0 && p["cleaner_lag_bytes"] == 0;
+  });
+  EXPECT_GE(metric(conn, "rustlog_compaction_runs_total"), 1);
+  EXPECT_EQ(metric(conn, "rustlog_compaction_disk_wait_pending"), 0);
+  EXPECT_EQ(split_lines(ok({"consume", "c"})).size(), 20u) << "one record per key";
   EXPECT_EQ(broker_.stop(), 0);
 }
 

@@ -48,6 +48,7 @@ int run_sequence(const std::string& data_dir) {
       if (!answer) return 6;
       b.group_commit(now_us / 1000, /*all=*/true);  // the loop's group commit
       b.tick(now_us);                                // and its periodic work (rolls, retention)
+      b.settle_cleaner(now_us);                      // a swap's fsyncs return at this point, not whenever
       auto resp = decode_response(std::string_view(*answer).substr(kFrameHeaderBytes));
       if (!resp.is_ok() || std::holds_alternative<ErrorResponse>(*resp)) {
         std::fprintf(stderr, "step %d answered %s\n", step,
