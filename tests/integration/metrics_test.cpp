@@ -449,8 +449,8 @@ TEST_F(MetricsTest, ScrapesRunOnOneThreadAndNeverBlockRequests) {
     for ([[maybe_unused]] const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(broker_.pid()) + "/task")) ++n;
     return n;
   };
-  // The loop, 3 sync workers, the metrics endpoint.
-  EXPECT_EQ(threads(), 5u);
+  // The loop, 3 sync workers, the cleaner's disk-wait worker, the metrics endpoint.
+  EXPECT_EQ(threads(), 6u);
   call<CreateTopicResponse>(c(), CreateTopicRequest{"t", 1});
   std::atomic<bool> stop{false};
   std::atomic<int> scrapes{0}, failures{0};
@@ -469,7 +469,7 @@ TEST_F(MetricsTest, ScrapesRunOnOneThreadAndNeverBlockRequests) {
   }
   stop = true;
   for (auto& t : scrapers) t.join();
-  EXPECT_EQ(max_threads, 5u);  // concurrent scrapes add no threads
+  EXPECT_EQ(max_threads, 6u);  // concurrent scrapes add no threads
   EXPECT_GT(scrapes.load(), 0);
   EXPECT_EQ(failures.load(), 0);
   // The endpoint's snapshot catches up within ~100 ms.
