@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -35,24 +36,38 @@ std::string flag_name(const std::string& key) {
 }
 
 // Every connection and every open segment file takes a descriptor: start
-// with as many as the hard limit allows, and say how many that is.
-void raise_fd_limit() {
+// with as many as the hard limit allows, and say how many that is. Returns
+// the limit in force (0 when unknown).
+rlim_t raise_fd_limit() {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
     spdlog::warn("getrlimit(RLIMIT_NOFILE): {}", std::strerror(errno));
-    return;
+    return 0;
   }
   const rlim_t before = rl.rlim_cur;
   if (rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
       spdlog::warn("cannot raise the descriptor limit from {} to {}: {}", before, rl.rlim_max, std::strerror(errno));
-      return;
+      return before;
     }
     spdlog::info("descriptor limit raised from {} to the hard limit {}", before, rl.rlim_cur);
   } else {
     spdlog::info("descriptor limit {} (the hard limit)", rl.rlim_cur);
   }
+  return rl.rlim_cur;
+}
+
+// Sealed segments' descriptors may take at most half of the limit: the rest
+// is for connections, active segments and metadata files.
+void fit_segment_files_to(rlim_t limit, BrokerConfig& cfg) {
+  if (limit == 0 || limit == RLIM_INFINITY) return;
+  const uint64_t half = std::max<uint64_t>(16, static_cast<uint64_t>(limit) / 2);
+  if (cfg.max_open_segment_files <= half) return;
+  spdlog::warn("--max-open-segment-files {} lowered to {} (half the descriptor limit {}); raise the "
+               "limit (ulimit -n / LimitNOFILE) to keep more sealed segment files open",
+               cfg.max_open_segment_files, half, static_cast<uint64_t>(limit));
+  cfg.max_open_segment_files = half;
 }
 
 }  // namespace
@@ -125,7 +140,7 @@ int main(int argc, char** argv) {
   cfg.recover_topics = recover_topics;
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  raise_fd_limit();
+  fit_segment_files_to(raise_fd_limit(), cfg);
 
   // Read-only: a directory that is not the broker's is refused before
   // anything (even the lock file) is written into it.

@@ -39,7 +39,8 @@ TopicConfig Broker::offsets_topic_config() const {
 }
 
 Status Broker::open(RegistryOpenReport* report) {
-  registry_ = std::make_unique<TopicRegistry>(cfg_.data_dir, cfg_.max_mapped_segments);
+  registry_ = std::make_unique<TopicRegistry>(cfg_.data_dir, cfg_.max_mapped_segments,
+                                              cfg_.max_open_segment_files);
   RegistryOpenOptions options;
   options.init_data_dir = cfg_.init_data_dir;
   options.recover_topics = cfg_.recover_topics;

@@ -100,6 +100,11 @@ std::vector<ConfigOption> make_options() {
       NUM_OPTION("max_partitions", max_partitions, 1u, 100000u, "Most partitions one topic may have."),
       NUM_OPTION("max_mapped_segments", max_mapped_segments, uint64_t{1}, uint64_t{1} << 20,
                  "Most sealed segments kept memory-mapped at once (least recently read are unmapped)."),
+      NUM_OPTION("max_open_segment_files", max_open_segment_files, uint64_t{1}, uint64_t{1} << 24,
+                 "Most sealed segments whose .log file stays open: past it the least recently read "
+                 "is closed and reopened on its next read, so any number of segments works within "
+                 "the descriptor limit (active segments always stay open: 3 descriptors per "
+                 "partition). Lowered at start to half the descriptor limit when that is smaller."),
       NUM_OPTION("checkpoint_interval_ms", checkpoint_interval_ms, uint64_t{100}, uint64_t{86400000},
                  "How often the recovery-point checkpoint is written (also on shutdown)."),
       NUM_OPTION("max_connection_output_bytes", max_connection_output_bytes, uint64_t{1} << 16,

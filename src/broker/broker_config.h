@@ -23,6 +23,7 @@ struct BrokerConfig {
   uint32_t max_partitions = 1000;  // per topic
   TopicConfig topic_defaults;      // segment/retention/index defaults for new topics
   uint64_t max_mapped_segments = 1024;
+  uint64_t max_open_segment_files = 1000;  // sealed segments' .log descriptors kept open
   uint64_t checkpoint_interval_ms = 60000;
   uint64_t max_connection_output_bytes = 64ull << 20;  // stop reading a client past this
   uint64_t max_output_bytes = 1ull << 30;              // answers queued or unsent, all connections

@@ -12,6 +12,10 @@ constexpr int64_t kRollCheckUs = 1000 * 1000;  // segment.ms is checked once a s
 
 void Broker::tick(int64_t now_us, bool clients_served) {
   if (!registry_) return;
+  const SegmentCache& cache = registry_->segment_cache();
+  metrics_.segment_files_open.set(static_cast<int64_t>(cache.open_files()));
+  metrics_.segment_file_opens.inc(cache.file_opens() - metrics_.segment_file_opens.value());
+  metrics_.segment_file_evictions.inc(cache.file_evictions() - metrics_.segment_file_evictions.value());
   if (now_us >= next_roll_check_us_) {
     next_roll_check_us_ = now_us + kRollCheckUs;
     for (const auto& [name, t] : registry_->topics())

@@ -114,6 +114,17 @@ std::string BrokerMetrics::render() const {
   w.sample("rustlog_accept_fd_exhausted_total", {}, accept_fd_exhausted.value());
 
   // ------------------------------------------------------------------ limits
+  w.family("rustlog_segment_files_open", "gauge",
+           "Sealed segments whose .log descriptor is open now (at most --max-open-segment-files; "
+           "active segments are not counted).");
+  w.sample("rustlog_segment_files_open", {}, segment_files_open.value());
+  w.family("rustlog_segment_file_opens_total", "counter",
+           "Times a sealed segment's .log file was reopened for a read after its descriptor had "
+           "been closed (a high rate means --max-open-segment-files is small for the read pattern).");
+  w.sample("rustlog_segment_file_opens_total", {}, segment_file_opens.value());
+  w.family("rustlog_segment_file_evictions_total", "counter",
+           "Sealed segments' .log descriptors closed because more than --max-open-segment-files were open.");
+  w.sample("rustlog_segment_file_evictions_total", {}, segment_file_evictions.value());
   w.family("rustlog_output_budget_waits_total", "counter",
            "Times a connection's queued and unsent answers reached --max-connection-output-bytes "
            "(its requests are not read until they drain).");

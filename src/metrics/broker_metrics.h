@@ -79,6 +79,11 @@ class BrokerMetrics {
   metrics::Counter turn_budget_hits;            // a connection used its turn (requests, time or answer bytes)
   metrics::Gauge output_bytes;                  // answer bytes reserved now (queued + unsent)
   metrics::Gauge input_bytes;                   // request bytes buffered now
+  // Sealed segments' .log descriptors (--max-open-segment-files), copied from
+  // the segment cache on the loop's tick.
+  metrics::Gauge segment_files_open;
+  metrics::Counter segment_file_opens;      // lazy reopens of a sealed segment's log
+  metrics::Counter segment_file_evictions;  // descriptors closed past the cap
 
   // ---- produce / fetch
   metrics::CountHistogram produce_batch_records;

@@ -21,10 +21,10 @@ namespace rustlog {
 
 namespace fs = std::filesystem;
 
-PartitionLog::PartitionLog(std::string dir, LogConfig config, MmapCache* cache)
+PartitionLog::PartitionLog(std::string dir, LogConfig config, SegmentCache* cache)
     : dir_(std::move(dir)), config_(config), cache_(cache) {
   if (!cache_) {
-    own_cache_ = std::make_unique<MmapCache>();
+    own_cache_ = std::make_unique<SegmentCache>();
     cache_ = own_cache_.get();
   }
 }
@@ -34,7 +34,7 @@ PartitionLog::~PartitionLog() { segments_.clear(); }
 Result<std::unique_ptr<PartitionLog>> PartitionLog::open(const std::string& dir,
                                                          const LogConfig& config,
                                                          uint64_t recovery_point,
-                                                         MmapCache* cache) {
+                                                         SegmentCache* cache) {
   RUSTLOG_RETURN_IF_ERROR(config.validate());
   RUSTLOG_RETURN_IF_ERROR(make_dirs(dir));
   std::unique_ptr<PartitionLog> log(new PartitionLog(dir, config, cache));
@@ -95,6 +95,9 @@ Status PartitionLog::recover(uint64_t recovery_point) {
     Segment& s = *segments_[i];
     const uint64_t before = sr.bytes_truncated;
     RUSTLOG_RETURN_IF_ERROR(s.recover_from(std::max(recovery_point, s.base_offset()), &sr));
+    // Synced at once when another segment follows: its descriptor may then
+    // be closed (--max-open-segment-files) while the rest is recovered.
+    if (i + 1 < segments_.size()) RUSTLOG_RETURN_IF_ERROR(s.flush());
     if (sr.index_rebuilt) ++report_.indexes_rebuilt;
     sr.index_rebuilt = false;
     // A torn batch ends the log: later segments hold nothing acknowledged.

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "storage/log_config.h"
-#include "storage/mmap_cache.h"
+#include "storage/segment_cache.h"
 #include "storage/segment.h"
 #include "storage/segment_swap.h"
 #include "common/status.h"
@@ -63,7 +63,7 @@ class PartitionLog {
   // above `recovery_point` (pass 0 when unknown: everything is rescanned).
   static Result<std::unique_ptr<PartitionLog>> open(const std::string& dir, const LogConfig& config,
                                                     uint64_t recovery_point,
-                                                    MmapCache* cache = nullptr);
+                                                    SegmentCache* cache = nullptr);
   ~PartitionLog();
 
   // Appends one batch built with BatchBuilder (any base offset: it is
@@ -151,7 +151,7 @@ class PartitionLog {
   int swaps_undone_at_open() const { return swaps_undone_; }
 
  private:
-  PartitionLog(std::string dir, LogConfig config, MmapCache* cache);
+  PartitionLog(std::string dir, LogConfig config, SegmentCache* cache);
   Status recover(uint64_t recovery_point);
   // Start-up: removes `.deleted` files and every segment file below the
   // checkpointed log start (a retention step a crash interrupted).
@@ -163,8 +163,8 @@ class PartitionLog {
 
   std::string dir_;
   LogConfig config_;
-  MmapCache* cache_;
-  std::unique_ptr<MmapCache> own_cache_;
+  SegmentCache* cache_;
+  std::unique_ptr<SegmentCache> own_cache_;
   std::vector<std::unique_ptr<Segment>> segments_;
   uint64_t next_offset_ = 0;
   uint64_t recovery_point_ = 0;

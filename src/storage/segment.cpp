@@ -30,7 +30,7 @@ std::optional<uint64_t> Segment::parse_log_file_name(const std::string& name) {
   return v;
 }
 
-Segment::Segment(std::string dir, uint64_t base, uint32_t interval, MmapCache* cache)
+Segment::Segment(std::string dir, uint64_t base, uint32_t interval, SegmentCache* cache)
     : dir_(std::move(dir)), base_(base), interval_(interval), cache_(cache), policy_(interval),
       next_offset_(base) {}
 
@@ -45,7 +45,7 @@ std::string Segment::index_path() const { return path_for(".index"); }
 std::string Segment::time_index_path() const { return path_for(".timeindex"); }
 
 Result<std::unique_ptr<Segment>> Segment::create(const std::string& dir, uint64_t base,
-                                                 uint32_t interval, MmapCache* cache) {
+                                                 uint32_t interval, SegmentCache* cache) {
   std::unique_ptr<Segment> s(new Segment(dir, base, interval, cache));
   auto log = File::open(s->log_path(), O_RDWR | O_CREAT | O_APPEND);
   if (!log) return log.status();
@@ -61,7 +61,7 @@ Result<std::unique_ptr<Segment>> Segment::create(const std::string& dir, uint64_
 }
 
 Result<std::unique_ptr<Segment>> Segment::open(const std::string& dir, uint64_t base,
-                                               uint32_t interval, MmapCache* cache,
+                                               uint32_t interval, SegmentCache* cache,
                                                SegmentScanReport* report, bool writable) {
   std::unique_ptr<Segment> s(new Segment(dir, base, interval, cache));
   auto log = File::open(s->log_path(), writable ? (O_RDWR | O_APPEND) : O_RDONLY);
@@ -77,12 +77,20 @@ Result<std::unique_ptr<Segment>> Segment::open(const std::string& dir, uint64_t 
   s->last_append_us_ = static_cast<int64_t>(stt.st_mtim.tv_sec) * 1000000 + stt.st_mtim.tv_nsec / 1000;
   RUSTLOG_RETURN_IF_ERROR(s->load_indexes(report));
   if (!s->index_bad_) RUSTLOG_RETURN_IF_ERROR(s->scan_tail(report));
+  // Counted against the descriptor cap from now on: opening a log of
+  // thousands of segments keeps only the most recent ones open.
+  if (s->cache_) s->cache_->touch_open(s.get());
   return s;
 }
 
 Status Segment::activate() {
   unmap();
   if (cache_) cache_->forget(this);
+  if (!log_.is_open()) {
+    auto log = File::open(log_path(), O_RDWR | O_APPEND);
+    if (!log) return log.status();
+    log_ = std::move(*log);
+  }
   auto i = File::open(index_path(), O_WRONLY | O_CREAT | O_APPEND);
   if (!i) return i.status();
   auto t = File::open(time_index_path(), O_WRONLY | O_CREAT | O_APPEND);
@@ -93,14 +101,42 @@ Status Segment::activate() {
   return Status::ok();
 }
 
+Status Segment::ensure_open() {
+  const bool cached = sealed_ && cache_ != nullptr;
+  if (log_.is_open()) {
+    if (cached) cache_->touch_open(this);
+    return Status::ok();
+  }
+  const std::string path = renamed_ ? log_path() + kSegmentDeletedSuffix : log_path();
+  auto log = File::open(path, writable_ ? (O_RDWR | O_APPEND) : O_RDONLY);
+  if (!log)
+    return Status(log.status().code(),
+                  "cannot reopen sealed segment file for reading (" + log.status().message() +
+                      "); if descriptors ran out, raise the limit (ulimit -n / LimitNOFILE) or lower "
+                      "--max-open-segment-files / --max-connections");
+  log_ = std::move(*log);
+  if (cached) cache_->touch_open(this, /*opened=*/true);
+  return Status::ok();
+}
+
+bool Segment::close_file() {
+  // Only a sealed segment's descriptor is the cache's (the active one is
+  // appended to and fdatasync'ed, by the sync workers too), and only once
+  // what recovery validated in it is synced.
+  if (!sealed_ || dirty_) return false;
+  log_.close();
+  return true;
+}
+
 Status Segment::ensure_mapped() {
   if (map_ == nullptr && size_ > 0) {
+    RUSTLOG_RETURN_IF_ERROR(ensure_open());
     void* m = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, log_.fd(), 0);
     if (m == MAP_FAILED) return io_error("mmap failed on", log_path(), errno);
     map_ = static_cast<const uint8_t*>(m);
     map_len_ = size_;
   }
-  if (cache_ && map_) cache_->touch(this);
+  if (cache_ && map_) cache_->touch_mapped(this);
   return Status::ok();
 }
 
@@ -117,6 +153,7 @@ Result<const uint8_t*> Segment::bytes_at(uint64_t pos, size_t n, std::string& bu
     if (map_ && pos + n <= map_len_) return map_ + pos;
   }
   if (buf.size() < n) buf.resize(n);
+  RUSTLOG_RETURN_IF_ERROR(ensure_open());
   RUSTLOG_RETURN_IF_ERROR(log_.pread_exact(buf.data(), n, pos));
   return reinterpret_cast<const uint8_t*>(buf.data());
 }
@@ -196,6 +233,7 @@ Status Segment::seal() {
   index_file_.close();
   time_index_file_.close();
   sealed_ = true;
+  if (cache_) cache_->touch_open(this);
   return Status::ok();
 }
 
@@ -321,6 +359,8 @@ Status Segment::rename_to_deleted() {
   for (const auto& p : {log_path(), index_path(), time_index_path()}) {
     if (!path_exists(p)) continue;  // an index that was never written
     RUSTLOG_RETURN_IF_ERROR(rename_path(p, p + kSegmentDeletedSuffix));
+    // A compaction swap gives the old name to the cleaned segment next.
+    if (p == log_path()) renamed_ = true;
   }
   return Status::ok();
 }

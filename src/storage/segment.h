@@ -1,9 +1,10 @@
 #pragma once
 // One segment of a partition log: `<20-digit base offset>.log` plus its
 // `.index` and `.timeindex`. Only the active segment is appended to; once
-// sealed it is immutable and read through a lazily created memory mapping
-// (bounded by MmapCache). The active segment is read with pread, so every
-// byte that append() returned for is readable at once.
+// sealed it is immutable and read through a lazily created memory mapping;
+// its log descriptor is opened lazily too and both are bounded by the
+// SegmentCache. The active segment keeps its descriptors open and is read
+// with pread, so every byte that append() returned for is readable at once.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -14,7 +15,7 @@
 #include "common/status.h"
 #include "storage/batch_scanner.h"
 #include "storage/file.h"
-#include "storage/mmap_cache.h"
+#include "storage/segment_cache.h"
 #include "storage/record_batch.h"
 #include "storage/segment_index.h"
 
@@ -63,14 +64,14 @@ class IndexAnchors final : public BatchAnchors {
   uint64_t base_;
 };
 
-class Segment final : public MappedSegment {
+class Segment final : public CachedSegment {
  public:
   static std::string file_name(uint64_t base_offset, const char* ext);  // 0000...42.log
   static std::optional<uint64_t> parse_log_file_name(const std::string& name);
 
   // A new, empty segment (the files are created and the directory fsynced).
   static Result<std::unique_ptr<Segment>> create(const std::string& dir, uint64_t base_offset,
-                                                 uint32_t index_interval, MmapCache* cache);
+                                                 uint32_t index_interval, SegmentCache* cache);
   // Opens an existing segment without validating all its batches: loads and
   // sanity-checks the indexes (marking them for rebuild when they fail) and
   // checks the few batches after the last index entry, regenerating their
@@ -79,7 +80,7 @@ class Segment final : public MappedSegment {
   // `writable` = false opens the log read-only (for `rustlog verify` on a
   // copy or another user's data): recover_from, rebuild and append then fail.
   static Result<std::unique_ptr<Segment>> open(const std::string& dir, uint64_t base_offset,
-                                               uint32_t index_interval, MmapCache* cache,
+                                               uint32_t index_interval, SegmentCache* cache,
                                                SegmentScanReport* report, bool writable = true);
   ~Segment() override;
 
@@ -149,6 +150,10 @@ class Segment final : public MappedSegment {
 
   Status remove_files();
   void unmap() override;
+  // Closes the log descriptor of a sealed, flushed segment (the cache's
+  // eviction); the next read that needs it reopens the file.
+  bool close_file() override;
+  bool file_open() const { return log_.is_open(); }
   // Retention's deletion, in two steps: the files are renamed to
   // `<name>.deleted` (the segment leaves the log; open descriptors and
   // mappings stay valid), then unlinked once nothing reads them.
@@ -167,7 +172,7 @@ class Segment final : public MappedSegment {
   class Bytes;  // the segment's bytes as a ByteSource, for the batch scanner (and the cleaner)
 
  private:
-  Segment(std::string dir, uint64_t base, uint32_t interval, MmapCache* cache);
+  Segment(std::string dir, uint64_t base, uint32_t interval, SegmentCache* cache);
   Status load_indexes(SegmentScanReport* report);
   Status scan_tail(SegmentScanReport* report);
   // The batch scanner's start for this segment at `pos`.
@@ -190,6 +195,10 @@ class Segment final : public MappedSegment {
   // Reads n bytes at pos: from the mapping when sealed, else pread into buf.
   Result<const uint8_t*> bytes_at(uint64_t pos, size_t n, std::string& buf);
   Status ensure_mapped();
+  // The log descriptor, reopened (and registered with the cache) when the
+  // cache closed it. A failure is a read error naming the file and what to
+  // do; nothing else changes.
+  Status ensure_open();
   Status write_indexes_atomically();
   void index_in_memory(const IndexPolicy::Entry& e);
   Status append_index_entries(const IndexPolicy::Entry& e);  // memory and files
@@ -211,7 +220,7 @@ class Segment final : public MappedSegment {
   std::string dir_;
   uint64_t base_;
   uint32_t interval_;
-  MmapCache* cache_;
+  SegmentCache* cache_;
   File log_;
   File index_file_;
   File time_index_file_;
@@ -226,6 +235,7 @@ class Segment final : public MappedSegment {
   bool sealed_ = false;
   bool writable_ = true;  // false: opened read-only (verify), nothing is written
   bool dirty_ = false;
+  bool renamed_ = false;  // the log file is now `<name>.deleted` (reopen by that name)
   bool index_bad_ = false;
   bool index_repaired_ = false;     // an entry failed when used and the indexes were rebuilt
   // The offset index as read from the file, even when open() rejected it:

@@ -159,6 +159,7 @@ Status Segment::scan_from(const ScanStart& start, uint64_t truncate_from, Segmen
   while (sc.next(&ev, on_fault())) {
     if (ev.kind == ScanKind::kTornTail && ev.first_offset >= truncate_from) {
       report->bytes_truncated += size_ - ev.position;
+      RUSTLOG_RETURN_IF_ERROR(ensure_open());
       RUSTLOG_RETURN_IF_ERROR(log_.truncate(ev.position));
       unmap();
       size_ = ev.position;
@@ -223,6 +224,7 @@ Status Segment::recover_from(uint64_t from_offset, SegmentScanReport* report) {
   // What was validated may exist only in the page cache (a crash of a
   // process that never flushed): it must be synced before the recovery
   // point may claim it.
+  RUSTLOG_RETURN_IF_ERROR(ensure_open());
   dirty_ = true;
   // Swap in the regenerated indexes when they differ from the files.
   auto ib = read_file(index_path());

@@ -41,8 +41,9 @@ Result<TopicConfig> config_from_json(const json& j) {
 }
 }  // namespace
 
-TopicRegistry::TopicRegistry(std::string data_dir, size_t max_mapped_segments)
-    : data_dir_(std::move(data_dir)), mmap_cache_(max_mapped_segments) {}
+TopicRegistry::TopicRegistry(std::string data_dir, size_t max_mapped_segments,
+                             size_t max_open_segment_files)
+    : data_dir_(std::move(data_dir)), segment_cache_(max_mapped_segments, max_open_segment_files) {}
 
 TopicRegistry::~TopicRegistry() { topics_.clear(); }
 
@@ -72,7 +73,7 @@ Status TopicRegistry::open_partitions(Topic& t, const RecoveryPoints& points,
     const std::string name = partition_dir_name(t.name, p);
     auto it = points.find(name);
     auto log = PartitionLog::open(data_dir_ + "/" + name, t.config.log_config(),
-                                  it == points.end() ? 0 : it->second, &mmap_cache_);
+                                  it == points.end() ? 0 : it->second, &segment_cache_);
     if (!log) return log.status();
     if (report) {
       const auto& r = (*log)->recovery_report();

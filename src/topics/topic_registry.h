@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/mmap_cache.h"
+#include "storage/segment_cache.h"
 #include "storage/partition_log.h"
 #include "storage/recovery_checkpoint.h"
 #include "common/status.h"
@@ -65,7 +65,8 @@ struct RegistryOpenOptions {
 
 class TopicRegistry {
  public:
-  TopicRegistry(std::string data_dir, size_t max_mapped_segments);
+  // The caps of the segment cache every partition shares (segment_cache.h).
+  TopicRegistry(std::string data_dir, size_t max_mapped_segments, size_t max_open_segment_files = 1000);
   ~TopicRegistry();
 
   // Checks the directory is the broker's (data_dir.h), finishes interrupted
@@ -87,6 +88,7 @@ class TopicRegistry {
   Status flush_all();
 
   const std::string& data_dir() const { return data_dir_; }
+  const SegmentCache& segment_cache() const { return segment_cache_; }
   static std::string partition_dir_name(const std::string& topic, uint32_t partition);
 
  private:
@@ -107,7 +109,7 @@ class TopicRegistry {
   void remove_deleted_dirs();
 
   std::string data_dir_;
-  MmapCache mmap_cache_;
+  SegmentCache segment_cache_;
   std::map<std::string, std::unique_ptr<Topic>> topics_;
   std::vector<std::string> deleted_dirs_;  // emptied, removed after the next metadata write
   uint64_t next_delete_id_ = 1;

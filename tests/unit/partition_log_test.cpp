@@ -414,9 +414,9 @@ TEST(PartitionLogTest, ClosedLogStaysReadable) {
   EXPECT_TRUE(test::same_bytes(test::read_to_end(*log, 0), m.bytes_between(0, m.size())));
 }
 
-TEST(PartitionLogTest, ManySegmentsWithABoundedMmapCache) {
+TEST(PartitionLogTest, ManySegmentsWithABoundedSegmentCache) {
   TempDir dir;
-  MmapCache cache(2);
+  SegmentCache cache(2);
   auto opened = PartitionLog::open(dir.path(), test::small_config(4096, 256), 0, &cache);
   ASSERT_TRUE(opened.is_ok());
   auto log = std::move(*opened);

@@ -129,7 +129,7 @@ class SegmentTest : public ::testing::Test {
   }
 
   TempDir dir_{"rustlog-segment", test::fast_temp_base()};
-  MmapCache cache_{8};
+  SegmentCache cache_{8};
   std::unique_ptr<Segment> seg_;
   std::vector<Appended> batches_;
 };
