@@ -44,7 +44,7 @@ LOAD="$BUILD/bench/compaction-load"
 start_broker() {  # extra flags
   rm -f "$WORK/port" "$WORK/mport"
   "$BUILD/kafka-lite" --data-dir "$WORK/data" --listen 127.0.0.1:0 --port-file "$WORK/port" \
-    --metrics-listen 127.0.0.1:0 --metrics-port-file "$WORK/mport" "$@" >>"$WORK/broker.log" 2>&1 &
+    --metrics-listen 127.0.0.1:0 --metrics-port-file "$WORK/mport" --min-segment-bytes 4096 "$@" >>"$WORK/broker.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 600); do [ -s "$WORK/port" ] && break; sleep 0.1; done
   [ -s "$WORK/port" ] || { echo "compaction_bench: broker did not start" >&2; tail "$WORK/broker.log" >&2; exit 1; }

@@ -22,6 +22,10 @@ Broker::Out Broker::create_topic(const std::string& name, uint32_t partitions,
   for (const auto& e : configs) RUSTLOG_RETURN_IF_ERROR(c.set(e.key, e.value));
   if (partitions < 1 || partitions > cfg_.max_partitions) fx.v0_code = V0Code::kInvalidPartitionCount;
   RUSTLOG_RETURN_IF_ERROR(c.validate(cfg_.max_partitions));
+  if (Status st = check_segment_floors(c, cfg_.segment_floors); !st) {
+    metrics_.segment_floor_refusals.inc();
+    return st;
+  }
   auto t = registry_->create(name, c);
   if (!t) return t.status();
   track_partitions(**t);

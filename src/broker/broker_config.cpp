@@ -143,6 +143,15 @@ std::vector<ConfigOption> make_options() {
                    "Default segment size for new topics: the active segment rolls past it."),
       TOPIC_OPTION("segment_ms", "segment.ms", segment_ms,
                    "Default: roll the active segment when its first batch is older than this."),
+      NUM_OPTION("min_segment_bytes", segment_floors.bytes, uint64_t{1024}, uint64_t{0x7FFFFFFF},
+                 "Smallest segment.bytes a new topic may ask for: below it CreateTopic is refused "
+                 "(400, naming the key, the value and this floor). Tiny segments roll one per few "
+                 "produces, each a file, an index and a directory entry. Topics that exist keep "
+                 "theirs; --segment-bytes must be at least this."),
+      NUM_OPTION("min_segment_ms", segment_floors.ms, int64_t{1}, int64_t{1} << 50,
+                 "Smallest segment.ms (milliseconds) a new topic may ask for: below it CreateTopic "
+                 "is refused (400, naming the key, the value and this floor). Topics that exist keep "
+                 "theirs; --segment-ms must be at least this."),
       TOPIC_OPTION("index_interval_bytes", "index.interval.bytes", index_interval_bytes,
                    "Default bytes between two sparse index entries."),
       TOPIC_OPTION("retention_ms", "retention.ms", retention_ms,
@@ -249,6 +258,18 @@ Status apply_toml_file(BrokerConfig& cfg, const std::string& path) {
 Status validate_config(const BrokerConfig& cfg) {
   auto st = cfg.topic_defaults.log_config().validate();
   if (!st) return Status(ErrorCode::kInvalidConfig, st.message());
+  const TopicConfig& d = cfg.topic_defaults;
+  const SegmentFloors& f = cfg.segment_floors;
+  auto below = [](const char* flag, const std::string& value, const char* floor_flag, const std::string& floor) {
+    return Status(ErrorCode::kInvalidConfig,
+                  std::string(flag) + " " + value + " is below " + floor_flag + " " + floor +
+                      " (the floor new topics must meet): raise " + flag + " or lower " + floor_flag +
+                      " (TOML keys with '_')");
+  };
+  if (d.segment_bytes < f.bytes)
+    return below("--segment-bytes", std::to_string(d.segment_bytes), "--min-segment-bytes", std::to_string(f.bytes));
+  if (d.segment_ms < f.ms)
+    return below("--segment-ms", std::to_string(d.segment_ms), "--min-segment-ms", std::to_string(f.ms));
   return Status::ok();
 }
 

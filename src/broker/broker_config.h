@@ -22,6 +22,7 @@ struct BrokerConfig {
   uint32_t max_connections = 10000;
   uint32_t max_partitions = 1000;  // per topic
   TopicConfig topic_defaults;      // segment/retention/index defaults for new topics
+  SegmentFloors segment_floors;    // smallest segment.bytes / segment.ms a new topic may ask for
   uint64_t max_mapped_segments = 1024;
   uint64_t max_open_segment_files = 1000;  // sealed segments' .log descriptors kept open
   uint64_t checkpoint_interval_ms = 60000;

@@ -139,6 +139,10 @@ std::string BrokerMetrics::render() const {
            "Times a connection had more requests than its loop turn allowed (--max-requests-per-turn, "
            "--max-turn-us, 256 KiB of answers); the rest wait for the next turn.");
   w.sample("rustlog_turn_budget_hits_total", {}, turn_budget_hits.value());
+  w.family("rustlog_topic_segment_floor_refusals_total", "counter",
+           "CreateTopic requests refused because segment.bytes or segment.ms was below "
+           "--min-segment-bytes or --min-segment-ms.");
+  w.sample("rustlog_topic_segment_floor_refusals_total", {}, segment_floor_refusals.value());
   w.family("rustlog_output_bytes", "gauge", "Answer bytes reserved now: queued, being built, or unsent.");
   w.sample("rustlog_output_bytes", {}, output_bytes.value());
   w.family("rustlog_input_bytes", "gauge", "Request bytes received and buffered now (partial or unhandled frames).");

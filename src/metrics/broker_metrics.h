@@ -77,6 +77,7 @@ class BrokerMetrics {
   metrics::Counter output_global_waits;         // all answers reached --max-output-bytes
   metrics::Counter input_budget_waits;          // partial frames reached --max-input-bytes
   metrics::Counter turn_budget_hits;            // a connection used its turn (requests, time or answer bytes)
+  metrics::Counter segment_floor_refusals;      // CreateTopic below --min-segment-bytes / --min-segment-ms
   metrics::Gauge output_bytes;                  // answer bytes reserved now (queued + unsent)
   metrics::Gauge input_bytes;                   // request bytes buffered now
   // Sealed segments' .log descriptors (--max-open-segment-files), copied from

@@ -130,4 +130,18 @@ Status TopicConfig::validate(uint32_t max_partitions) const {
   return log_config().validate();
 }
 
+Status check_segment_floors(const TopicConfig& c, const SegmentFloors& floors) {
+  auto below = [](const char* key, const std::string& value, const std::string& floor, const char* flag) {
+    return Status(ErrorCode::kInvalidRequest,
+                  std::string(key) + " " + value + " is below the broker's floor of " + floor +
+                      ": a topic would roll a segment (a file and its index) every few produces; ask for " +
+                      floor + " or more, or start kafka-lite with " + flag + " " + value + " (or lower)");
+  };
+  if (c.segment_bytes < floors.bytes)
+    return below("segment.bytes", std::to_string(c.segment_bytes), std::to_string(floors.bytes), "--min-segment-bytes");
+  if (c.segment_ms < floors.ms)
+    return below("segment.ms", std::to_string(c.segment_ms), std::to_string(floors.ms), "--min-segment-ms");
+  return Status::ok();
+}
+
 }  // namespace rustlog

@@ -40,4 +40,14 @@ struct TopicConfig {
 
 const char* cleanup_policy_name(CleanupPolicy p);
 
+// The smallest segment.bytes and segment.ms a new topic may have (broker
+// flags --min-segment-bytes, --min-segment-ms). Below them a topic rolls a
+// segment per produce: a file, an index and a directory entry per batch.
+struct SegmentFloors {
+  uint64_t bytes = 1ull << 20;
+  int64_t ms = 60000;
+};
+// 400 naming the key, the value, the floor and the flag that lowers it.
+Status check_segment_floors(const TopicConfig& c, const SegmentFloors& floors);
+
 }  // namespace rustlog

@@ -189,23 +189,6 @@ TEST_F(BrokerCompactionTest, ConsumerOffsetsAfter50000CommitsToOneKeyShrinkAndAR
   EXPECT_LE(count_records(c2), kMaxLeft);
 }
 
-// A counter or gauge of the broker's metrics (MetricsFetch), summed over
-// the samples whose labels include `match` (name=value pairs).
-double metric(client::Connection& c, const std::string& name,
-              const std::vector<std::pair<std::string, std::string>>& match = {}) {
-  const auto m = call<MetricsResponse>(c, MetricsFetchRequest{});
-  double sum = 0;
-  for (const std::string& line : split_lines(m.text)) {
-    if (line.empty() || line[0] == '#' || line.compare(0, name.size(), name) != 0) continue;
-    const size_t after = name.size();
-    if (after < line.size() && line[after] != ' ' && line[after] != '{') continue;
-    bool ok = true;
-    for (const auto& [k, v] : match) ok = ok && line.find(k + "=\"" + v + "\"") != std::string::npos;
-    if (ok) sum += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
-}
-
 std::string keyed_lines(int keys, int rounds, size_t value_bytes) {
   std::string input;
   for (int r = 0; r < rounds; ++r)

@@ -41,15 +41,6 @@ constexpr int kRecords = 1500;  // one sealed segment each: ~6x the descriptor l
 
 std::string value_of(int i) { return "value-" + std::to_string(i) + std::string(900, 'x'); }
 
-// The value of metric `name` (no labels) in the Prometheus text, or -1.
-double metric(client::Connection& c, const std::string& name) {
-  const std::string text = call<MetricsResponse>(c, MetricsFetchRequest{}).text;
-  const std::string key = "\n" + name + " ";
-  const size_t at = text.find(key);
-  if (at == std::string::npos) return -1;
-  return std::strtod(text.c_str() + at + key.size(), nullptr);
-}
-
 void consume_all(client::Connection& c, const std::string& topic) {
   uint64_t next = 0;
   int seen = 0;

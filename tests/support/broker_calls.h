@@ -15,7 +15,9 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "client/connection.h"
 #include "protocol/codec.h"
@@ -67,6 +69,28 @@ inline ::testing::AssertionResult pings(client::Connection& c) {
   if (!std::holds_alternative<protocol::PongResponse>(*r))
     return ::testing::AssertionFailure() << "ping answered with " << describe(*r);
   return ::testing::AssertionSuccess();
+}
+
+// A counter or gauge of the broker's metrics (MetricsFetch), summed over
+// the samples whose labels include `match` (name=value pairs); 0 if absent.
+inline double metric(client::Connection& c, const std::string& name,
+                     const std::vector<std::pair<std::string, std::string>>& match = {}) {
+  const std::string text = call<protocol::MetricsResponse>(c, protocol::MetricsFetchRequest{}).text;
+  double sum = 0;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view line(text.data() + at, end - at);
+    at = end + 1;
+    if (line.empty() || line[0] == '#' || line.substr(0, name.size()) != name) continue;
+    const size_t after = name.size();
+    if (after < line.size() && line[after] != ' ' && line[after] != '{') continue;
+    bool ok = true;
+    for (const auto& [k, v] : match) ok = ok && line.find(k + "=\"" + v + "\"") != std::string_view::npos;
+    if (ok) sum += std::stod(std::string(line.substr(line.rfind(' ') + 1)));
+  }
+  return sum;
 }
 
 // EXPECT_TRUE(has_substr(message, "0..10")) prints both strings on failure.

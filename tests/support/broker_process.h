@@ -13,8 +13,10 @@
 // (log_path(); every start appends to it). The broker listens on
 // 127.0.0.1:0 and writes its port to the port file (--port-file); start()
 // waits for that file. Unless the flags name --metrics-listen, the metrics
-// endpoint gets an ephemeral port too (127.0.0.1:0). Failure messages carry
-// the tail of the log.
+// endpoint gets an ephemeral port too (127.0.0.1:0). Unless the flags name
+// them, or use_production_segment_floors() was called, the segment floors are
+// lowered (--min-segment-bytes 1024 --min-segment-ms 1) so tests can make
+// topics with tiny segments. Failure messages carry the tail of the log.
 //
 // The child gets PR_SET_PDEATHSIG = SIGKILL, so a test process that dies
 // (crash, ctest timeout) takes its brokers with it. That signal fires when the
@@ -96,6 +98,8 @@ class BrokerProcess {
   // the temporary directory still holds the port file and the log.
   void set_data_dir(std::string dir) { data_dir_ = std::move(dir); }
   const std::vector<std::string>& args() const { return args_; }
+  // From the next start() on, the broker keeps its default segment floors.
+  void use_production_segment_floors() { low_segment_floors_ = false; }
 
   // Starts kafka-lite on data_dir() and waits until it listens. Fails when
   // it exits first (exit_code() then says how) or does not listen in time.
@@ -113,6 +117,12 @@ class BrokerProcess {
     bool metrics_chosen = false;
     for (const auto& a : args_) metrics_chosen = metrics_chosen || a.rfind("--metrics-listen", 0) == 0;
     if (!metrics_chosen) argv_s.insert(argv_s.end(), {"--metrics-listen", "127.0.0.1:0"});
+    for (const char* floor : {"--min-segment-bytes", "--min-segment-ms"}) {
+      bool chosen = false;
+      for (const auto& a : args_) chosen = chosen || a.rfind(floor, 0) == 0;
+      if (low_segment_floors_ && !chosen)
+        argv_s.insert(argv_s.end(), {floor, std::string(floor) == "--min-segment-bytes" ? "1024" : "1"});
+    }
     argv_s.insert(argv_s.end(), args_.begin(), args_.end());
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
@@ -282,6 +292,7 @@ class BrokerProcess {
   }
 
   std::vector<std::string> args_;
+  bool low_segment_floors_ = true;
   std::string root_;
   std::string data_dir_;
   pid_t pid_ = -1;

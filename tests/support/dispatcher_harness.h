@@ -29,6 +29,8 @@ class Harness {
     cfg_.flush = *p;
     cfg_.topic_defaults.flush = *p;
     cfg_.sync_workers = 0;
+    // Tests make topics with small segments (as BrokerProcess allows them).
+    cfg_.segment_floors = {.bytes = 1024, .ms = 1};
     broker_ = std::make_unique<Broker>(cfg_);
     EXPECT_TRUE(broker_->open(nullptr).is_ok());
     dispatcher_ = std::make_unique<Dispatcher>(*broker_);

@@ -31,6 +31,7 @@ int run_sequence(const std::string& data_dir) {
   BrokerConfig cfg;
   cfg.data_dir = data_dir;
   cfg.retention_check_interval_ms = 10;  // every few requests of the injected clock
+  cfg.segment_floors = {.bytes = 1024, .ms = 1};  // tiny segments: many rolls in a short sequence
   int64_t now_us = 1'760'000'000'000'000;
   int step = 0;
   auto session = [&](const std::vector<Request>& requests) -> int {
