@@ -183,8 +183,10 @@ class Broker {
   Result<PartitionLog*> writable_partition(const std::string& topic, uint32_t partition);
   // The topic's cleanup.policy includes compact (keyless records are refused).
   bool compacted(const std::string& topic);
-  Result<ReadResult> read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes,
-                                  size_t first_batch_max = SIZE_MAX);
+  // What a fetch may see of `log` from `offset` (at most the durable end),
+  // each batch handed to `visit` without a copy (PartitionLog::read_each).
+  Result<ReadInfo> read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes, size_t first_batch_max,
+                                const BatchVisitor& visit);
   Out append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us, Effects& fx,
              AppendInfo* info);
 

@@ -25,15 +25,17 @@ Status out_of_range(uint64_t offset, uint64_t start, uint64_t end) {
 }
 }  // namespace
 
-Result<ReadResult> Broker::read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes,
-                                        size_t first_batch_max) {
+Result<ReadInfo> Broker::read_visible(PartitionLog& log, uint64_t offset, uint32_t max_bytes,
+                                      size_t first_batch_max, const BatchVisitor& visit) {
   const uint64_t end = visible_end(log);
   if (offset < log.log_start_offset() || offset > end)
     return out_of_range(offset, log.log_start_offset(), end);
   // Nothing past what is durable (appended this turn, flush pending).
-  auto r = log.read(offset, ReadLimits{.max_bytes = max_bytes == 0 ? 1 : max_bytes,
-                                       .first_batch_max = first_batch_max,
-                                       .max_offset = end});
+  auto r = log.read_each(offset,
+                         ReadLimits{.max_bytes = max_bytes == 0 ? 1 : max_bytes,
+                                    .first_batch_max = first_batch_max,
+                                    .max_offset = end},
+                         visit);
   if (r) r->high_watermark = end;
   return r;
 }
@@ -88,8 +90,9 @@ std::optional<std::string> Broker::continue_fetch(FetchState& st) {
 // Reads one slice of a legacy fetch into its answer: the same records and
 // bytes as one read of max_bytes (whole batches while they fit, the first
 // always), as long as the log does not change under it. True when the answer
-// is complete: in st.frame, or failed (*err). PartitionLog::read verified each
-// batch's CRC as it read it, so the record walk does not recompute it.
+// is complete: in st.frame, or failed (*err). Every batch PartitionLog::read_each
+// hands out was verified (docs/STORAGE.md, "Verified once"), so the record
+// walk does not recompute its CRC.
 bool Broker::fetch_step(FetchState& st, Status* err) {
   auto p = registry_->partition(st.topic, st.partition);
   if (p && log_id(*p) != st.log)  // deleted (and maybe re-created): answer with what was read
@@ -108,8 +111,13 @@ bool Broker::fetch_step(FetchState& st, Status* err) {
   const uint64_t slice = std::min(kFetchSliceBytes, st.batch_budget);
   // After the first slice, only whole batches that still fit in what
   // max_bytes leaves.
+  // Each batch's records go from the segment's bytes straight into the
+  // answer: no copy of the batches in between.
+  Status walk;
   auto rr = read_visible(log, st.read_at, static_cast<uint32_t>(slice),
-                         st.first ? SIZE_MAX : static_cast<size_t>(st.batch_budget));
+                         st.first ? SIZE_MAX : static_cast<size_t>(st.batch_budget), [&](std::string_view b) {
+                           if (walk.is_ok()) walk = add_fetch_v0_records(*st.v0, b, /*check_crc=*/false, st.frame);
+                         });
   if (!rr) {
     if (st.first) {
       *err = rr.status();
@@ -117,11 +125,11 @@ bool Broker::fetch_step(FetchState& st, Status* err) {
     }
     return complete();  // as one read returns what was good before a bad batch
   }
-  const std::string_view data = rr->data;
+  const size_t read = rr->bytes;
   const uint64_t next = rr->next_offset;
-  if (data.empty()) return complete();
-  if (Status s = add_fetch_v0_records(*st.v0, data, /*check_crc=*/false, st.frame); !s) {
-    *err = s;
+  if (read == 0) return complete();
+  if (!walk) {
+    *err = walk;
     return true;
   }
   const bool full = st.v0->full();
@@ -130,9 +138,9 @@ bool Broker::fetch_step(FetchState& st, Status* err) {
   // record to move next_offset).
   if (!full) st.v0->advance_to(next);
   st.first = false;
-  st.batch_budget -= std::min<uint64_t>(st.batch_budget, data.size());
+  st.batch_budget -= std::min<uint64_t>(st.batch_budget, read);
   st.read_at = next;
-  partition_counters(&log).bytes_out.inc(data.size());
+  partition_counters(&log).bytes_out.inc(read);
   if (full || st.batch_budget == 0 || st.read_at >= visible_end(log)) return complete();
   return false;
 }

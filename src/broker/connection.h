@@ -11,6 +11,7 @@
 #include <string>
 
 #include "broker/outcome.h"
+#include "broker/output_queue.h"
 #include "protocol/frame.h"
 
 namespace rustlog {
@@ -41,8 +42,7 @@ struct Connection {
   uint32_t parked = 0;     // kLongPoll entries in the queue
   uint32_t fetching = 0;   // kFetchSlices entries in the queue
   uint64_t reserved = 0;   // output budget held: queued answers + unsent bytes
-  std::string out;         // bytes being written
-  size_t out_pos = 0;
+  OutputQueue out;         // answers being written
 
   // Why its frames are not handled now (each cleared by the dispatcher,
   // which then reports the connection runnable again).
@@ -75,7 +75,7 @@ struct Connection {
     return i < queue.size() ? &queue[i] : nullptr;
   }
   uint64_t next_seq() const { return first_seq + queue.size(); }
-  size_t pending_out() const { return out.size() - out_pos; }
+  size_t pending_out() const { return out.pending(); }
   bool blocked() const { return held || over_budget || waiting_global || closing || dead; }
 };
 

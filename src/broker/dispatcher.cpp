@@ -326,13 +326,7 @@ void Dispatcher::collect(Connection& c) {
       ++c.first_seq;
       continue;
     }
-    if (c.out_pos > 0 && c.out_pos == c.out.size()) {
-      c.out.clear();
-      c.out_pos = 0;
-    }
-    std::string& frame = c.queue.front().frame;
-    if (c.out.empty()) c.out.swap(frame);  // a large answer (a 1 MiB fetch) is not copied again
-    else c.out += frame;
+    c.out.push(std::move(c.queue.front().frame));  // sent from its own buffer, never copied again
     c.queue.pop_front();  // its reservation now covers the unsent bytes in c.out
     ++c.first_seq;
   }
@@ -340,17 +334,9 @@ void Dispatcher::collect(Connection& c) {
 }
 
 void Dispatcher::sent(Connection& c, size_t n) {
-  c.out_pos += n;
+  c.out.consume(n);
   c.reserved -= n;
   output_total_ -= n;
-  if (c.pending_out() == 0) {
-    c.out.clear();
-    c.out_pos = 0;
-    if (c.out.capacity() > (1u << 20)) std::string().swap(c.out);
-  } else if (c.out_pos > (1u << 20)) {
-    c.out.erase(0, c.out_pos);
-    c.out_pos = 0;
-  }
   if (c.over_budget && c.reserved <= cfg_.max_connection_output_bytes / 2) {
     c.over_budget = false;
     runnable(c);

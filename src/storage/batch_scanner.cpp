@@ -12,11 +12,13 @@ BatchScanner::BatchScanner(ByteSource& source, const ScanStart& start)
       base_(start.segment_base),
       exact_(start.exact_first),
       check_crc_(start.check_crc),
-      anchors_(start.anchors) {}
+      anchors_(start.anchors),
+      verified_(start.verified),
+      on_chain_(start.position == 0 || start.exact_first || start.proven_start) {}
 
 BatchError BatchScanner::check_at(ByteSource& source, uint64_t pos, uint64_t min_offset, bool exact,
                                   uint64_t segment_base, bool check_crc, BatchHeader* h,
-                                  const uint8_t** bytes, Status* io) {
+                                  const uint8_t** bytes, Status* io, VerifiedRanges* verified) {
   if (pos >= source.size()) return BatchError::kShortHeader;
   const uint64_t avail = source.size() - pos;
   // The header alone first: a damaged length must not make us read (or
@@ -40,7 +42,11 @@ BatchError BatchScanner::check_at(ByteSource& source, uint64_t pos, uint64_t min
     *io = bp.status();
     return BatchError::kCrcMismatch;
   }
-  if (!batch_crc_ok(*bp, *h)) return BatchError::kCrcMismatch;
+  const uint64_t end = pos + h->total_size();
+  if (verified == nullptr || !verified->covers(pos, end)) {
+    if (!batch_crc_ok(*bp, *h)) return BatchError::kCrcMismatch;
+    if (verified) verified->add(pos, end);
+  }
   *bytes = *bp;
   return BatchError::kOk;
 }
@@ -95,10 +101,14 @@ bool BatchScanner::next(ScanEvent* ev, OnFault on_fault) {
   *ev = ScanEvent{};
   ev->position = pos_;
   const BatchError e =
-      check_at(src_, pos_, next_, exact_, base_, check_crc_, &ev->header, &ev->bytes, &status_);
+      check_at(src_, pos_, next_, exact_, base_, check_crc_, &ev->header, &ev->bytes, &status_,
+               on_chain_ ? verified_ : nullptr);
   if (!status_.is_ok()) return false;
   exact_ = false;
   if (e == BatchError::kOk) {
+    // A CRC-checked batch proves where the next one starts.
+    if (check_crc_ && verified_ && !on_chain_) verified_->add(pos_, pos_ + ev->header.total_size());
+    on_chain_ = true;
     ev->kind = ScanKind::kBatch;
     pos_ += ev->header.total_size();
     next_ = ev->header.next_offset();
@@ -118,6 +128,7 @@ bool BatchScanner::next(ScanEvent* ev, OnFault on_fault) {
     return true;
   }
   ev->kind = ScanKind::kCorrupt;
+  on_chain_ = false;  // the resumed batch is checked in full
   ev->resume_position = *resume;
   pos_ = *resume;
   return true;

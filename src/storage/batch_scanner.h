@@ -41,6 +41,7 @@
 
 #include "common/status.h"
 #include "storage/record_batch.h"
+#include "storage/verified_ranges.h"
 
 namespace rustlog {
 
@@ -85,6 +86,13 @@ struct ScanStart {
   bool exact_first = false;   // the first batch's base offset must equal next_offset
   bool check_crc = true;
   const BatchAnchors* anchors = nullptr;  // where resynchronisation may resume
+  // Known-good ranges of these bytes (verified_ranges.h): a batch whose CRC
+  // next() checked is added, and one inside a range is not checked again
+  // when it starts where a batch is proven to start: byte 0, `position` when
+  // exact_first or proven_start, or the end of the batch next() returned
+  // before it. Resynchronisation always checks CRCs.
+  VerifiedRanges* verified = nullptr;
+  bool proven_start = false;  // `position` is a batch start (the caller walked there)
 };
 
 enum class ScanKind : uint8_t { kBatch, kCorrupt, kTornTail };
@@ -120,10 +128,12 @@ class BatchScanner {
   uint64_t next_offset() const { return next_; }  // what the next batch must continue from
 
   // The fault, if any, of the bytes at `pos` as the batch continuing from
-  // `min_offset` (kOk: *h is a valid batch). Reads through `source`.
+  // `min_offset` (kOk: *h is a valid batch). Reads through `source`. With
+  // `verified` (pos being a proven batch start), the CRC of a batch it
+  // covers is not recomputed and a batch whose CRC matched is added to it.
   static BatchError check_at(ByteSource& source, uint64_t pos, uint64_t min_offset, bool exact,
                              uint64_t segment_base, bool check_crc, BatchHeader* h,
-                             const uint8_t** bytes, Status* io);
+                             const uint8_t** bytes, Status* io, VerifiedRanges* verified = nullptr);
 
  private:
   std::optional<uint64_t> resync(uint64_t from, const BatchHeader& damaged, BatchError why, BatchHeader* h);
@@ -138,6 +148,8 @@ class BatchScanner {
   bool exact_;
   bool check_crc_;
   const BatchAnchors* anchors_;
+  VerifiedRanges* verified_;
+  bool on_chain_;  // pos_ is a proven batch start (see ScanStart::verified)
   bool done_ = false;
   Status status_;
 };

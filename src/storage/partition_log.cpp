@@ -268,68 +268,6 @@ uint64_t PartitionLog::size_bytes() const {
   return n;
 }
 
-size_t PartitionLog::segment_index_for(uint64_t offset) const {
-  // Last segment whose base offset <= offset.
-  auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
-                             [](uint64_t o, const auto& s) { return o < s->base_offset(); });
-  return it == segments_.begin() ? 0 : static_cast<size_t>(it - segments_.begin()) - 1;
-}
-
-Result<ReadResult> PartitionLog::read(uint64_t offset, const ReadLimits& limits) {
-  ReadResult r;
-  r.high_watermark = next_offset_;
-  r.log_start_offset = log_start_offset();
-  r.next_offset = offset;
-  if (offset < r.log_start_offset || offset > next_offset_)
-    return Status(ErrorCode::kOffsetOutOfRange,
-                  "offset " + std::to_string(offset) + " is out of range: valid offsets are " +
-                      std::to_string(r.log_start_offset) + ".." + std::to_string(next_offset_));
-  if (offset == next_offset_ || offset >= limits.max_offset) return r;
-  const size_t max_bytes = limits.max_bytes;
-  size_t i = segment_index_for(offset);
-  uint64_t want = offset;
-  for (; i < segments_.size(); ++i) {
-    Segment& s = *segments_[i];
-    if (want >= s.next_offset()) continue;  // offsets missing at the segment's end (compaction)
-    if (want >= limits.max_offset) break;
-    auto loc = s.locate(std::max(want, s.base_offset()));
-    if (!loc) {
-      if (loc.status().code() == ErrorCode::kOffsetOutOfRange) continue;
-      if (!r.data.empty()) break;  // return what was good; the next read reports it
-      return loc.status();
-    }
-    const size_t before = r.data.size();
-    const size_t budget = before == 0 ? max_bytes : (max_bytes > before ? max_bytes - before : 0);
-    if (before > 0 && budget == 0) break;
-    ReadLimits seg = limits;
-    seg.max_bytes = budget;
-    if (before > 0) seg.first_batch_max = budget;  // only the read's first batch may exceed it
-    uint64_t next = r.next_offset;
-    Status st = s.read_batches(*loc, seg, r.data, &next);
-    if (!st) {
-      if (!r.data.empty()) break;
-      return st;
-    }
-    if (r.data.size() == before) break;  // the next batch does not fit
-    r.next_offset = next;
-    want = next;
-    if (r.data.size() >= max_bytes) break;
-    // The rest of this segment did not fit (or is unreadable): continuing in
-    // the next segment would skip it.
-    if (next < s.next_offset()) break;
-  }
-  return r;
-}
-
-Result<uint64_t> PartitionLog::offset_for_time(int64_t ts) {
-  for (auto& s : segments_) {
-    auto r = s->offset_for_time(ts);
-    if (!r) return r.status();
-    if (r->has_value()) return **r;
-  }
-  return next_offset_;
-}
-
 Status PartitionLog::close() {
   Status st = flush();
   if (!st) return st;

@@ -57,6 +57,14 @@ struct ReadResult {
   uint64_t log_start_offset = 0;
 };
 
+// What a read_each() saw besides the batches it handed out.
+struct ReadInfo {
+  uint64_t next_offset = 0;  // offset after the last batch handed out (= request offset if none)
+  uint64_t high_watermark = 0;
+  uint64_t log_start_offset = 0;
+  size_t bytes = 0;  // the batches' total size
+};
+
 class PartitionLog {
  public:
   // Opens (creating if absent) the log in `dir`, recovering everything at or
@@ -88,6 +96,10 @@ class PartitionLog {
   Result<ReadResult> read(uint64_t offset, size_t max_bytes, uint64_t max_offset = UINT64_MAX) {
     return read(offset, ReadLimits{.max_bytes = max_bytes, .max_offset = max_offset});
   }
+  // read() without copying: the same batches, each handed to `visit` as a
+  // view valid during that call only (into a sealed segment's mapping, or a
+  // read buffer of the active one), in order.
+  Result<ReadInfo> read_each(uint64_t offset, const ReadLimits& limits, const BatchVisitor& visit);
   // First offset whose timestamp >= ts; high_watermark() when none.
   Result<uint64_t> offset_for_time(int64_t ts);
 

@@ -159,13 +159,14 @@ Result<const uint8_t*> Segment::bytes_at(uint64_t pos, size_t n, std::string& bu
 }
 
 ScanStart Segment::scan_start(uint64_t pos, uint64_t next_offset, bool exact_first,
-                              const BatchAnchors* anchors) const {
+                              const BatchAnchors* anchors) {
   return ScanStart{.position = pos,
                    .next_offset = next_offset,
                    .segment_base = base_,
                    .exact_first = exact_first,
                    .check_crc = true,
-                   .anchors = anchors};
+                   .anchors = anchors,
+                   .verified = &verified_};
 }
 
 void Segment::index_in_memory(const IndexPolicy::Entry& e) {
@@ -213,6 +214,8 @@ Status Segment::append_run(std::string_view bytes, std::span<const BatchHeader> 
   }
   size_ += bytes.size();
   dirty_ = true;
+  // This process built these batches (their CRCs included) and wrote them.
+  verified_.add(pos, size_);
   if (pos == 0) first_ts_ = hs.front().first_timestamp;
   next_offset_ = hs.back().next_offset();
   for (const BatchHeader& h : hs) max_ts_ = std::max(max_ts_, h.max_timestamp);
@@ -292,11 +295,19 @@ Status Segment::read_batches(const BatchLocation& start, const ReadLimits& limit
   if (start.position < size_)
     out.reserve(out.size() +
                 static_cast<size_t>(std::min<uint64_t>(limits.max_bytes, size_ - start.position)));
+  size_t unused = 0;
+  return visit_batches(start, limits, [&out](std::string_view b) { out.append(b); }, next_offset, &unused);
+}
+
+Status Segment::visit_batches(const BatchLocation& start, const ReadLimits& limits, const BatchVisitor& visit,
+                              uint64_t* next_offset, size_t* bytes) {
   Bytes src(*this);
   // Offsets only grow: a batch that goes back (its base offset, outside
   // the CRC, was damaged) is not returned.
   const IndexAnchors anchors(oi_, base_);
-  BatchScanner sc(src, scan_start(start.position, start.header.base_offset, false, &anchors));
+  ScanStart from = scan_start(start.position, start.header.base_offset, false, &anchors);
+  from.proven_start = true;  // locate() walked there
+  BatchScanner sc(src, from);
   ScanEvent ev;
   bool first = true;
   size_t taken = 0;
@@ -310,8 +321,9 @@ Status Segment::read_batches(const BatchLocation& start, const ReadLimits& limit
     const size_t n = ev.header.total_size();
     if (ev.header.base_offset >= limits.max_offset) break;
     if (first ? n > limits.first_batch_max : taken + n > limits.max_bytes) break;
-    out.append(reinterpret_cast<const char*>(ev.bytes), n);
+    visit(std::string_view(reinterpret_cast<const char*>(ev.bytes), n));
     taken += n;
+    *bytes = taken;
     *next_offset = ev.header.next_offset();
     first = false;
     if (taken >= limits.max_bytes) break;
@@ -340,7 +352,9 @@ Result<std::optional<uint64_t>> Segment::offset_for_time(int64_t ts) {
   if (!loc) return loc.status();
   Bytes src(*this);
   const IndexAnchors anchors(oi_, base_);
-  BatchScanner sc(src, scan_start(loc->position, loc->header.base_offset, false, &anchors));
+  ScanStart from = scan_start(loc->position, loc->header.base_offset, false, &anchors);
+  from.proven_start = true;  // locate() walked there
+  BatchScanner sc(src, from);
   ScanEvent ev;
   std::vector<Record> recs;
   while (sc.next(&ev, OnFault::kResync)) {

@@ -6,10 +6,12 @@
 // SegmentCache. The active segment keeps its descriptors open and is read
 // with pread, so every byte that append() returned for is readable at once.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -18,6 +20,7 @@
 #include "storage/segment_cache.h"
 #include "storage/record_batch.h"
 #include "storage/segment_index.h"
+#include "storage/verified_ranges.h"
 
 namespace rustlog {
 
@@ -47,6 +50,9 @@ struct ReadLimits {
   size_t first_batch_max = SIZE_MAX;
   uint64_t max_offset = UINT64_MAX;
 };
+
+// Receives one whole stored batch of a read (Segment::visit_batches).
+using BatchVisitor = std::function<void(std::string_view batch)>;
 
 // A segment's offset index as the batch scanner's anchors: entry (r, p)
 // claims that the batch with base offset base + r starts at byte p.
@@ -127,9 +133,14 @@ class Segment final : public CachedSegment {
   // starts from must point at a batch with the entry's offset; when it does
   // not, the index (not the log) is at fault and is rebuilt.
   Result<BatchLocation> locate(uint64_t offset);
-  // Appends whole, CRC-checked batches starting at `loc` to `out` within
-  // `limits`. Stops before a corrupt batch (returning it as an error only
-  // when it is the first).
+  // Hands whole, verified batches starting at `loc`, within `limits`, to
+  // `visit`, one batch per call; the view is valid during the call only (it
+  // points into the mapping, or into a read buffer for the active segment).
+  // Stops before a corrupt batch (returning it as an error only when it is
+  // the first). *bytes: what was handed out.
+  Status visit_batches(const BatchLocation& loc, const ReadLimits& limits, const BatchVisitor& visit,
+                       uint64_t* next_offset, size_t* bytes);
+  // visit_batches copying the batches to the end of `out`.
   Status read_batches(const BatchLocation& loc, const ReadLimits& limits, std::string& out,
                       uint64_t* next_offset);
   // First offset with timestamp >= ts in this segment, if any.
@@ -165,6 +176,11 @@ class Segment final : public CachedSegment {
   int64_t last_append_us() const { return last_append_us_; }
   void set_last_append_us(int64_t us) { last_append_us_ = us; }
 
+  // The byte ranges whose batches are known good (verified_ranges.h): CRC-
+  // checked by a read or recovery of this process, or appended by it. Reads
+  // do not check them again; verify() always does.
+  const VerifiedRanges& verified() const { return verified_; }
+
   // Full validation for `rustlog verify` (read-only): every batch's CRC and
   // continuity, and whether the index files equal a rebuild from the log.
   Status verify(SegmentScanReport* report, uint64_t* batches, uint64_t* records);
@@ -175,9 +191,10 @@ class Segment final : public CachedSegment {
   Segment(std::string dir, uint64_t base, uint32_t interval, SegmentCache* cache);
   Status load_indexes(SegmentScanReport* report);
   Status scan_tail(SegmentScanReport* report);
-  // The batch scanner's start for this segment at `pos`.
+  // The batch scanner's start for this segment at `pos`, remembering and
+  // using what is known good (verified_).
   ScanStart scan_start(uint64_t pos, uint64_t next_offset, bool exact_first = false,
-                       const BatchAnchors* anchors = nullptr) const;
+                       const BatchAnchors* anchors = nullptr);
   // Validates batches from `start` on, feeding the index policy (indexes in
   // memory only). A fault where the log continues at an offset >= truncate_from
   // is a torn tail: the file is cut there and the scan ends. A fault below it
@@ -249,6 +266,7 @@ class Segment final : public CachedSegment {
   bool tail_unreadable_ = false;    // the last scan ended in bytes holding no valid batch
   const uint8_t* map_ = nullptr;
   size_t map_len_ = 0;
+  VerifiedRanges verified_;
 };
 
 class Segment::Bytes final : public ByteSource {

@@ -161,6 +161,7 @@ Status Segment::scan_from(const ScanStart& start, uint64_t truncate_from, Segmen
       report->bytes_truncated += size_ - ev.position;
       RUSTLOG_RETURN_IF_ERROR(ensure_open());
       RUSTLOG_RETURN_IF_ERROR(log_.truncate(ev.position));
+      verified_.forget_from(ev.position);
       unmap();
       size_ = ev.position;
       break;
@@ -332,7 +333,9 @@ Status Segment::verify(SegmentScanReport* report, uint64_t* batches, uint64_t* r
   const OffsetIndex claimed = file_oi ? std::move(*file_oi) : loaded_oi;
   const IndexAnchors anchors(claimed, base_);
   restart_indexes();
-  Status st = scan_from(scan_start(0, base_, false, &anchors), kNeverTruncate, report, batches, records);
+  ScanStart all = scan_start(0, base_, false, &anchors);
+  all.verified = nullptr;  // every batch's CRC, whatever this process checked before
+  Status st = scan_from(all, kNeverTruncate, report, batches, records);
   std::swap(oi_, loaded_oi);  // loaded_* now hold the indexes rebuilt from the log
   std::swap(ti_, loaded_ti);
   policy_ = loaded_policy;

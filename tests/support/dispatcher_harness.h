@@ -71,7 +71,7 @@ class Harness {
     Connection& c = conn(id);
     dispatcher_->collect(c);
     FrameDecoder dec(cfg_.max_frame_bytes);
-    dec.feed(std::string_view(c.out).substr(c.out_pos));
+    dec.feed(c.out.copy_pending());
     if (drain) dispatcher_->sent(c, c.pending_out());
     std::vector<Response> out;
     while (true) {
