@@ -13,31 +13,29 @@ size_t PartitionLog::segment_index_for(uint64_t offset) const {
   return it == segments_.begin() ? 0 : static_cast<size_t>(it - segments_.begin()) - 1;
 }
 
-Result<ReadResult> PartitionLog::read(uint64_t offset, const ReadLimits& limits) {
-  ReadResult r;
-  auto info = read_each(offset, limits, [&r](std::string_view b) { r.data.append(b); });
-  if (!info) return info.status();
-  r.next_offset = info->next_offset;
-  r.high_watermark = info->high_watermark;
-  r.log_start_offset = info->log_start_offset;
-  return r;
-}
+namespace {
 
-Result<ReadInfo> PartitionLog::read_each(uint64_t offset, const ReadLimits& limits, const BatchVisitor& visit) {
+// The loop of read() and read_each(): whole batches from the segment holding
+// `offset` on (segments()[first]), within `limits`; `part(segment, location,
+// segment_limits, &next, &got)` reads one segment's part (copying, or
+// handing out views).
+template <class ReadPart>
+Result<ReadInfo> read_segments(const PartitionLog& log, uint64_t offset, size_t first, const ReadLimits& limits,
+                               ReadPart&& part) {
   ReadInfo r;
-  r.high_watermark = next_offset_;
-  r.log_start_offset = log_start_offset();
+  r.high_watermark = log.high_watermark();
+  r.log_start_offset = log.log_start_offset();
   r.next_offset = offset;
-  if (offset < r.log_start_offset || offset > next_offset_)
+  if (offset < r.log_start_offset || offset > r.high_watermark)
     return Status(ErrorCode::kOffsetOutOfRange,
                   "offset " + std::to_string(offset) + " is out of range: valid offsets are " +
-                      std::to_string(r.log_start_offset) + ".." + std::to_string(next_offset_));
-  if (offset == next_offset_ || offset >= limits.max_offset) return r;
+                      std::to_string(r.log_start_offset) + ".." + std::to_string(r.high_watermark));
+  if (offset == r.high_watermark || offset >= limits.max_offset) return r;
+  const auto& segs = log.segments();
   const size_t max_bytes = limits.max_bytes;
-  size_t i = segment_index_for(offset);
   uint64_t want = offset;
-  for (; i < segments_.size(); ++i) {
-    Segment& s = *segments_[i];
+  for (size_t i = first; i < segs.size(); ++i) {
+    Segment& s = *segs[i];
     if (want >= s.next_offset()) continue;  // offsets missing at the segment's end (compaction)
     if (want >= limits.max_offset) break;
     auto loc = s.locate(std::max(want, s.base_offset()));
@@ -54,7 +52,7 @@ Result<ReadInfo> PartitionLog::read_each(uint64_t offset, const ReadLimits& limi
     if (before > 0) seg.first_batch_max = budget;  // only the read's first batch may exceed it
     uint64_t next = r.next_offset;
     size_t got = 0;
-    Status st = s.visit_batches(*loc, seg, visit, &next, &got);
+    Status st = part(s, *loc, seg, &next, &got);
     r.bytes += got;
     if (got > 0) r.next_offset = next;
     if (!st) {
@@ -69,6 +67,32 @@ Result<ReadInfo> PartitionLog::read_each(uint64_t offset, const ReadLimits& limi
     if (next < s.next_offset()) break;
   }
   return r;
+}
+
+}  // namespace
+
+Result<ReadResult> PartitionLog::read(uint64_t offset, const ReadLimits& limits) {
+  ReadResult r;
+  // Segment::read_batches reserves what a segment can return at once.
+  auto info = read_segments(*this, offset, segment_index_for(offset), limits,
+                            [&r](Segment& s, const BatchLocation& loc, const ReadLimits& l, uint64_t* next, size_t* got) {
+                              const size_t before = r.data.size();
+                              Status st = s.read_batches(loc, l, r.data, next);
+                              *got = r.data.size() - before;
+                              return st;
+                            });
+  if (!info) return info.status();
+  r.next_offset = info->next_offset;
+  r.high_watermark = info->high_watermark;
+  r.log_start_offset = info->log_start_offset;
+  return r;
+}
+
+Result<ReadInfo> PartitionLog::read_each(uint64_t offset, const ReadLimits& limits, const BatchVisitor& visit) {
+  return read_segments(*this, offset, segment_index_for(offset), limits,
+                       [&visit](Segment& s, const BatchLocation& loc, const ReadLimits& l, uint64_t* next, size_t* got) {
+                         return s.visit_batches(loc, l, visit, next, got);
+                       });
 }
 
 Result<uint64_t> PartitionLog::offset_for_time(int64_t ts) {

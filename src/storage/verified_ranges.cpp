@@ -14,14 +14,19 @@ bool VerifiedRanges::covers(uint64_t begin, uint64_t end) const {
 
 void VerifiedRanges::add(uint64_t begin, uint64_t end) {
   if (begin >= end) return;
-  // Merge with every range that overlaps or touches [begin, end).
-  auto it = ranges_.upper_bound(begin);
+  auto it = ranges_.upper_bound(begin);  // the first range starting after begin
   if (it != ranges_.begin()) {
     auto prev = std::prev(it);
     if (prev->second >= begin) {
-      begin = prev->first;
-      end = std::max(end, prev->second);
-      it = ranges_.erase(prev);
+      // Overlaps or touches the range before: extend it in place (a walk
+      // front to back only ever does this), absorbing what it now reaches.
+      if (end <= prev->second) return;
+      prev->second = end;
+      while (it != ranges_.end() && it->first <= prev->second) {
+        prev->second = std::max(prev->second, it->second);
+        it = ranges_.erase(it);
+      }
+      return;
     }
   }
   while (it != ranges_.end() && it->first <= end) {
