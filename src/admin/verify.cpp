@@ -5,14 +5,13 @@
 #include <filesystem>
 #include <map>
 
-#include <nlohmann/json.hpp>
-
 #include "storage/atomic_file.h"
 #include "storage/cleaner_checkpoint.h"
 #include "storage/file.h"
 #include "storage/recovery_checkpoint.h"
 #include "storage/segment.h"
 #include "topics/data_dir.h"
+#include "topics/topic_metadata.h"
 
 namespace rustlog::admin {
 namespace {
@@ -29,11 +28,8 @@ std::optional<uint64_t> parse_segment_file(const std::string& name, std::string_
   return Segment::parse_log_file_name(name.substr(0, 20) + ".log");
 }
 
-constexpr const char* kTopicMetadataFile = "topics.json";
-
-// What verify needs from the broker's topic metadata (format owned by
-// src/topics/topic_registry.cpp): {"version":1,"topics":{"<name>":
-// {"partitions":N,"index.interval.bytes":"4096",...}}}.
+// What verify needs from the broker's topic metadata (topics.json and
+// topics.log, read by the broker's own reader: topics/topic_metadata.h).
 struct TopicMetadata {
   bool present = false;
   struct Topic {
@@ -44,47 +40,20 @@ struct TopicMetadata {
 
   // The topic owning partition directory `dir_name` (<topic>-<partition>).
   const Topic* owner(const std::string& dir_name) const {
-    const size_t dash = dir_name.rfind('-');
-    if (dash == std::string::npos || dash + 1 >= dir_name.size()) return nullptr;
-    uint32_t p = 0;
-    const char* b = dir_name.data() + dash + 1;
-    const char* e = dir_name.data() + dir_name.size();
-    auto [ptr, ec] = std::from_chars(b, e, p);
-    if (ec != std::errc() || ptr != e) return nullptr;
-    auto it = topics.find(dir_name.substr(0, dash));
-    if (it == topics.end() || p >= it->second.partitions) return nullptr;
+    auto p = parse_partition_dir_name(dir_name);
+    if (!p) return nullptr;
+    auto it = topics.find(p->topic);
+    if (it == topics.end() || p->partition >= it->second.partitions) return nullptr;
     return &it->second;
   }
 };
 
-Result<TopicMetadata> read_topic_metadata(const std::string& data_dir) {
+Result<TopicMetadata> read_topics(const std::string& data_dir) {
+  auto read = read_topic_metadata(data_dir);
+  if (!read) return Status(ErrorCode::kCorruptRecord, read.status().message());
   TopicMetadata m;
-  const std::string path = data_dir + "/" + kTopicMetadataFile;
-  if (!path_exists(path)) return m;
-  auto text = read_file(path);
-  if (!text) return text.status();
-  auto bad = [&](const std::string& why) {
-    return Status(ErrorCode::kCorruptRecord, path + ": " + why);
-  };
-  const auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("topics") || !j["topics"].is_object())
-    return bad("not valid topic metadata");
-  for (const auto& [name, cfg] : j["topics"].items()) {
-    if (!cfg.is_object() || !cfg.contains("partitions") || !cfg["partitions"].is_number_unsigned())
-      return bad("topic " + name + " lacks 'partitions'");
-    TopicMetadata::Topic t;
-    t.partitions = cfg["partitions"].get<uint32_t>();
-    if (cfg.contains("index.interval.bytes") && cfg["index.interval.bytes"].is_string()) {
-      const std::string v = cfg["index.interval.bytes"].get<std::string>();
-      uint32_t n = 0;
-      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec != std::errc() || ptr != v.data() + v.size())
-        return bad("topic " + name + ": bad index.interval.bytes '" + v + "'");
-      t.index_interval_bytes = n;
-    }
-    m.topics[name] = t;
-  }
-  m.present = true;
+  m.present = read->present;
+  for (const auto& [name, c] : read->topics) m.topics[name] = {c.partitions, c.index_interval_bytes};
   return m;
 }
 
@@ -295,7 +264,7 @@ Result<VerifyReport> verify_data_dir(const std::string& path, const VerifyOption
     report.warnings.push_back(t + ": leftover of an interrupted atomic write (the broker deletes it at start)");
 
   TopicMetadata topics;
-  if (auto m = read_topic_metadata(checkpoint_dir.string()); m) {
+  if (auto m = read_topics(checkpoint_dir.string()); m) {
     topics = std::move(*m);
   } else {
     report.warnings.push_back(m.status().message() +
@@ -315,7 +284,7 @@ Result<VerifyReport> verify_data_dir(const std::string& path, const VerifyOption
     PartitionSummary p = verify_partition(dir, rp, interval);
     if (topics.present && topic == nullptr)
       p.problems.push_back(p.path + ": not a partition of any topic in " +
-                           checkpoint_dir.string() + "/" + kTopicMetadataFile +
+                           checkpoint_dir.string() + "/" + kTopicMetadataFile + " and " + kTopicLogFile +
                            " (left in place: the broker refuses to start until it is moved away or "
                            "adopted with kafka-lite --recover-topics)");
     report.partitions.push_back(std::move(p));

@@ -25,7 +25,7 @@ std::optional<uint64_t> parse_decimal(std::string_view s) {
 }
 
 bool is_broker_file(const std::string& name) {
-  const std::string files[] = {kLockFile, kTopicMetadataFile, kRecoveryCheckpointFile};
+  const std::string files[] = {kLockFile, kTopicMetadataFile, kTopicLogFile, kRecoveryCheckpointFile};
   for (const auto& f : files)
     if (name == f || name == f + std::string(kTempSuffix)) return true;
   return false;

@@ -3,9 +3,11 @@
 // follow from it (docs/OPERATIONS.md, "The data directory"). The broker only
 // ever removes what it created and marked for removal itself:
 //
-//   .lock, topics.json, recovery-point-offset-checkpoint   broker files
+//   .lock, topics.json, topics.log,
+//   recovery-point-offset-checkpoint                    broker files
 //   <name>.tmp of those files                           interrupted atomic writes
-//   <topic>-<n>/ of a topic listed in topics.json        partition data
+//   <topic>-<n>/ of a topic listed in the metadata       partition data
+//                (topics.json and topics.log)
 //   <topic>-<n>/CREATING                                 a create not yet committed
 //   <topic>-<n>/topic=<topic>                            a delete decided (the marker)
 //   <id>-<n>.deleted/ holding a topic=<topic> marker     a delete in progress
@@ -54,7 +56,7 @@ std::optional<std::string> delete_marker_topic(const std::string& dir);
 // One entry of the data directory as the start-up rules see it.
 struct DataDirEntry {
   enum class Kind {
-    kBrokerFile,      // .lock, topics.json, the checkpoint, their temp files
+    kBrokerFile,      // .lock, topics.json, topics.log, the checkpoint, their temp files
     kPartition,       // a directory named <topic>-<n> (listed or not)
     kDeleted,         // <id>-<n>.deleted with a topic= marker
     kLostFound,       // lost+found (a filesystem root): always left alone

@@ -85,10 +85,10 @@ Result<Topic*> TopicRegistry::create(const std::string& name, const TopicConfig&
   if (Status st = open_partitions(*t, {}, nullptr); !st) return undo(st);
   if (Status st = fsync_dir(data_dir_); !st) return undo(st);
   crash_point("topic-create:opened");
-  // 2. topics.json commits the topic.
+  // 2. The metadata commits the topic (one record in topics.log).
   Topic* raw = t.get();
   topics_[name] = std::move(t);
-  if (Status st = write_metadata(); !st) {
+  if (Status st = commit_metadata(name); !st) {
     t = std::move(topics_[name]);
     topics_.erase(name);
     return undo(st);
@@ -137,16 +137,16 @@ Status TopicRegistry::remove(const std::string& name) {
   }
   if (Status st = fsync_dir(data_dir_); !st) spdlog::warn("{} (the delete is finished at the next start)", st.message());
   crash_point("topic-delete:renamed");
-  // 3. Free the space first, so a full disk can still rewrite topics.json.
+  // 3. Free the space first, so a full disk can still commit the delete.
   for (const auto& d : gone)
     if (Status st = empty_except_marker(d); !st) spdlog::warn("{}", st.message());
   crash_point("topic-delete:emptied");
   deleted_dirs_.insert(deleted_dirs_.end(), gone.begin(), gone.end());
-  // 4. topics.json without the topic; the directories go after it is written.
-  if (Status st = write_metadata(); !st)
-    spdlog::warn("topic '{}' is deleted but {} could not be rewritten ({}); the next successful write "
+  // 4. The metadata without the topic; the directories go after it is written.
+  if (Status st = commit_metadata(name); !st)
+    spdlog::warn("topic '{}' is deleted but {} could not be written ({}); the next successful write "
                  "or start finishes the delete",
-                 name, kTopicMetadataFile, st.message());
+                 name, kTopicLogFile, st.message());
   crash_point("topic-delete:committed");
   return Status::ok();
 }
@@ -167,10 +167,12 @@ Result<bool> TopicRegistry::finish_interrupted(RegistryOpenReport* report) {
     if (e.kind == DataDirEntry::Kind::kPartition && e.delete_marked) decided.insert(e.partition.topic);
     if (e.kind == DataDirEntry::Kind::kDeleted) renamed.insert(e.deleted_topic);
   }
+  // Removed by open() once the metadata no longer names what they hold.
   auto finished = [&](const std::string& what, const std::string& path) -> Status {
     spdlog::info("finishing an interrupted {}: removing {}", what, path);
     if (report) ++report->orphans_removed;
-    return remove_path(path);
+    finished_dirs_.insert(path);
+    return Status::ok();
   };
   std::set<std::string> live;  // topics with a partition directory left
   for (const auto& e : *entries) {
@@ -211,6 +213,7 @@ Result<bool> TopicRegistry::claim_partition_dirs(const RegistryOpenOptions& opti
   std::map<std::string, uint32_t> stray;  // topic -> partition count its directories need
   std::vector<std::string> stray_names;
   for (const auto& e : *entries) {
+    if (finished_dirs_.count(data_dir_ + "/" + e.name)) continue;  // an interrupted create or delete
     if (e.kind == DataDirEntry::Kind::kPartition) {
       const Topic* t = find(e.partition.topic);
       if (t && e.partition.partition < t->config.partitions) continue;

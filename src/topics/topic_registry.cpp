@@ -6,9 +6,8 @@
 
 #include <cerrno>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
-#include "storage/atomic_file.h"
+#include "storage/atomic_file.h"  // kTempSuffix
 #include "storage/file.h"
 #include "storage/recovery_checkpoint.h"
 #include "topics/data_dir.h"
@@ -17,33 +16,12 @@
 namespace rustlog {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
-
-namespace {
-json config_to_json(const TopicConfig& c) {
-  json j = json::object();
-  j["partitions"] = c.partitions;
-  for (const auto& [k, v] : c.to_pairs()) j[k] = v;
-  return j;
-}
-
-Result<TopicConfig> config_from_json(const json& j) {
-  TopicConfig c;
-  if (!j.is_object() || !j.contains("partitions") || !j["partitions"].is_number_unsigned())
-    return Status(ErrorCode::kStorageError, "topic metadata entry lacks 'partitions'");
-  c.partitions = j["partitions"].get<uint32_t>();
-  for (const auto& [k, v] : j.items()) {
-    if (k == "partitions") continue;
-    if (!v.is_string()) return Status(ErrorCode::kStorageError, "topic metadata: " + k + " is not a string");
-    RUSTLOG_RETURN_IF_ERROR(c.set(k, v.get<std::string>()));
-  }
-  return c;
-}
-}  // namespace
 
 TopicRegistry::TopicRegistry(std::string data_dir, size_t max_mapped_segments,
                              size_t max_open_segment_files)
-    : data_dir_(std::move(data_dir)), segment_cache_(max_mapped_segments, max_open_segment_files) {}
+    : data_dir_(std::move(data_dir)),
+      segment_cache_(max_mapped_segments, max_open_segment_files),
+      metadata_(data_dir_) {}
 
 TopicRegistry::~TopicRegistry() { topics_.clear(); }
 
@@ -51,19 +29,30 @@ std::string TopicRegistry::partition_dir_name(const std::string& topic, uint32_t
   return ::rustlog::partition_dir_name(topic, partition);
 }
 
-Status TopicRegistry::write_metadata() {
-  Status st = write_metadata_file();
+TopicConfigs TopicRegistry::configs() const {
+  TopicConfigs out;
+  for (const auto& [name, t] : topics_) out[name] = t->config;
+  return out;
+}
+
+Status TopicRegistry::compact_metadata() {
+  Status st = metadata_.compact(configs());
   if (st) remove_deleted_dirs();
   return st;
 }
 
-Status TopicRegistry::write_metadata_file() {
-  json j = json::object();
-  j["version"] = 1;
-  json topics = json::object();
-  for (const auto& [name, t] : topics_) topics[name] = config_to_json(t->config);
-  j["topics"] = topics;
-  return write_file_atomic(data_dir_ + "/" + kTopicMetadataFile, j.dump(2) + "\n");
+Status TopicRegistry::commit_metadata(const std::string& changed) {
+  if (metadata_.wants_compaction(topics_.size())) return compact_metadata();
+  const Topic* t = find(changed);
+  Status st = t ? metadata_.append_set(changed, t->config) : metadata_.append_delete(changed);
+  if (!st) {
+    // The record may be on disk in part or whole: a compaction now states
+    // the list as it is (best effort; the next change retries it).
+    if (Status cs = compact_metadata(); !cs) spdlog::warn("{}", cs.message());
+    return st;
+  }
+  remove_deleted_dirs();
+  return st;
 }
 
 Status TopicRegistry::open_partitions(Topic& t, const RecoveryPoints& points,
@@ -88,26 +77,18 @@ Status TopicRegistry::open_partitions(Topic& t, const RecoveryPoints& points,
   return Status::ok();
 }
 
-Status TopicRegistry::load_metadata(bool* present) {
-  const std::string meta_path = data_dir_ + "/" + kTopicMetadataFile;
-  *present = path_exists(meta_path);
-  if (!*present) return Status::ok();
-  auto text = read_file(meta_path);
-  if (!text) return text.status();
-  json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("topics") || !j["topics"].is_object())
-    return Status(ErrorCode::kStorageError,
-                  meta_path + " is not valid topic metadata; restore it from a backup, or move it "
-                              "away and start with --recover-topics to rebuild it from the partition "
-                              "directories");
-  for (const auto& [name, cj] : j["topics"].items()) {
-    auto cfg = config_from_json(cj);
-    if (!cfg) return Status(ErrorCode::kStorageError, meta_path + ": topic " + name + ": " + cfg.status().message());
+Status TopicRegistry::load_metadata(bool* present, TopicMetadataRead* read) {
+  auto r = read_topic_metadata(data_dir_);
+  if (!r) return r.status();
+  *present = r->present;
+  for (auto& [name, config] : r->topics) {
     auto t = std::make_unique<Topic>();
     t->name = name;
-    t->config = *cfg;
+    t->config = config;
     topics_[name] = std::move(t);
   }
+  r->topics.clear();
+  *read = std::move(*r);
   return Status::ok();
 }
 
@@ -115,19 +96,24 @@ Status TopicRegistry::open(const RegistryOpenOptions& options, RegistryOpenRepor
   RUSTLOG_RETURN_IF_ERROR(check_data_dir_claim(data_dir_, options.init_data_dir, options.recover_topics));
   RUSTLOG_RETURN_IF_ERROR(make_dirs(data_dir_));
   // Only the broker's own temp files (interrupted atomic writes of its files).
-  for (const char* f : {kTopicMetadataFile, kRecoveryCheckpointFile}) {
+  for (const char* f : {kTopicMetadataFile, kTopicLogFile, kRecoveryCheckpointFile}) {
     const std::string tmp = data_dir_ + "/" + f + std::string(kTempSuffix);
     RUSTLOG_RETURN_IF_ERROR(remove_file(tmp));
   }
   bool present = false;
-  RUSTLOG_RETURN_IF_ERROR(load_metadata(&present));
+  TopicMetadataRead read;
+  RUSTLOG_RETURN_IF_ERROR(load_metadata(&present, &read));
   auto finished = finish_interrupted(report);
   if (!finished) return finished.status();
   auto claimed = claim_partition_dirs(options, report);
   if (!claimed) return claimed.status();
   // A new directory is claimed by writing topics.json at once, so the next
-  // start knows it is the broker's.
-  if (!present || *finished || *claimed) RUSTLOG_RETURN_IF_ERROR(write_metadata());
+  // start knows it is the broker's. What start-up changed in the list is
+  // committed (compacted) before the directories of finished creates and
+  // deletes are removed, so a crash in between finds their markers again.
+  RUSTLOG_RETURN_IF_ERROR(metadata_.open(read, configs(), /*compact_now=*/*finished || *claimed));
+  for (const auto& d : finished_dirs_) RUSTLOG_RETURN_IF_ERROR(remove_tree(d));
+  finished_dirs_.clear();
 
   auto points = read_recovery_points(data_dir_);
   RecoveryPoints rp;

@@ -6,14 +6,16 @@
 // Crash safety (docs/OPERATIONS.md, "The data directory"; the ownership
 // rules are in topics/data_dir.h). The broker removes only what it created
 // and marked itself:
+// - The topic list is topics.json plus the log of changes since, topics.log
+//   (topic_metadata.h): "commits" below is one record appended to the log
+//   and fdatasynced.
 // - Create: each partition directory gets a CREATING marker before any
-//   segment file, then topics.json (written atomically) commits the topic,
-//   then the markers go. A directory still marked CREATING at start belongs
+//   segment file, then the metadata commits the topic, then the markers go. A directory still marked CREATING at start belongs
 //   to an uncommitted create and is removed.
 // - Delete: a "topic=<name>" marker in every partition directory is the
 //   decision; the directories are then renamed to "<id>-<n>.deleted", their
-//   files removed (space is freed before topics.json is rewritten, so a full
-//   disk can still delete), topics.json rewritten, the directories removed.
+//   files removed (space is freed before the metadata is written, so a full
+//   disk can still delete), the delete committed, the directories removed.
 //   A start after a crash at any step finishes the delete.
 // - Nothing else is ever deleted: partition directories no listed topic
 //   claims, or a missing topics.json beside partition directories, make
@@ -22,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,10 +33,9 @@
 #include "storage/recovery_checkpoint.h"
 #include "common/status.h"
 #include "topics/topic_config.h"
+#include "topics/topic_metadata.h"
 
 namespace rustlog {
-
-inline constexpr const char* kTopicMetadataFile = "topics.json";
 
 struct Topic {
   std::string name;
@@ -90,13 +92,21 @@ class TopicRegistry {
   const std::string& data_dir() const { return data_dir_; }
   const SegmentCache& segment_cache() const { return segment_cache_; }
   static std::string partition_dir_name(const std::string& topic, uint32_t partition);
+  // Records in topics.log since its last compaction; tests lower the bound
+  // at which it is compacted (topic_metadata.h).
+  uint64_t metadata_log_records() const { return metadata_.records(); }
+  void set_min_compact_records(uint64_t n) { metadata_.set_min_compact_records(n); }
 
  private:
-  // Writes topics.json atomically; after success the emptied directories of
-  // finished deletes are removed.
-  Status write_metadata();
-  Status write_metadata_file();
-  Status load_metadata(bool* present);
+  // Commits one change to the topic list: a record in topics.log (set when
+  // `changed` is listed, deleted when not), or a compaction when the log is
+  // due for one. After success the emptied directories of finished deletes
+  // are removed.
+  Status commit_metadata(const std::string& changed);
+  // A new topics.json of every topic and an empty topics.log.
+  Status compact_metadata();
+  TopicConfigs configs() const;
+  Status load_metadata(bool* present, TopicMetadataRead* read);
   Status open_partitions(Topic& t, const RecoveryPoints& points, RegistryOpenReport* report);
   // Start-up: finish what interrupted creates and deletes left; returns
   // whether the topic list changed.
@@ -111,7 +121,9 @@ class TopicRegistry {
   std::string data_dir_;
   SegmentCache segment_cache_;
   std::map<std::string, std::unique_ptr<Topic>> topics_;
+  TopicMetadataLog metadata_;
   std::vector<std::string> deleted_dirs_;  // emptied, removed after the next metadata write
+  std::set<std::string> finished_dirs_;    // start-up: removed once the metadata no longer needs them
   uint64_t next_delete_id_ = 1;
 };
 

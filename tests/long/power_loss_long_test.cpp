@@ -27,6 +27,16 @@ TEST(PowerLossLongTest, TopicCreateAndDelete) {
   explore(w, kExhaustive);
 }
 
+TEST(PowerLossLongTest, TopicCreateAndDeleteAcrossMetadataCompactions) {
+  TopicLifecycleWorkload w(2);
+  explore(w, kExhaustive);
+}
+
+TEST(PowerLossLongTest, TopicCreateAndDeleteFromAnOldTopicsJson) {
+  TopicLifecycleWorkload w(TopicMetadataLog::kMinCompactRecords, /*from_old_snapshot=*/true);
+  explore(w, kExhaustive);
+}
+
 TEST(PowerLossLongTest, OffsetCommit) {
   OffsetCommitWorkload w(20);
   explore(w, kExhaustive);

@@ -208,12 +208,29 @@ class CheckpointWorkload : public PowerLossWorkload {
 
 // Creates a topic, appends, creates a second, deletes the first and creates
 // it again with another partition count; every create and delete is
-// acknowledged when it returns.
+// acknowledged when it returns. `compact_every` lowers the bound at which
+// topics.log is compacted into topics.json (so the run crosses compactions);
+// `from_old_snapshot` starts from a data directory whose topics.json was
+// written before topics.log existed (the upgrade path), holding topic "old".
 class TopicLifecycleWorkload : public PowerLossWorkload {
  public:
-  std::string name() const override { return "topic create/delete"; }
+  explicit TopicLifecycleWorkload(uint64_t compact_every = TopicMetadataLog::kMinCompactRecords,
+                                  bool from_old_snapshot = false)
+      : compact_every_(compact_every), from_old_snapshot_(from_old_snapshot) {}
+  std::string name() const override {
+    return "topic create/delete (compaction every " + std::to_string(compact_every_) + " records" +
+           (from_old_snapshot_ ? ", from a topics.json without topics.log)" : ")");
+  }
+  void setup(const std::string& root) override {
+    if (!from_old_snapshot_) return;
+    std::filesystem::create_directories(root + "/old-0");
+    write_bytes(root + "/" + kTopicMetadataFile,
+                "{\n  \"topics\": {\n    \"old\": {\n      \"partitions\": 1\n    }\n  },\n  \"version\": 1\n}\n");
+    versions_.back()["old"] = {1, generation_++};
+  }
   void run(const std::string& root, const std::function<void()>& ack) override {
     TopicRegistry reg(root, 16);
+    reg.set_min_compact_records(compact_every_);
     ASSERT_TRUE(reg.open(nullptr).is_ok());
     auto create = [&](const std::string& name, uint32_t partitions) {
       ASSERT_TRUE(reg.create(name, power_loss_topic(partitions)).is_ok());
@@ -242,19 +259,19 @@ class TopicLifecycleWorkload : public PowerLossWorkload {
   void check(const std::string& root, size_t acked) override {
     int min_version = 0;
     for (size_t i = 0; i < acked; ++i) min_version = std::max(min_version, acks_[i].version);
-    // topics.json is one of the versions written, not older than the last acknowledged.
+    // The metadata (topics.json and topics.log, read without changing them)
+    // is one of the versions written, not older than the last acknowledged.
     int v = 0;
-    const std::string meta = root + "/" + kTopicMetadataFile;
-    if (path_exists(meta)) {
-      auto j = nlohmann::json::parse(read_bytes(meta), nullptr, false);
-      ASSERT_FALSE(j.is_discarded()) << "topics.json does not parse";
+    auto meta = read_topic_metadata(root);
+    ASSERT_TRUE(meta.is_ok()) << meta.status().to_string();
+    if (meta->present) {
       std::map<std::string, uint32_t> names;
-      for (const auto& [name, cfg] : j["topics"].items()) names[name] = cfg["partitions"].get<uint32_t>();
+      for (const auto& [name, cfg] : meta->topics) names[name] = cfg.partitions;
       // The first version not older than the last acknowledged one that matches.
       v = -1;
       for (int i = min_version; i < static_cast<int>(versions_.size()) && v < 0; ++i)
         if (partitions_of(i) == names) v = i;
-      ASSERT_GE(v, 0) << "topics.json is none of the versions written since the last acknowledged one";
+      ASSERT_GE(v, 0) << "the metadata is none of the versions written since the last acknowledged one";
     }
     ASSERT_GE(v, min_version) << "an acknowledged create or delete was lost";
     TopicRegistry reg(root, 16);
@@ -326,6 +343,8 @@ class TopicLifecycleWorkload : public PowerLossWorkload {
   std::vector<Version> versions_{Version{}};
   std::vector<Ack> acks_;
   int generation_ = 0;
+  uint64_t compact_every_;
+  bool from_old_snapshot_;
 };
 
 // Offset commits to the internal offsets topic, as the broker makes them:

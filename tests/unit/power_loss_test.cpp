@@ -71,6 +71,21 @@ TEST(PowerLossTest, TopicCreateAndDelete) {
   EXPECT_GT(s.checked, 60u);
 }
 
+// topics.log compacted into topics.json every second record: crashes inside
+// compactions (snapshot renamed, log not yet replaced) and between them.
+TEST(PowerLossTest, TopicCreateAndDeleteAcrossMetadataCompactions) {
+  TopicLifecycleWorkload w(2);
+  auto s = explore(w, kSampled);
+  EXPECT_GT(s.checked, 60u);
+}
+
+// The first start on a topics.json written before topics.log existed.
+TEST(PowerLossTest, TopicCreateAndDeleteFromAnOldTopicsJson) {
+  TopicLifecycleWorkload w(TopicMetadataLog::kMinCompactRecords, /*from_old_snapshot=*/true);
+  auto s = explore(w, kSampled);
+  EXPECT_GT(s.checked, 60u);
+}
+
 TEST(PowerLossTest, OffsetCommit) {
   OffsetCommitWorkload w(10);
   auto s = explore(w, kSampled);
