@@ -11,6 +11,11 @@
 //   TopicCreate/snapshot/N      the same with the log compacted on every
 //                               change (the snapshot rewrite of before, plus
 //                               the empty log's atomic write)
+//   TopicPartitions/create/P    TopicRegistry::create of one P-partition
+//                               topic: the broker's loop does nothing else
+//                               meanwhile, so this is the stall every other
+//                               client sees (P = --max-partitions' default)
+//   TopicPartitions/delete/P    TopicRegistry::remove of it
 //
 // The N topics are set up by writing topics.json directly (no create each).
 // Run: build/release/bench/topic_metadata_bench (RUSTLOG_BENCH_DIR on the
@@ -104,6 +109,26 @@ void TopicCreate(benchmark::State& state, bool log) {
   state.counters["topics"] = static_cast<double>(n);
 }
 
+void TopicPartitions(benchmark::State& state, bool create) {
+  const int64_t p = state.range(0);
+  const std::string dir = make_data_dir(0, create ? "partitions-create" : "partitions-delete");
+  TopicRegistry reg(dir, 16);
+  if (!reg.open(nullptr).is_ok()) std::abort();
+  TopicConfig c = bench_topic();
+  c.partitions = static_cast<uint32_t>(p);
+  int64_t i = 0;
+  for (auto _ : state) {
+    const std::string name = "wide-" + std::to_string(i++);
+    if (!create) state.PauseTiming();
+    if (!reg.create(name, c).is_ok()) state.SkipWithError("create failed");
+    if (create) state.PauseTiming();
+    else state.ResumeTiming();
+    if (!reg.remove(name).is_ok()) state.SkipWithError("remove failed");
+    if (create) state.ResumeTiming();
+  }
+  state.counters["partitions"] = static_cast<double>(p);
+}
+
 void Sizes(benchmark::internal::Benchmark* b) {
   b->Arg(100)->Arg(6600)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 }
@@ -112,6 +137,8 @@ BENCHMARK_CAPTURE(MetadataCommit, snapshot, false)->Apply(Sizes);
 BENCHMARK_CAPTURE(MetadataCommit, log, true)->Apply(Sizes);
 BENCHMARK_CAPTURE(TopicCreate, snapshot, false)->Apply(Sizes);
 BENCHMARK_CAPTURE(TopicCreate, log, true)->Apply(Sizes);
+BENCHMARK_CAPTURE(TopicPartitions, create, true)->Arg(1000)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK_CAPTURE(TopicPartitions, delete, false)->Arg(1000)->Unit(benchmark::kMillisecond)->Iterations(5);
 
 }  // namespace
 }  // namespace rustlog::bench

@@ -21,6 +21,7 @@ Broker::Out Broker::create_topic(const std::string& name, uint32_t partitions,
   c.partitions = partitions;
   for (const auto& e : configs) RUSTLOG_RETURN_IF_ERROR(c.set(e.key, e.value));
   if (partitions < 1 || partitions > cfg_.max_partitions) fx.v0_code = V0Code::kInvalidPartitionCount;
+  if (partitions > cfg_.max_partitions) metrics_.partition_limit_refusals.inc();
   RUSTLOG_RETURN_IF_ERROR(c.validate(cfg_.max_partitions));
   if (Status st = check_segment_floors(c, cfg_.segment_floors); !st) {
     metrics_.segment_floor_refusals.inc();

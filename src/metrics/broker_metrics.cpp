@@ -143,6 +143,9 @@ std::string BrokerMetrics::render() const {
            "CreateTopic requests refused because segment.bytes or segment.ms was below "
            "--min-segment-bytes or --min-segment-ms.");
   w.sample("rustlog_topic_segment_floor_refusals_total", {}, segment_floor_refusals.value());
+  w.family("rustlog_topic_partition_limit_refusals_total", "counter",
+           "CreateTopic requests refused because they asked for more partitions than --max-partitions.");
+  w.sample("rustlog_topic_partition_limit_refusals_total", {}, partition_limit_refusals.value());
   w.family("rustlog_output_bytes", "gauge", "Answer bytes reserved now: queued, being built, or unsent.");
   w.sample("rustlog_output_bytes", {}, output_bytes.value());
   w.family("rustlog_input_bytes", "gauge", "Request bytes received and buffered now (partial or unhandled frames).");

@@ -125,8 +125,8 @@ Status TopicConfig::set(const std::string& key, const std::string& value) {
 Status TopicConfig::validate(uint32_t max_partitions) const {
   if (partitions < 1 || partitions > max_partitions)
     return Status(ErrorCode::kInvalidRequest, "partition count " + std::to_string(partitions) +
-                                                  " is out of range: use 1.." +
-                                                  std::to_string(max_partitions));
+                                                  " is out of range: use 1.." + std::to_string(max_partitions) +
+                                                  " (the broker's --max-partitions)");
   return log_config().validate();
 }
 
