@@ -79,6 +79,9 @@ std::string fault_reason(const ScanEvent& ev, uint64_t left, uint64_t segment_ba
       return "CRC mismatch in the batch claiming offsets " + std::to_string(h.base_offset) + ".." +
              std::to_string(h.last_offset()) + " (stored " + hex32(h.crc) + ", computed " +
              hex32(compute_batch_crc(bytes, h.total_size())) + ")";
+    case BatchError::kBadRecords:
+      return "the records of the batch claiming offsets " + std::to_string(h.base_offset) + ".." +
+             std::to_string(h.last_offset()) + " do not match its header (its CRC matches)";
     case BatchError::kOk: break;
   }
   return batch_error_name(ev.reason);

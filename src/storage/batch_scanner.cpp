@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <string_view>
+
+#include "storage/record_view.h"
 
 namespace rustlog {
 
@@ -12,13 +15,15 @@ BatchScanner::BatchScanner(ByteSource& source, const ScanStart& start)
       base_(start.segment_base),
       exact_(start.exact_first),
       check_crc_(start.check_crc),
+      check_records_(start.check_crc && start.check_records),
       anchors_(start.anchors),
       verified_(start.verified),
       on_chain_(start.position == 0 || start.exact_first || start.proven_start) {}
 
 BatchError BatchScanner::check_at(ByteSource& source, uint64_t pos, uint64_t min_offset, bool exact,
                                   uint64_t segment_base, bool check_crc, BatchHeader* h,
-                                  const uint8_t** bytes, Status* io, VerifiedRanges* verified) {
+                                  const uint8_t** bytes, Status* io, VerifiedRanges* verified,
+                                  bool check_records) {
   if (pos >= source.size()) return BatchError::kShortHeader;
   const uint64_t avail = source.size() - pos;
   // The header alone first: a damaged length must not make us read (or
@@ -43,8 +48,17 @@ BatchError BatchScanner::check_at(ByteSource& source, uint64_t pos, uint64_t min
     return BatchError::kCrcMismatch;
   }
   const uint64_t end = pos + h->total_size();
-  if (verified == nullptr || !verified->covers(pos, end)) {
+  // A records check is never taken from what a read remembered: recovery
+  // and verify decide what the log holds.
+  if (check_records || verified == nullptr || !verified->covers(pos, end)) {
     if (!batch_crc_ok(*bp, *h)) return BatchError::kCrcMismatch;
+    if (check_records) {
+      RecordWalker w(std::string_view(reinterpret_cast<const char*>(*bp), h->total_size()), /*check_crc=*/false);
+      RecordView v;
+      while (w.next(&v)) {
+      }
+      if (!w.status()) return BatchError::kBadRecords;
+    }
     if (verified) verified->add(pos, end);
   }
   *bytes = *bp;
@@ -56,7 +70,9 @@ bool BatchScanner::chain_lands(uint64_t pos, uint64_t limit, uint64_t limit_base
   while (pos < limit) {
     BatchHeader h;
     const uint8_t* unused = nullptr;
-    if (check_at(src_, pos, next, false, base_, true, &h, &unused, &status_) != BatchError::kOk) return false;
+    if (check_at(src_, pos, next, false, base_, true, &h, &unused, &status_, nullptr, check_records_) !=
+        BatchError::kOk)
+      return false;
     pos += h.total_size();
     next = h.next_offset();
   }
@@ -71,7 +87,8 @@ std::optional<uint64_t> BatchScanner::resync(uint64_t from, const BatchHeader& d
     for (auto a = anchors_->first_after(from); a; a = anchors_->first_after(a->position)) {
       if (a->base_offset < next_) continue;
       BatchHeader ah;
-      if (check_at(src_, a->position, a->base_offset, true, base_, true, &ah, &unused, &status_) == BatchError::kOk) {
+      if (check_at(src_, a->position, a->base_offset, true, base_, true, &ah, &unused, &status_, nullptr,
+                   check_records_) == BatchError::kOk) {
         anchor = a;
         break;
       }
@@ -102,7 +119,7 @@ bool BatchScanner::next(ScanEvent* ev, OnFault on_fault) {
   ev->position = pos_;
   const BatchError e =
       check_at(src_, pos_, next_, exact_, base_, check_crc_, &ev->header, &ev->bytes, &status_,
-               on_chain_ ? verified_ : nullptr);
+               on_chain_ ? verified_ : nullptr, check_records_);
   if (!status_.is_ok()) return false;
   exact_ = false;
   if (e == BatchError::kOk) {

@@ -21,8 +21,13 @@
 // A valid batch: its header parses (parse_batch_header), its offsets fit the
 // segment (base >= segment base, last - base < 2^32), its base offset is at
 // least the end of the batch before (exactly the expected one for the first
-// batch when `exact_first` is set: an index entry promised it) and, unless
-// check_crc is off, its CRC matches.
+// batch when `exact_first` is set: an index entry promised it), unless
+// check_crc is off its CRC matches, and with check_records its records fill
+// it exactly as its header says (the record walk of decode_batch: bounds,
+// increasing offset deltas, last offset delta, max timestamp). Recovery and
+// verify ask for that too, so a batch they keep is one every reader decodes:
+// a CRC only proves the bytes are those written, not that a writer wrote a
+// well-formed batch.
 //
 // After a fault the scan resumes only where a batch start of this log is
 // proven, never at bytes that merely look like a batch (a record's value may
@@ -85,6 +90,7 @@ struct ScanStart {
   uint64_t segment_base = 0;  // the segment's base offset
   bool exact_first = false;   // the first batch's base offset must equal next_offset
   bool check_crc = true;
+  bool check_records = false;  // with check_crc: the records must match the header
   const BatchAnchors* anchors = nullptr;  // where resynchronisation may resume
   // Known-good ranges of these bytes (verified_ranges.h): a batch whose CRC
   // next() checked is added, and one inside a range is not checked again
@@ -133,7 +139,8 @@ class BatchScanner {
   // covers is not recomputed and a batch whose CRC matched is added to it.
   static BatchError check_at(ByteSource& source, uint64_t pos, uint64_t min_offset, bool exact,
                              uint64_t segment_base, bool check_crc, BatchHeader* h,
-                             const uint8_t** bytes, Status* io, VerifiedRanges* verified = nullptr);
+                             const uint8_t** bytes, Status* io, VerifiedRanges* verified = nullptr,
+                             bool check_records = false);
 
  private:
   std::optional<uint64_t> resync(uint64_t from, const BatchHeader& damaged, BatchError why, BatchHeader* h);
@@ -147,6 +154,7 @@ class BatchScanner {
   uint64_t base_;
   bool exact_;
   bool check_crc_;
+  bool check_records_;
   const BatchAnchors* anchors_;
   VerifiedRanges* verified_;
   bool on_chain_;  // pos_ is a proven batch start (see ScanStart::verified)

@@ -30,6 +30,7 @@ const char* batch_error_name(BatchError e) {
     case BatchError::kOffsetBackwards: return "offset goes backwards";
     case BatchError::kOffsetMismatch: return "offset differs from the index";
     case BatchError::kOutsideSegment: return "offsets outside the segment";
+    case BatchError::kBadRecords: return "records inconsistent with the batch header";
   }
   return "unknown";
 }

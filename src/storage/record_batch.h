@@ -31,6 +31,7 @@ enum class BatchError : uint8_t {
   kOffsetBackwards,   // base offset below the end of the batch before it
   kOffsetMismatch,    // base offset is not the one an index entry promised
   kOutsideSegment,    // offsets that cannot belong to this segment
+  kBadRecords,        // CRC intact, but the records do not fill the batch as its header says
 };
 const char* batch_error_name(BatchError e);
 // A torn write looks like this: the bytes simply stop early.

@@ -151,7 +151,11 @@ Status Segment::scan_from(const ScanStart& start, uint64_t truncate_from, Segmen
   if (start.position == 0) first_ts_ = INT64_MIN;
   next_offset_ = start.next_offset;
   Bytes src(*this);
-  BatchScanner sc(src, start);
+  // Recovery, verify and index rebuilds keep only batches every reader can
+  // decode: CRC and records (docs/STORAGE.md, section 10).
+  ScanStart full = start;
+  full.check_records = true;
+  BatchScanner sc(src, full);
   ScanEvent ev;
   // At or above truncate_from the first fault ends the scan (no resync is
   // needed to cut there); below it the scan looks for where to resume.

@@ -154,6 +154,37 @@ TEST(BatchScannerTest, CrcCheckCanBeLeftToTheCaller) {
   for (const auto& e : ev) EXPECT_EQ(e.kind, ScanKind::kBatch);
 }
 
+// A batch whose CRC matches but whose records contradict its header (a
+// writer's bug, or forged bytes): only a scan that checks records refuses it.
+TEST(BatchScannerTest, ACrcValidBatchWhoseRecordsDoNotMatchItsHeaderIsRefusedWhenRecordsAreChecked) {
+  Log l = three_batches();
+  put_u64(u8(l.bytes) + l.pos[1] + kBatchMaxTimestampOffset, 1);  // no record has timestamp 1
+  std::string b1 = l.bytes.substr(l.pos[1], l.pos[2] - l.pos[1]);
+  reseal(b1);
+  l.bytes.replace(l.pos[1], b1.size(), b1);
+  auto plain = scan(l.bytes, at(100), OnFault::kResync);
+  ASSERT_EQ(plain.size(), 3u);
+  for (const auto& e : plain) EXPECT_EQ(e.kind, ScanKind::kBatch);
+
+  ScanStart full = at(100);
+  full.check_records = true;
+  auto ev = scan(l.bytes, full, OnFault::kResync);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[0].kind, ScanKind::kBatch);
+  EXPECT_EQ(ev[1].kind, ScanKind::kCorrupt);
+  EXPECT_EQ(ev[1].reason, BatchError::kBadRecords);
+  EXPECT_EQ(ev[1].first_offset, 102u);
+  EXPECT_EQ(ev[1].resume_position, l.pos[2]);
+  EXPECT_EQ(ev[2].kind, ScanKind::kBatch);
+
+  auto stop = scan(l.bytes, full, OnFault::kStop);
+  ASSERT_EQ(stop.size(), 2u);
+  EXPECT_EQ(stop[1].kind, ScanKind::kTornTail);
+  EXPECT_EQ(stop[1].reason, BatchError::kBadRecords);
+  EXPECT_EQ(stop[1].position, l.pos[1]);
+  EXPECT_STREQ(batch_error_name(BatchError::kBadRecords), "records inconsistent with the batch header");
+}
+
 // One batch edited into each fault; the scan must name that reason.
 TEST(BatchScannerTest, EveryReason) {
   const std::string good = batch(100, 3);

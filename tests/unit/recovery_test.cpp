@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "common/byte_order.h"
 #include "storage/partition_log.h"
+#include "storage/record_batch.h"
 #include "support/log_helpers.h"
 #include "support/record_gen.h"
 #include "support/temp_dir.h"
@@ -313,6 +315,45 @@ TEST(RecoveryTest, UnflushedAppendsOfACleanExitAreKept) {
   EXPECT_EQ(log->recovery_point(), m.end_offset());  // recovery synced what it validated
   EXPECT_FALSE(log->has_unflushed());
   EXPECT_TRUE(test::same_bytes(test::read_to_end(*log, 0), m.bytes_between(0, m.size())));
+}
+
+TEST(RecoveryTest, ACrcValidBatchWithInconsistentRecordsIsCutFromTheTail) {
+  // Found by the segment_recovery fuzz target: a batch whose CRC matches but
+  // whose max timestamp no record has. Recovery used to keep it (header and
+  // CRC passed) and every read of it then failed to decode. Above the
+  // recovery point it is now cut like a torn tail, and what is kept decodes.
+  TempDir tmp;
+  RecordGen g(341);
+  const LogConfig cfg = test::small_config(4096, 256);
+  LogModel m;
+  uint64_t rp = 0;
+  std::string log_path;
+  {
+    auto log = test::open_log(tmp.path(), cfg, 0);
+    ASSERT_NE(log, nullptr);
+    for (int i = 0; i < 5; ++i)
+      test::append_batch(*log, test::build_batch(g.records(ts_for(m))), &m, ts_for(m));
+    ASSERT_TRUE(log->flush().is_ok());
+    rp = log->recovery_point();
+    log_path = log->segments().back()->log_path();
+  }
+  BatchBuilder b(m.end_offset());
+  b.add(ts_for(m), std::nullopt, std::string("a"), {});
+  b.add(ts_for(m) + 1, std::nullopt, std::string("b"), {});
+  std::string bad = b.finish();
+  put_u64(reinterpret_cast<uint8_t*>(bad.data()) + kBatchMaxTimestampOffset, 7);
+  put_u32(reinterpret_cast<uint8_t*>(bad.data()) + kBatchCrcOffset,
+          compute_batch_crc(reinterpret_cast<const uint8_t*>(bad.data()), bad.size()));
+  test::write_bytes(log_path, test::read_bytes(log_path) + bad);
+
+  auto log = test::open_log(tmp.path(), cfg, rp);
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->high_watermark(), m.end_offset());
+  EXPECT_EQ(log->recovery_report().bytes_truncated, bad.size());
+  const std::string all = test::read_to_end(*log, 0);
+  EXPECT_TRUE(test::same_bytes(all, m.bytes_between(0, m.size())));
+  std::vector<Record> recs;
+  EXPECT_TRUE(decode_batches(all, 0, &recs).is_ok());
 }
 
 TEST(RecoveryTest, EmptyLogsReopen) {
