@@ -90,9 +90,10 @@ std::optional<std::string> Broker::continue_fetch(FetchState& st) {
 // Reads one slice of a legacy fetch into its answer: the same records and
 // bytes as one read of max_bytes (whole batches while they fit, the first
 // always), as long as the log does not change under it. True when the answer
-// is complete: in st.frame, or failed (*err). Every batch PartitionLog::read_each
-// hands out was verified (docs/STORAGE.md, "Verified once"), so the record
-// walk does not recompute its CRC.
+// is complete: in st.frame, or failed (*err). The answer re-encodes records,
+// so it carries no CRC a client could check: the record walk checks each
+// batch's CRC as it encodes it, even where the read took it from a range
+// verified earlier (docs/STORAGE.md, "Verified once").
 bool Broker::fetch_step(FetchState& st, Status* err) {
   auto p = registry_->partition(st.topic, st.partition);
   if (p && log_id(*p) != st.log)  // deleted (and maybe re-created): answer with what was read
@@ -116,7 +117,7 @@ bool Broker::fetch_step(FetchState& st, Status* err) {
   Status walk;
   auto rr = read_visible(log, st.read_at, static_cast<uint32_t>(slice),
                          st.first ? SIZE_MAX : static_cast<size_t>(st.batch_budget), [&](std::string_view b) {
-                           if (walk.is_ok()) walk = add_fetch_v0_records(*st.v0, b, /*check_crc=*/false, st.frame);
+                           if (walk.is_ok()) walk = add_fetch_v0_records(*st.v0, b, /*check_crc=*/true, st.frame);
                          });
   if (!rr) {
     if (st.first) {

@@ -75,12 +75,13 @@ bool Broker::fetch_ex_step(FetchState& st, Status* err) {
   PartitionLog& log = **p;
   const uint64_t slice = std::min(kFetchSliceBytes, st.batch_budget);
   // Each batch's records go from the segment's bytes straight into the
-  // answer (verified batches: no CRC again, no copy of the batches).
+  // answer (no copy of the batches). The answer re-encodes records, so the
+  // walk checks each CRC as it goes (docs/STORAGE.md, "Verified once").
   Status walk;
   auto rr = read_visible(log, st.read_at, static_cast<uint32_t>(slice),
                          st.first ? SIZE_MAX : static_cast<size_t>(st.batch_budget), [&](std::string_view b) {
                            if (walk.is_ok() && !ex.overflow)
-                             walk = add_fetch_ex_records(ex.enc, b, ex.request.offset, /*check_crc=*/false, st.frame);
+                             walk = add_fetch_ex_records(ex.enc, b, ex.request.offset, /*check_crc=*/true, st.frame);
                          });
   if (!rr) {
     if (st.first) *err = rr.status();
@@ -131,7 +132,7 @@ Status Broker::finish_fetch_ex(FetchState& st, PartitionLog* log) {
     ex.enc.begin(st.frame);
     Status walk;
     auto rr = read_visible(*log, offset, 1, SIZE_MAX, [&](std::string_view b) {
-      if (walk.is_ok()) walk = add_fetch_ex_records(ex.enc, b, offset, /*check_crc=*/false, st.frame);
+      if (walk.is_ok()) walk = add_fetch_ex_records(ex.enc, b, offset, /*check_crc=*/true, st.frame);
     });
     if (!rr) return rr.status();
     RUSTLOG_RETURN_IF_ERROR(walk);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <variant>
 #include <string>
 #include <vector>
 
@@ -187,6 +188,46 @@ TEST(BrokerBitRotTest, AnEmbeddedBatchInARecordValueIsNeverServedAfterBitRot) {
     for (const auto& p : report->partitions)
       for (const auto& line : p.all_problems()) problems += line + "\n";
     EXPECT_TRUE(has_substr(problems, "offsets 10..10 are unreadable; offsets from 11 on can still be read"));
+  }
+}
+
+// The medium changes under a running broker after the broker checked the
+// batch once (it appended it and served it): FetchEx and the v0 Fetch
+// re-encode records, so their answers carry no CRC a client could check;
+// the flipped record is a CorruptRecord answer, never data.
+TEST(BrokerBitRotTest, AFlipUnderARunningBrokerAfterItsFirstCheckIsNeverServedAsData) {
+  constexpr uint64_t kRecords = 20;
+  BrokerProcess broker;
+  ASSERT_TRUE(broker.start());
+  auto c = broker.connect();
+  call<CreateTopicResponse>(c, CreateTopicRequest{"t", 1});
+  produce(c, "t", kRecords);
+  expect_fetches_serve_everything(c, "t", kRecords);  // every batch checked and remembered
+  const std::string log = segment_file(broker, "t", ".log");
+  const std::string bytes = read_bytes(log);
+  const uint64_t at = bytes.find(value_of(10));
+  ASSERT_NE(at, std::string::npos);
+  flip_bit(log, at + 3, 1);  // inside record 10's value: the length fields stay intact
+  auto fx = c.call(FetchExRequest{"t", 0, 10, 1 << 20, 0, 0});
+  ASSERT_TRUE(fx.is_ok()) << fx.status().to_string();
+  if (std::holds_alternative<FetchExResponse>(*fx)) {
+    for (const Record& r : std::get<FetchExResponse>(*fx).records)
+      EXPECT_EQ(r.value, value_of(r.offset)) << "a flipped record served as data at offset " << r.offset;
+    ADD_FAILURE() << "FetchEx answered records for a batch whose CRC no longer matches";
+  } else {
+    EXPECT_EQ(as<ErrorResponse>(std::move(*fx)).code, ErrorCode::kCorruptRecord);
+  }
+  auto f = c.call(FetchRequest{"", "t", 0, 10, 1 << 20});
+  ASSERT_TRUE(f.is_ok()) << f.status().to_string();
+  if (std::holds_alternative<FetchResponse>(*f)) {
+    ADD_FAILURE() << "the v0 Fetch answered records for a batch whose CRC no longer matches";
+  } else {
+    EXPECT_EQ(as<ErrorResponse>(std::move(*f)).code, v0(protocol::V0Code::kStorageError));
+  }
+  for (uint64_t o = 11; o < kRecords; ++o) {  // the others are still served
+    auto ok = call<FetchExResponse>(c, FetchExRequest{"t", 0, o, 1 << 20, 0, 0});
+    ASSERT_FALSE(ok.records.empty());
+    for (const Record& r : ok.records) EXPECT_EQ(r.value, value_of(r.offset));
   }
 }
 
