@@ -1,16 +1,14 @@
 // Broker's data path: open/shutdown, group commit, handle() and dispatch,
-// produce (v0, generic, ProduceEx) and OffsetCommit/OffsetFetch. Admin and
-// group handlers are in broker_admin.cpp, fetches in broker_fetch.cpp.
+// OffsetCommit/OffsetFetch. Produces (and their grouped writes) are in
+// broker_produce.cpp, admin and group handlers in broker_admin.cpp, fetches
+// in broker_fetch.cpp.
 #include "broker/broker.h"
 
 #include <algorithm>
 
-#include "broker/fetchable.h"
 #include "common/clock.h"
 #include "protocol/codec.h"
 #include "protocol/produce_v0.h"
-#include "storage/record_batch.h"
-#include "topics/topic_name.h"
 
 namespace rustlog {
 
@@ -182,8 +180,9 @@ uint64_t Broker::fetch_ex_bound(uint64_t max_bytes) const {
   return std::min<uint64_t>(frame, 4 * std::max<uint64_t>(std::min<uint64_t>(max_bytes, frame / 4), kMinFetch));
 }
 
-Outcome Broker::handle(std::string_view payload, int64_t now_us, bool handshaken) {
+Outcome Broker::handle(std::string_view payload, int64_t now_us, bool handshaken, bool group) {
   Effects fx;
+  grouping_ = group;
   const uint8_t type = payload.empty() ? 0 : static_cast<uint8_t>(payload[0]);
   metrics_.on_request(type);
   metrics_dirty_ = true;
@@ -213,6 +212,7 @@ Outcome Broker::handle(std::string_view payload, int64_t now_us, bool handshaken
     if (fx.v0_code && uses_v0_codes(type, handshaken)) return outcome::Ready{encode_v0_error(*fx.v0_code, st.message())};
     return outcome::Ready{encode_error_for(type, handshaken, st)};
   }
+  if (fx.staged) return staged(type, handshaken, std::move(frame));
   if (fx.slices) fx.slices->handshaken = handshaken;
   if (fx.slices) return outcome::FetchSlices{std::move(fx.slices)};
   if (fx.wait_flush) return outcome::AwaitFlush{std::move(frame), {log_id(fx.wait_flush), fx.wait_flush->high_watermark()}};
@@ -255,90 +255,6 @@ Broker::Out Broker::dispatch(const Request& req, int64_t now_us, Effects& fx) {
         else return Status(ErrorCode::kInvalidRequest, "unsupported request");
       },
       req);
-}
-
-Result<PartitionLog*> Broker::writable_partition(const std::string& topic, uint32_t partition) {
-  if (is_internal_topic(topic) && registry_->find(topic))
-    return Status(ErrorCode::kInvalidRequest, "topic '" + topic + "' is internal and cannot be written by clients");
-  auto p = registry_->partition(topic, partition);
-  if (!p) return p.status();
-  if ((*p)->read_only()) return (*p)->fatal_error();
-  return *p;
-}
-
-Broker::Out Broker::append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us,
-                           Effects& fx, AppendInfo* info) {
-  const size_t bytes = batch.size();
-  RUSTLOG_RETURN_IF_ERROR(check_fetchable(batch, count, cfg_.max_frame_bytes));
-  auto r = log.append(batch, now_us);
-  if (!r) return r.status();
-  *info = *r;
-  note_appended(&log);
-  PartitionCounters& pc = partition_counters(&log);
-  pc.records_in.inc(count);
-  pc.bytes_in.inc(bytes);
-  metrics_.produce_batch_records.record(count);
-  metrics_.produce_batch_bytes.record(bytes);
-  if (log.config().flush.kind == FlushPolicy::Kind::kAlways) fx.wait_flush = &log;
-  return Response(PongResponse{});  // replaced by the caller
-}
-
-namespace {
-Status keyless_to_compacted(const std::string& topic) {
-  return Status(ErrorCode::kInvalidRequest,
-                "topic '" + topic + "' has cleanup.policy compact: every record needs a key (compaction "
-                "keeps the latest record per key); send keyed records (e.g. rustlog produce -k :)");
-}
-}  // namespace
-
-bool Broker::compacted(const std::string& topic) {
-  const Topic* t = registry_->find(topic);
-  return t && t->config.compacts();
-}
-
-Broker::Out Broker::produce(const ProduceRequest& r, int64_t now_us, Effects& fx) {
-  auto p = writable_partition(r.topic, r.partition);
-  if (!p) return p.status();
-  if (compacted(r.topic)) return keyless_to_compacted(r.topic);  // v0 records carry no key
-  if (r.records.empty()) return Status(ErrorCode::kInvalidRequest, "produce carries no records");
-  BatchBuilder b((*p)->high_watermark());  // the offset append() assigns: one CRC pass
-  static const std::vector<RecordHeader> kNoHeaders;
-  for (const auto& v : r.records) b.add(now_us, std::nullopt, v, kNoHeaders);
-  std::string batch = b.finish();
-  AppendInfo info;
-  auto st = append(**p, batch, static_cast<uint32_t>(r.records.size()), now_us, fx, &info);
-  if (!st) return st;
-  return Response(ProduceResponse{info.base_offset, static_cast<uint32_t>(r.records.size())});
-}
-
-Status Broker::produce_v0(const ProduceV0& lp, int64_t now_us, Effects& fx, std::string& frame) {
-  topic_buf_.assign(lp.topic);
-  auto p = writable_partition(topic_buf_, lp.partition);
-  if (!p) return p.status();
-  if (compacted(topic_buf_)) return keyless_to_compacted(topic_buf_);
-  build_produce_v0_batch(lp, now_us, batch_buf_, (*p)->high_watermark());
-  AppendInfo info;
-  auto st = append(**p, batch_buf_, lp.count, now_us, fx, &info);
-  if (batch_buf_.capacity() > (4u << 20)) std::string().swap(batch_buf_);  // keep no large buffer around
-  if (!st) return st.status();
-  encode_produce_v0_response(info.base_offset, lp.count, frame);
-  return Status::ok();
-}
-
-Broker::Out Broker::produce_ex(const ProduceExRequest& r, int64_t now_us, Effects& fx) {
-  auto p = writable_partition(r.topic, r.partition);
-  if (!p) return p.status();
-  if (r.records.empty()) return Status(ErrorCode::kInvalidRequest, "produce carries no records");
-  if (compacted(r.topic))
-    for (const auto& rec : r.records)
-      if (!rec.key) return keyless_to_compacted(r.topic);
-  BatchBuilder b((*p)->high_watermark());
-  for (const auto& rec : r.records) b.add(effective_timestamp(r, rec, now_us), rec.key, rec.value, rec.headers);
-  std::string batch = b.finish();
-  AppendInfo info;
-  auto st = append(**p, batch, static_cast<uint32_t>(r.records.size()), now_us, fx, &info);
-  if (!st) return st;
-  return Response(ProduceExResponse{info.base_offset, static_cast<uint32_t>(r.records.size()), now_us});
 }
 
 Broker::Out Broker::offset_commit(const OffsetCommitRequest& r, int64_t now_us, Effects& fx) {

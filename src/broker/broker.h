@@ -45,8 +45,24 @@ class Broker {
   // Handles one request payload (the frame without its length). An error is
   // answered with the v0 code when the connection has not sent Handshake and
   // the request is a v0 one (protocol/error_codes_v0.h), else with its
-  // ErrorCode.
-  Outcome handle(std::string_view payload, int64_t now_us, bool handshaken = false);
+  // ErrorCode. With `group`, a produce that passes its checks is staged
+  // (outcome::Staged) instead of written: see write_group.
+  Outcome handle(std::string_view payload, int64_t now_us, bool handshaken = false, bool group = false);
+  // --- grouped appends (broker_produce.cpp)
+  // The batches of staged produces wait laid end to end per partition, and
+  // each partition's are written in one write (PartitionLog::append_batches:
+  // one roll decision, all of them or none); a partition's staged batches
+  // are also written as soon as they reach kGroupBytes (or its
+  // segment.bytes), so one write never grows unbounded. write_group writes
+  // what is staged and returns the staged produces' outcomes in the order
+  // they were staged: Ready, or AwaitFlush (flush = always, ticket at the
+  // end of its own batch), or the error of its partition's failed write
+  // (every produce of that write fails; none of its batches is in the log).
+  // Nothing else may touch the logs between staging and write_group: the
+  // caller (Dispatcher::serve) writes the group before it handles any
+  // request that is not an append and before a connection's turn ends.
+  std::vector<Outcome> write_group();
+  static constexpr uint64_t kGroupBytes = 256 * 1024;
   // True for requests whose evaluation reads nothing an earlier request's
   // pending flush could change (Produce, ProduceEx): they may be handled
   // while answers ahead of them on their connection wait for a flush. Any
@@ -149,6 +165,7 @@ class Broker {
     // The v0 code of the failure when the generic mapping (v0_code) cannot
     // tell it: a CreateTopic's partition count.
     std::optional<protocol::V0Code> v0_code;
+    bool staged = false;  // its batch was staged (grouping_), not written
   };
   Out dispatch(const protocol::Request& req, int64_t now_us, Effects& fx);
   Out produce(const protocol::ProduceRequest& r, int64_t now_us, Effects& fx);
@@ -189,6 +206,33 @@ class Broker {
                                 const BatchVisitor& visit);
   Out append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us, Effects& fx,
              AppendInfo* info);
+  // The offset the next batch appended to `log` takes (behind staged ones).
+  uint64_t next_append_offset(const PartitionLog& log) const;
+  // Grouped appends: a produce's batch held back until its run is written.
+  struct StagedProduce {
+    PartitionLog* log = nullptr;
+    uint64_t end = 0;  // the offset after its batch
+    uint32_t records = 0;
+    uint64_t bytes = 0;
+    uint8_t type = 0;
+    bool handshaken = false;
+    std::string frame;  // its answer, for when its batch is written
+    Status result;      // its run's write
+  };
+  struct Run {  // one partition's staged batches, end to end
+    PartitionLog* log = nullptr;
+    std::string bytes;
+    uint64_t next = 0;  // the offset after its last batch
+    int64_t now_us = 0;
+    std::vector<size_t> members;  // indexes into staged_
+  };
+  void stage(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us, AppendInfo* info);
+  void write_run(Run& run);
+  void note_written(PartitionLog& log, uint32_t records, uint64_t bytes);
+  Outcome staged(uint8_t type, bool handshaken, std::string frame);
+  bool grouping_ = false;
+  std::vector<StagedProduce> staged_;
+  std::vector<Run> runs_;
 
   BrokerConfig cfg_;
   std::unique_ptr<TopicRegistry> registry_;

@@ -111,10 +111,28 @@ size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max, bool
   auto& m = broker_.metrics();
   size_t handled = 0;
   const uint64_t reserved_before = c.reserved;
+  // Produces are staged by the broker and written per partition in one
+  // write (Broker::write_group); their outcomes wait here, in request order,
+  // until then. Counted in the budgets as if queued.
+  uint64_t grouped_bytes = 0;
+  bool grouped_awaits = false;
+  auto write_group = [&] {
+    if (grouped_.empty()) return;
+    std::vector<Outcome> written = broker_.write_group();
+    size_t k = 0;
+    for (Grouped& g : grouped_) {
+      Outcome o = g.outcome ? std::move(*g.outcome) : std::move(written[k++]);
+      enqueue(c, std::move(o), g.type, g.handshaken, g.start_ns, g.bound, clock);
+    }
+    grouped_.clear();
+    grouped_bytes = 0;
+    grouped_awaits = false;
+  };
   while (!c.blocked() && !stopping_) {
     auto f = c.decoder.peek();
     if (!f) {
       // Framing violation: the stream cannot be trusted. Answer, then close.
+      write_group();
       Deferred d;
       c.queue.push_back(std::move(d));
       make_ready(c, c.queue.back(), protocol::encode_error_for(0, c.handshaken, f.status()));
@@ -123,12 +141,14 @@ size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max, bool
       break;
     }
     if (!f->has_value()) break;
+    const uint64_t reserved = c.reserved + grouped_bytes;
     // Bounded work per turn: requests, the answer bytes they built (one
     // large fetch answer takes the connection's whole turn), and time
     // unless its answers wait for a flush: those share one group commit per
     // turn, and shorter turns would mean more fsyncs for the same records.
-    if (handled == max || (handled > 0 && c.reserved > reserved_before + kTurnAnswerBytes) ||
-        (handled > 0 && c.awaiting == 0 && c.turn_deadline_ns != 0 && mono_ns() >= c.turn_deadline_ns)) {
+    if (handled == max || (handled > 0 && reserved > reserved_before + kTurnAnswerBytes) ||
+        (handled > 0 && c.awaiting == 0 && !grouped_awaits && c.turn_deadline_ns != 0 &&
+         mono_ns() >= c.turn_deadline_ns)) {
       m.turn_budget_hits.inc();
       if (turn_over) *turn_over = true;
       break;
@@ -146,7 +166,9 @@ size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max, bool
       ++handled;
       continue;
     }
-    if (c.awaiting > 0 && !Broker::appends_only(type)) {
+    const bool appends = Broker::appends_only(type);
+    if (!appends) write_group();  // what it reads includes the produces before it
+    if (c.awaiting > 0 && !appends) {
       c.held = true;  // evaluated once the answers ahead of it are durable
       break;
     }
@@ -154,27 +176,39 @@ size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max, bool
     // (parked polls aside: they may wait for hours), so no request waits
     // forever for a budget smaller than its answer.
     const uint64_t bound = broker_.answer_bound(payload);
-    const uint64_t own = c.reserved - c.parked * kParkedReserve;
-    if (own > 0 && c.reserved + bound > cfg_.max_connection_output_bytes) {
+    const uint64_t own = c.reserved + grouped_bytes - c.parked * kParkedReserve;
+    if (own > 0 && c.reserved + grouped_bytes + bound > cfg_.max_connection_output_bytes) {
       c.over_budget = true;
       m.output_budget_waits.inc();
       break;
     }
-    if (output_total_ > parked_total_ * kParkedReserve && output_total_ + bound > cfg_.max_output_bytes) {
+    if (output_total_ + grouped_bytes > parked_total_ * kParkedReserve &&
+        output_total_ + grouped_bytes + bound > cfg_.max_output_bytes) {
       c.waiting_global = true;
       global_waiters_.push_back(c.id);
       m.output_global_waits.inc();
       break;
     }
     const int64_t start = mono_ns();
-    Outcome o = broker_.handle(payload, clock.wall_us, c.handshaken);
+    Outcome o = broker_.handle(payload, clock.wall_us, c.handshaken, /*group=*/appends);
     c.decoder.pop();  // the payload view is dead from here
     const bool handshaken = c.handshaken;
     if (type == static_cast<uint8_t>(protocol::MessageType::kHandshake)) c.handshaken = true;
     ++handled;
     c.partial_since_ms = -1;  // a frame completed: the partial-frame clock restarts
-    enqueue(c, std::move(o), type, handshaken, start, bound, clock);
+    if (const auto* s = std::get_if<outcome::Staged>(&o)) {
+      grouped_bytes += s->answer_bytes;
+      grouped_awaits = grouped_awaits || s->awaits_flush;
+      grouped_.push_back({std::nullopt, type, handshaken, start, bound});
+    } else if (!grouped_.empty()) {  // after staged ones: it leaves after them
+      const auto* r = std::get_if<outcome::Ready>(&o);
+      grouped_bytes += r ? r->frame.size() : bound;
+      grouped_.push_back({std::move(o), type, handshaken, start, bound});
+    } else {
+      enqueue(c, std::move(o), type, handshaken, start, bound, clock);
+    }
   }
+  write_group();
   note_input(c, clock);
   maybe_finished(c);
   publish_gauges();
@@ -204,6 +238,10 @@ void Dispatcher::enqueue(Connection& c, Outcome o, uint8_t type, bool handshaken
           }
         } else if constexpr (std::is_same_v<T, outcome::LongPoll>) {
           park(c, d, v, clock);
+        } else if constexpr (std::is_same_v<T, outcome::Staged>) {
+          // Broker::write_group turns every staged produce into its outcome first.
+          make_ready(c, d, protocol::encode_error_for(
+                               type, handshaken, Status(ErrorCode::kStorageError, "produce staged but never written")));
         } else {
           d.kind = Deferred::Kind::kFetchSlices;
           reserve(c, d, bound);  // the whole answer, before its first slice is read
@@ -299,60 +337,6 @@ void Dispatcher::advance_fetches() {
 void Dispatcher::stop() {
   stopping_ = true;
   stop_pending_ = true;
-}
-
-// ----------------------------------------------------------------- output
-
-void Dispatcher::reserve(Connection& c, Deferred& d, uint64_t bytes) {
-  c.reserved = c.reserved - d.reserved + bytes;
-  output_total_ = output_total_ - d.reserved + bytes;
-  d.reserved = bytes;
-}
-
-void Dispatcher::make_ready(Connection& c, Deferred& d, std::string frame) {
-  reserve(c, d, frame.size());
-  d.kind = Deferred::Kind::kReady;
-  d.frame = std::move(frame);
-  d.poll.reset();
-  if (d.type != 0 || d.start_ns != 0) broker_.metrics().on_response(d.type, static_cast<uint64_t>(mono_ns() - d.start_ns));
-  touch(c);
-}
-
-void Dispatcher::collect(Connection& c) {
-  while (!c.queue.empty() && c.queue.front().kind == Deferred::Kind::kReady) {
-    if (c.output_closed) {  // nobody to send it to
-      reserve(c, c.queue.front(), 0);
-      c.queue.pop_front();
-      ++c.first_seq;
-      continue;
-    }
-    c.out.push(std::move(c.queue.front().frame));  // sent from its own buffer, never copied again
-    c.queue.pop_front();  // its reservation now covers the unsent bytes in c.out
-    ++c.first_seq;
-  }
-  maybe_finished(c);
-}
-
-void Dispatcher::sent(Connection& c, size_t n) {
-  c.out.consume(n);
-  c.reserved -= n;
-  output_total_ -= n;
-  if (c.over_budget && c.reserved <= cfg_.max_connection_output_bytes / 2) {
-    c.over_budget = false;
-    runnable(c);
-  }
-  note_output_freed();
-  maybe_finished(c);
-}
-
-void Dispatcher::note_output_freed() {
-  if (global_waiters_.empty() || output_total_ > cfg_.max_output_bytes / 4 * 3) return;
-  for (uint64_t id : global_waiters_)
-    if (Connection* w = find(id)) {
-      w->waiting_global = false;
-      runnable(*w);
-    }
-  global_waiters_.clear();
 }
 
 // ------------------------------------------------------------- bookkeeping

@@ -9,7 +9,10 @@
 // flush is not evaluated until that flush completes, unless it only appends
 // (Broker::appends_only): so what a connection reads includes what it wrote
 // before (read-your-writes), and many pipelined produces still share one
-// group commit.
+// group commit. The produces of one connection's turn are staged and
+// written per partition in one write (Broker::write_group) before it
+// handles anything else and before its turn ends; their answers take their
+// places in the queue then.
 //
 // Budgets, each accounted before it is spent:
 //   output  - an answer's size is reserved (Broker::answer_bound) before it
@@ -36,6 +39,7 @@
 //             looks at the others until their deadline.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <unordered_map>
@@ -156,8 +160,19 @@ class Dispatcher {
   void maybe_finished(Connection& c);
   void publish_gauges();
 
+  // A request handled while produces of the same turn are staged (serve):
+  // its outcome, or none for a staged produce (Broker::write_group's).
+  struct Grouped {
+    std::optional<Outcome> outcome;
+    uint8_t type = 0;
+    bool handshaken = false;
+    int64_t start_ns = 0;
+    uint64_t bound = 0;
+  };
+
   Broker& broker_;
   const BrokerConfig& cfg_;
+  std::vector<Grouped> grouped_;  // serve's, kept for its capacity
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::vector<uint64_t> awaiting_;  // connections with kAwaitFlush entries
   std::unordered_map<LogId, std::set<Ref>> polls_;  // parked long polls by partition

@@ -9,6 +9,9 @@
 //                 retried when its partition takes appends, answered with
 //                 what there is at its deadline
 //   FetchSlices - a fetch (legacy or FetchEx) read one slice per loop turn
+//   Staged      - a produce whose batch waits to be written with the other
+//                 produces of the group (Broker::write_group gives its
+//                 Ready or AwaitFlush outcome, or its error)
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -80,8 +83,13 @@ struct LongPoll {
 struct FetchSlices {
   std::unique_ptr<FetchState> state;
 };
+struct Staged {
+  uint64_t answer_bytes = 0;  // the size of its answer once written
+  bool awaits_flush = false;  // its answer will wait for a flush (flush = always)
+};
 }  // namespace outcome
 
-using Outcome = std::variant<outcome::Ready, outcome::AwaitFlush, outcome::LongPoll, outcome::FetchSlices>;
+using Outcome =
+    std::variant<outcome::Ready, outcome::AwaitFlush, outcome::LongPoll, outcome::FetchSlices, outcome::Staged>;
 
 }  // namespace rustlog

@@ -173,42 +173,53 @@ Status PartitionLog::roll() {
 }
 
 Result<AppendInfo> PartitionLog::append(std::string& batch, int64_t now_us) {
-  return append_run(std::span<std::string>(&batch, 1), now_us);
+  BatchHeader h;
+  if (parse_batch_header(reinterpret_cast<const uint8_t*>(batch.data()), batch.size(), &h) != BatchError::kOk ||
+      h.total_size() != batch.size())
+    return Status(ErrorCode::kInvalidRequest, "append: not one whole record batch");
+  return append_batches(batch, now_us);
 }
 
 Result<AppendInfo> PartitionLog::append_run(std::span<std::string> batches, int64_t now_us) {
+  if (batches.size() == 1) return append(batches[0], now_us);
+  std::string joined;
+  size_t total = 0;
+  for (const auto& b : batches) total += b.size();
+  joined.reserve(total);
+  for (const auto& b : batches) joined += b;
+  return append_batches(joined, now_us);
+}
+
+Result<AppendInfo> PartitionLog::append_batches(std::string& bytes, int64_t now_us) {
   if (!fatal_.is_ok()) return fatal_;
-  if (batches.empty()) return Status(ErrorCode::kInvalidRequest, "append: no batch");
-  std::vector<BatchHeader> hs(batches.size());
+  if (bytes.empty()) return Status(ErrorCode::kInvalidRequest, "append: no batch");
+  std::vector<BatchHeader> hs;
   uint64_t next = next_offset_;
-  uint64_t total = 0;
-  for (size_t i = 0; i < batches.size(); ++i) {
-    std::string& batch = batches[i];
-    auto* p = reinterpret_cast<uint8_t*>(batch.data());
-    BatchHeader& h = hs[i];
-    if (parse_batch_header(p, batch.size(), &h) != BatchError::kOk || h.total_size() != batch.size())
-      return Status(ErrorCode::kInvalidRequest, "append: not one whole record batch");
+  for (size_t pos = 0; pos < bytes.size();) {
+    auto* p = reinterpret_cast<uint8_t*>(bytes.data() + pos);
+    BatchHeader& h = hs.emplace_back();
+    if (parse_batch_header(p, bytes.size() - pos, &h) != BatchError::kOk || h.total_size() > bytes.size() - pos)
+      return Status(ErrorCode::kInvalidRequest, "append: not whole record batches");
     // Header-only batches and delete horizons are the cleaner's, never appended.
     if (h.record_count == 0 || h.attributes != 0)
       return Status(ErrorCode::kInvalidRequest, "append: a batch needs at least one record and no attribute bits");
-    total += batch.size();
-    if (total > config_.segment_bytes)
-      return Status(ErrorCode::kTooLarge, (batches.size() == 1 ? "batch of " : "batches of ") +
-                                              std::to_string(total) + " bytes exceed" +
-                                              (batches.size() == 1 ? "s" : "") + " segment.bytes " +
-                                              std::to_string(config_.segment_bytes));
     if (h.base_offset != next) {
       h.base_offset = next;
-      assign_base_offset(p, batch.size(), h.base_offset);
+      assign_base_offset(p, h.total_size(), h.base_offset);
       h.crc = get_u32(p + kBatchCrcOffset);
     }
     next = h.next_offset();
+    pos += h.total_size();
   }
+  if (bytes.size() > config_.segment_bytes)
+    return Status(ErrorCode::kTooLarge, (hs.size() == 1 ? "batch of " : "batches of ") + std::to_string(bytes.size()) +
+                                            " bytes exceed" + (hs.size() == 1 ? "s" : "") + " segment.bytes " +
+                                            std::to_string(config_.segment_bytes));
   Segment* active = segments_.back().get();
   if (active->empty()) roll_base_us_ = now_us;
   active->set_last_append_us(now_us);
-  if (should_roll({active->base_offset(), active->size_bytes(), roll_base_us_}, total, hs.back().last_offset(),
-                  now_us, config_)) {
+  if (should_roll({active->base_offset(), active->size_bytes(), roll_base_us_}, bytes.size(),
+                  hs.back().last_offset(), now_us, config_)) {
     Status st = roll();
     if (!st) {
       if (st.code() == ErrorCode::kInsufficientSpace) return st;
@@ -218,13 +229,7 @@ Result<AppendInfo> PartitionLog::append_run(std::span<std::string> batches, int6
     roll_base_us_ = now_us;
     active->set_last_append_us(now_us);
   }
-  std::string joined;
-  if (batches.size() > 1) {
-    joined.reserve(total);
-    for (const auto& b : batches) joined += b;
-  }
-  Status st = active->append_run(batches.size() > 1 ? std::string_view(joined) : std::string_view(batches[0]),
-                                 hs);
+  Status st = active->append_run(bytes, hs);
   if (!st) {
     if (st.code() == ErrorCode::kInsufficientSpace) return st;
     return fail(st);

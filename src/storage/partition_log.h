@@ -81,6 +81,11 @@ class PartitionLog {
   // segment (the roll decision is taken once, for their total size) and in
   // one write: all of them or none. The result spans them all.
   Result<AppendInfo> append_run(std::span<std::string> batches, int64_t now_us);
+  // The same for batches already laid end to end in `bytes` (the broker
+  // groups a turn's produces to one partition this way): one roll decision,
+  // one write, all of them or none; a failed write leaves the log as it was
+  // (a partial write is cut back), the log read-only unless the disk is full.
+  Result<AppendInfo> append_batches(std::string& bytes, int64_t now_us);
   Status flush();
   // True when the flush policy wants a flush now.
   bool flush_due(int64_t now_ms) const;
