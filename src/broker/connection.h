@@ -57,6 +57,7 @@ struct Connection {
   bool touched = false;         // has new output this turn
   bool in_awaiting = false;     // listed among connections with kAwaitFlush entries
   bool handshaken = false;      // has sent Handshake: errors carry extended codes (protocol/error_codes_v0.h)
+  bool stalled = false;         // its socket refused its answers with Dispatcher::kStallAnswers of them unsent
 
   // Socket state, for the event loop (edge-triggered epoll).
   bool readable = false;
@@ -76,7 +77,7 @@ struct Connection {
   }
   uint64_t next_seq() const { return first_seq + queue.size(); }
   size_t pending_out() const { return out.pending(); }
-  bool blocked() const { return held || over_budget || waiting_global || closing || dead; }
+  bool blocked() const { return held || over_budget || stalled || waiting_global || closing || dead; }
 };
 
 }  // namespace rustlog

@@ -19,6 +19,11 @@
 //             is built, per connection and over all connections; a
 //             connection past its budget, or a request that would take the
 //             total past the broker's, waits until answers drain
+//   unsent  - a connection whose socket refuses its answers while
+//             kStallAnswers of them wait unsent (a client that does not
+//             read) is neither read nor served until the socket took them
+//             all: the bytes budget alone would let a non-reader of small
+//             answers (a produce's are 17 bytes) go on for millions of them
 //   input   - bytes buffered in decoders count against a broker-wide total;
 //             past it, connections holding a partial frame are not read; a
 //             connection holding a partial frame for longer than the
@@ -60,6 +65,7 @@ struct TurnClock {
 class Dispatcher {
  public:
   static constexpr uint64_t kTurnAnswerBytes = 256 * 1024;  // answer bytes per connection per turn
+  static constexpr uint32_t kStallAnswers = 65536;          // unsent answers a socket may refuse (unsent, above)
 
   explicit Dispatcher(Broker& broker);
 
@@ -107,6 +113,9 @@ class Dispatcher {
   void collect(Connection& c);
   // `n` bytes of c.out were written.
   void sent(Connection& c, size_t n);
+  // The socket refused c.out's rest (it waits for the socket to be
+  // writable): past kStallAnswers unsent answers, c stalls until c.out drains.
+  void output_refused(Connection& c);
 
   // Marks `c` to be closed (take_closed); nothing more is sent to it.
   void close(Connection& c);

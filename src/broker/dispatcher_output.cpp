@@ -40,12 +40,22 @@ void Dispatcher::sent(Connection& c, size_t n) {
   c.out.consume(n);
   c.reserved -= n;
   output_total_ -= n;
+  if (c.stalled && c.pending_out() == 0) {
+    c.stalled = false;
+    runnable(c);
+  }
   if (c.over_budget && c.reserved <= cfg_.max_connection_output_bytes / 2) {
     c.over_budget = false;
     runnable(c);
   }
   note_output_freed();
   maybe_finished(c);
+}
+
+void Dispatcher::output_refused(Connection& c) {
+  if (c.stalled || c.out.frames() < kStallAnswers || c.output_closed || c.pending_out() == 0) return;
+  c.stalled = true;
+  broker_.metrics().output_stalls.inc();
 }
 
 void Dispatcher::note_output_freed() {

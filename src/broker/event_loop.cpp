@@ -246,6 +246,7 @@ void EventLoop::flush_output(Connection& c) {
     dispatcher_.output_failed(c);  // its requests still apply; their answers go nowhere
     return;
   }
+  if (!c.writable && c.pending_out() > 0) dispatcher_.output_refused(c);
 }
 
 void EventLoop::close_finished() {

@@ -19,6 +19,7 @@ class OutputQueue {
     frames_.push_back(std::move(frame));
   }
   size_t pending() const { return bytes_; }
+  size_t frames() const { return frames_.size(); }  // answers not yet wholly sent
   // Describes up to `max` buffers of the unsent bytes, in order; returns
   // how many.
   int fill(struct iovec* iov, int max) const {

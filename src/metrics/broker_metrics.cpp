@@ -129,6 +129,11 @@ std::string BrokerMetrics::render() const {
            "Times a connection's queued and unsent answers reached --max-connection-output-bytes "
            "(its requests are not read until they drain).");
   w.sample("rustlog_output_budget_waits_total", {}, output_budget_waits.value());
+  w.family("rustlog_output_stalls_total", "counter",
+           "Times a connection stopped being read because its socket refused its answers while 65,536 "
+           "of them waited unsent (a client that does not read its answers); it is read again once "
+           "the socket has taken them all.");
+  w.sample("rustlog_output_stalls_total", {}, output_stalls.value());
   w.family("rustlog_output_global_waits_total", "counter",
            "Times a request waited because all connections' answers reached --max-output-bytes.");
   w.sample("rustlog_output_global_waits_total", {}, output_global_waits.value());

@@ -74,6 +74,7 @@ class BrokerMetrics {
 
   // ---- limits (each time one is reached)
   metrics::Counter output_budget_waits;         // a connection's answers reached --max-connection-output-bytes
+  metrics::Counter output_stalls;               // a socket refused a connection's answers with 65,536 unsent
   metrics::Counter output_global_waits;         // all answers reached --max-output-bytes
   metrics::Counter input_budget_waits;          // partial frames reached --max-input-bytes
   metrics::Counter turn_budget_hits;            // a connection used its turn (requests, time or answer bytes)

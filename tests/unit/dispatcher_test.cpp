@@ -318,5 +318,42 @@ TEST(DispatcherTest, StopAnswersParkedPollsAndFlushesWhatWasAppended) {
   EXPECT_EQ(h.dispatcher().output_bytes(), 0u);
 }
 
+// A client that does not read: its socket refuses its answers. Below
+// kStallAnswers unsent answers it is still served; past them it stalls
+// (not served, so not read either) until the socket has taken them all.
+TEST(DispatcherTest, AConnectionWhoseSocketRefusesItsAnswersStallsUntilTheyAreTaken) {
+  Harness h("never");
+  h.create("t");
+  Connection& c = h.conn(1);
+  auto hwm = [&] { return h.broker().log_for("t", 0)->high_watermark(); };
+  std::string wire;
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(encode_request(ProduceRequest{"t", 0, {"x"}}, wire).is_ok());
+  uint64_t sent = 0;
+  while (sent < Dispatcher::kStallAnswers) {
+    h.send_raw(1, wire);
+    sent += 1000;
+    while (hwm() < sent) h.turn();
+    h.dispatcher().collect(c);  // moved to the socket's side, none taken
+    h.dispatcher().output_refused(c);
+    EXPECT_EQ(c.stalled, c.out.frames() >= Dispatcher::kStallAnswers) << c.out.frames();
+  }
+  ASSERT_TRUE(c.stalled);
+  EXPECT_EQ(h.broker().metrics().output_stalls.value(), 1u);
+  EXPECT_EQ(c.out.frames(), sent);
+  h.send(1, ProduceRequest{"t", 0, {"later"}});
+  h.turns(3);
+  EXPECT_EQ(hwm(), sent) << "a stalled connection was served";
+  // The socket takes part of them: still stalled; all of them: served again.
+  const size_t frame = c.pending_out() / sent;  // every answer is a ProduceResponse of one size
+  h.dispatcher().sent(c, frame * (sent / 2));
+  h.turns(2);
+  EXPECT_TRUE(c.stalled);
+  EXPECT_EQ(hwm(), sent);
+  EXPECT_EQ(h.answers(1).size(), static_cast<size_t>(sent - sent / 2));  // the rest, in order, taken
+  h.turns(2);
+  EXPECT_FALSE(c.stalled);
+  EXPECT_EQ(hwm(), sent + 1);
+}
+
 }  // namespace
 }  // namespace rustlog
