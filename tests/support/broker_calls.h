@@ -73,9 +73,14 @@ inline ::testing::AssertionResult pings(client::Connection& c) {
 
 // A counter or gauge of the broker's metrics (MetricsFetch), summed over
 // the samples whose labels include `match` (name=value pairs); 0 if absent.
-inline double metric(client::Connection& c, const std::string& name,
-                     const std::vector<std::pair<std::string, std::string>>& match = {}) {
-  const std::string text = call<protocol::MetricsResponse>(c, protocol::MetricsFetchRequest{}).text;
+// The broker's metrics text, one scrape (MetricsFetch).
+inline std::string metrics_text(client::Connection& c) {
+  return call<protocol::MetricsResponse>(c, protocol::MetricsFetchRequest{}).text;
+}
+
+// metric() over a scrape already taken: several values from one instant.
+inline double metric_in(const std::string& text, const std::string& name,
+                        const std::vector<std::pair<std::string, std::string>>& match = {}) {
   double sum = 0;
   size_t at = 0;
   while (at < text.size()) {
@@ -91,6 +96,11 @@ inline double metric(client::Connection& c, const std::string& name,
     if (ok) sum += std::stod(std::string(line.substr(line.rfind(' ') + 1)));
   }
   return sum;
+}
+
+inline double metric(client::Connection& c, const std::string& name,
+                     const std::vector<std::pair<std::string, std::string>>& match = {}) {
+  return metric_in(metrics_text(c), name, match);
 }
 
 // EXPECT_TRUE(has_substr(message, "0..10")) prints both strings on failure.
