@@ -6,7 +6,7 @@
 # tests/fuzz/regressions/<target>/ with the fix).
 # Cost: build ~2.5 min cold (the fuzz targets only), then
 # RUSTLOG_FUZZ_SECONDS (default 60) per target, RUSTLOG_FUZZ_JOBS (default
-# nproc) targets at a time: 8 targets x 60 s / 2 cores = 4 min.
+# nproc) targets at a time: 10 targets x 60 s / 2 cores = 5 min.
 # The long version: ctest --test-dir build/fuzz -L long (10M runs each).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -40,6 +40,10 @@ std::string format_batch_line(const DumpedBatch& b) {
                   " attributes: " + std::to_string(h.attributes) + " crc: " + hex32(h.crc) +
                   " crcValid: " + (b.crc_ok ? "true" : "false");
   if (!b.crc_ok) s += " computedCrc: " + hex32(b.computed_crc);
+  if (const uint16_t bits = h.attributes & kBatchCompressionMask; bits != 0) {
+    const auto codec = codec_from_bits(bits);
+    s += std::string(" compression: ") + (codec ? codec_name(*codec) : "unknown");
+  }
   // A batch a compaction pass rewrote with tombstones carries their delete
   // horizon where the first timestamp would be.
   s += (h.has_delete_horizon() ? " deleteHorizon: " : " firstTimestamp: ") + ts(h.first_timestamp) +
@@ -100,6 +104,8 @@ nlohmann::json batch_to_json(const DumpedBatch& b, bool with_records) {
                       {"crc", h.crc},
                       {"computed_crc", b.computed_crc},
                       {"crc_ok", b.crc_ok},
+                      {"compression", codec_name(codec_from_bits(h.attributes & kBatchCompressionMask)
+                                                     .value_or(static_cast<Codec>(0xff)))},
                       {"first_timestamp_us", h.first_timestamp},
                       {"max_timestamp_us", h.max_timestamp},
                       {"delete_horizon_us", h.has_delete_horizon() ? nlohmann::json(h.first_timestamp) : nlohmann::json()},

@@ -140,13 +140,15 @@ std::optional<Status> Broker::flush_result(const FlushTicket& t) const {
 }
 
 bool Broker::appends_only(uint8_t type) {
-  return type == static_cast<uint8_t>(MessageType::kProduce) || type == static_cast<uint8_t>(MessageType::kProduceEx);
+  return type == static_cast<uint8_t>(MessageType::kProduce) || type == static_cast<uint8_t>(MessageType::kProduceEx) ||
+         type == static_cast<uint8_t>(MessageType::kProduceBatch);
 }
 
 bool Broker::changes_state(uint8_t type) {
   switch (static_cast<MessageType>(type)) {
     case MessageType::kProduce:
     case MessageType::kProduceEx:
+    case MessageType::kProduceBatch:
     case MessageType::kOffsetCommit:
     case MessageType::kCreateTopic:
     case MessageType::kCreateTopicEx:
@@ -225,6 +227,7 @@ Broker::Out Broker::dispatch(const Request& req, int64_t now_us, Effects& fx) {
         using T = std::decay_t<decltype(r)>;
         if constexpr (std::is_same_v<T, ProduceRequest>) return produce(r, now_us, fx);
         else if constexpr (std::is_same_v<T, ProduceExRequest>) return produce_ex(r, now_us, fx);
+        else if constexpr (std::is_same_v<T, ProduceBatchRequest>) return produce_batch(r, now_us, fx);
         else if constexpr (std::is_same_v<T, OffsetCommitRequest>) return offset_commit(r, now_us, fx);
         else if constexpr (std::is_same_v<T, OffsetFetchRequest>) return offset_fetch(r);
         else if constexpr (std::is_same_v<T, CreateTopicRequest>) return create_topic(r.topic, r.partition_count, {}, fx);

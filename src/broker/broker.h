@@ -171,6 +171,8 @@ class Broker {
   Out produce(const protocol::ProduceRequest& r, int64_t now_us, Effects& fx);
   Status produce_v0(const protocol::ProduceV0& p, int64_t now_us, Effects& fx, std::string& frame);
   Out produce_ex(const protocol::ProduceExRequest& r, int64_t now_us, Effects& fx);
+  // A producer's batch (broker_produce_batch.cpp): checked whole, stored as sent.
+  Out produce_batch(const protocol::ProduceBatchRequest& r, int64_t now_us, Effects& fx);
   // Legacy fetch: the whole FetchResponse frame in `frame`, or its first
   // slice in fx.slices.
   Status fetch(const protocol::FetchRequest& r, Effects& fx, std::string& frame);
@@ -206,6 +208,9 @@ class Broker {
                                 const BatchVisitor& visit);
   Out append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us, Effects& fx,
              AppendInfo* info);
+  // append() for a batch whose fetchability was checked already.
+  Out append_fetchable(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us, Effects& fx,
+                       AppendInfo* info);
   // The offset the next batch appended to `log` takes (behind staged ones).
   uint64_t next_append_offset(const PartitionLog& log) const;
   // Grouped appends: a produce's batch held back until its run is written.
@@ -279,7 +284,7 @@ class Broker {
                          std::chrono::steady_clock::time_point t0, int64_t now_us);
   // Goes on with the pass after its disk wait returned `waited`.
   void resume_cleaner(const Status& waited, int64_t now_us);
-  std::string topic_buf_, batch_buf_;  // reused by produce_v0
+  std::string topic_buf_, batch_buf_;  // reused by produce_v0 and produce_batch
 };
 
 }  // namespace rustlog

@@ -95,6 +95,12 @@ std::vector<ConfigOption> make_options() {
       NUM_OPTION("max_frame_bytes", max_frame_bytes, 1024u, 256u << 20,
                  "Largest request frame accepted; larger frames are answered with 413 and the "
                  "connection is closed."),
+      NUM_OPTION("max_decompressed_batch_bytes", max_decompressed_batch_bytes, uint64_t{1} << 16,
+                 uint64_t{1} << 30,
+                 "Largest records section a compressed batch (lz4, zstd) may decompress to: a "
+                 "ProduceBatch past it is refused with 413 (a zip bomb costs only the attempt), and "
+                 "reads, compaction and the fetches decompress no more. Keep it at least "
+                 "max_frame_bytes so every batch a fetch can return decodes."),
       NUM_OPTION("max_connections", max_connections, 1u, 1000000u,
                  "Connections above this are accepted and closed at once (counted)."),
       NUM_OPTION("max_partitions", max_partitions, 1u, 100000u,
@@ -274,6 +280,12 @@ Status validate_config(const BrokerConfig& cfg) {
     return below("--segment-bytes", std::to_string(d.segment_bytes), "--min-segment-bytes", std::to_string(f.bytes));
   if (d.segment_ms < f.ms)
     return below("--segment-ms", std::to_string(d.segment_ms), "--min-segment-ms", std::to_string(f.ms));
+  if (cfg.max_decompressed_batch_bytes < cfg.max_frame_bytes)
+    return Status(ErrorCode::kInvalidConfig,
+                  "max_decompressed_batch_bytes " + std::to_string(cfg.max_decompressed_batch_bytes) +
+                      " is below max_frame_bytes " + std::to_string(cfg.max_frame_bytes) +
+                      ": a batch a producer may send could not be decompressed; raise "
+                      "--max-decompressed-batch-bytes");
   return Status::ok();
 }
 

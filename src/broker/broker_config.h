@@ -19,6 +19,7 @@ struct BrokerConfig {
   std::string metrics_listen = "127.0.0.1:9464";
   FlushPolicy flush;  // default for topics that do not set their own
   uint32_t max_frame_bytes = 10 * 1024 * 1024;
+  uint64_t max_decompressed_batch_bytes = 64ull << 20;  // a compressed batch's records, decompressed
   uint32_t max_connections = 10000;
   uint32_t max_partitions = 1000;  // per topic
   TopicConfig topic_defaults;      // segment/retention/index defaults for new topics

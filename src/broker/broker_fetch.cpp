@@ -117,7 +117,8 @@ bool Broker::fetch_step(FetchState& st, Status* err) {
   Status walk;
   auto rr = read_visible(log, st.read_at, static_cast<uint32_t>(slice),
                          st.first ? SIZE_MAX : static_cast<size_t>(st.batch_budget), [&](std::string_view b) {
-                           if (walk.is_ok()) walk = add_fetch_v0_records(*st.v0, b, /*check_crc=*/true, st.frame);
+                           if (walk.is_ok()) walk = add_fetch_v0_records(*st.v0, b, /*check_crc=*/true, st.frame,
+                                                                         cfg_.max_decompressed_batch_bytes);
                          });
   if (!rr) {
     if (st.first) {

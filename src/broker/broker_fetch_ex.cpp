@@ -81,7 +81,8 @@ bool Broker::fetch_ex_step(FetchState& st, Status* err) {
   auto rr = read_visible(log, st.read_at, static_cast<uint32_t>(slice),
                          st.first ? SIZE_MAX : static_cast<size_t>(st.batch_budget), [&](std::string_view b) {
                            if (walk.is_ok() && !ex.overflow)
-                             walk = add_fetch_ex_records(ex.enc, b, ex.request.offset, /*check_crc=*/true, st.frame);
+                             walk = add_fetch_ex_records(ex.enc, b, ex.request.offset, /*check_crc=*/true, st.frame,
+                                                         cfg_.max_decompressed_batch_bytes);
                          });
   if (!rr) {
     if (st.first) *err = rr.status();
@@ -132,7 +133,8 @@ Status Broker::finish_fetch_ex(FetchState& st, PartitionLog* log) {
     ex.enc.begin(st.frame);
     Status walk;
     auto rr = read_visible(*log, offset, 1, SIZE_MAX, [&](std::string_view b) {
-      if (walk.is_ok()) walk = add_fetch_ex_records(ex.enc, b, offset, /*check_crc=*/true, st.frame);
+      if (walk.is_ok()) walk = add_fetch_ex_records(ex.enc, b, offset, /*check_crc=*/true, st.frame,
+                                                           cfg_.max_decompressed_batch_bytes);
     });
     if (!rr) return rr.status();
     RUSTLOG_RETURN_IF_ERROR(walk);

@@ -27,6 +27,11 @@ Result<PartitionLog*> Broker::writable_partition(const std::string& topic, uint3
 Broker::Out Broker::append(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us,
                            Effects& fx, AppendInfo* info) {
   RUSTLOG_RETURN_IF_ERROR(check_fetchable(batch, count, cfg_.max_frame_bytes));
+  return append_fetchable(log, batch, count, now_us, fx, info);
+}
+
+Broker::Out Broker::append_fetchable(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us,
+                                     Effects& fx, AppendInfo* info) {
   if (grouping_) {
     stage(log, batch, count, now_us, info);
     fx.staged = true;

@@ -17,11 +17,13 @@ namespace rustlog {
 // Adds the records of `batches` (whole batches, following those added
 // before) at or after `min_offset`. kCorruptRecord for a malformed batch.
 // `check_crc` re-verifies each batch's CRC (not needed for bytes that
-// PartitionLog::read just verified).
+// PartitionLog::read just verified). Compressed batches are decompressed to
+// at most max_decompressed bytes each.
 inline Status add_fetch_ex_records(protocol::FetchExEncoder& enc, std::string_view batches, uint64_t min_offset,
-                                   bool check_crc, std::string& out) {
+                                   bool check_crc, std::string& out,
+                                   size_t max_decompressed = kDefaultMaxDecompressedBatchBytes) {
   out.reserve(out.size() + batches.size() + 64);
-  RecordWalker w(batches, check_crc);
+  RecordWalker w(batches, check_crc, max_decompressed);
   RecordView r;
   while (w.next(&r)) {
     if (r.offset < min_offset) continue;

@@ -15,11 +15,12 @@ namespace rustlog {
 // before) at or after the encoder's start offset, until max_bytes stops the
 // answer. kCorruptRecord for a malformed batch; the records added before it
 // stay. `check_crc` re-verifies each batch's CRC (not needed for bytes that
-// PartitionLog::read just verified).
+// PartitionLog::read just verified). Compressed batches are decompressed
+// (to at most max_decompressed bytes each): a v0 answer carries plain values.
 inline Status add_fetch_v0_records(protocol::FetchV0Encoder& enc, std::string_view batches, bool check_crc,
-                                   std::string& out) {
+                                   std::string& out, size_t max_decompressed = kDefaultMaxDecompressedBatchBytes) {
   enc.reserve(out, batches.size());
-  RecordWalker w(batches, check_crc);
+  RecordWalker w(batches, check_crc, max_decompressed);
   RecordView r;
   while (!enc.full() && w.next(&r)) {
     if (r.offset < enc.start_offset()) continue;

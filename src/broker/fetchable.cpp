@@ -30,31 +30,39 @@ std::optional<size_t> length(int64_t n) {
 }
 }  // namespace
 
-Status check_fetchable(std::string_view batch, uint32_t record_count, uint32_t max_frame_bytes) {
+FetchableCounter::FetchableCounter() : fetch_ex_(protocol::kFetchExAnswerFixedBytes) {}
+
+void FetchableCounter::add(const RecordView& r) {
+  fetch_ex_ += protocol::fetch_ex_record_bytes(length(r.key_len), length(r.value_len), r.header_count,
+                                               header_payload(r));
+  largest_value_ = std::max<uint64_t>(largest_value_, r.value_or_empty().size());
+}
+
+Status FetchableCounter::check(uint32_t record_count, uint32_t max_frame_bytes) const {
   using namespace protocol;
-  // A FetchEx record takes at most 4 times its bytes in a batch (28 fixed
-  // bytes against at least 7), a v0 one fewer: small batches always fit.
-  if (batch.size() <= (max_frame_bytes - kFetchExAnswerFixedBytes) / 4) return Status::ok();
-  RecordWalker w(batch, /*check_crc=*/false);
-  RecordView r;
-  uint64_t fetch_ex = kFetchExAnswerFixedBytes;
-  uint64_t largest_value = 0;
-  while (w.next(&r)) {
-    fetch_ex += fetch_ex_record_bytes(length(r.key_len), length(r.value_len), r.header_count, header_payload(r));
-    largest_value = std::max<uint64_t>(largest_value, r.value_or_empty().size());
-  }
-  RUSTLOG_RETURN_IF_ERROR(w.status());
-  const uint64_t fetch = kFetchAnswerFixedBytes + fetch_record_bytes(largest_value);
-  if (fetch_ex <= max_frame_bytes && fetch <= max_frame_bytes) return Status::ok();
+  const uint64_t fetch = kFetchAnswerFixedBytes + fetch_record_bytes(largest_value_);
+  if (fetch_ex_ <= max_frame_bytes && fetch <= max_frame_bytes) return Status::ok();
   const std::string limit = " bytes, above max_frame_bytes " + std::to_string(max_frame_bytes);
   const std::string what = "these " + std::to_string(record_count) + " records could be acknowledged but never fetched: ";
   const std::string fix = "; send fewer or smaller records per request (a lone record without headers may carry at most " +
                           std::to_string(max_fetchable_record_bytes(max_frame_bytes)) + " bytes of key and value)";
-  if (fetch_ex > max_frame_bytes)
+  if (fetch_ex_ > max_frame_bytes)
     return Status(ErrorCode::kTooLarge, what + "the FetchEx answer holding them would take " +
-                                            std::to_string(fetch_ex) + limit + fix);
+                                            std::to_string(fetch_ex_) + limit + fix);
   return Status(ErrorCode::kTooLarge, what + "the Fetch answer holding the largest value would take " +
                                           std::to_string(fetch) + limit + fix);
+}
+
+Status check_fetchable(std::string_view batch, uint32_t record_count, uint32_t max_frame_bytes) {
+  // A FetchEx record takes at most 4 times its bytes in a plain batch (28
+  // fixed bytes against at least 7), a v0 one fewer: small batches always fit.
+  if (batch.size() <= (max_frame_bytes - protocol::kFetchExAnswerFixedBytes) / 4) return Status::ok();
+  RecordWalker w(batch, /*check_crc=*/false);
+  RecordView r;
+  FetchableCounter counter;
+  while (w.next(&r)) counter.add(r);
+  RUSTLOG_RETURN_IF_ERROR(w.status());
+  return counter.check(record_count, max_frame_bytes);
 }
 
 }  // namespace rustlog

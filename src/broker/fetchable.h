@@ -9,11 +9,26 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "storage/record_view.h"
 
 namespace rustlog {
 
-// `batch` is one whole, valid batch. 413 (kTooLarge) naming the sizes when a
-// fetch could not return it; ok otherwise.
+// The answer sizes of one batch, record by record.
+class FetchableCounter {
+ public:
+  FetchableCounter();
+  void add(const RecordView& r);
+  // 413 (kTooLarge) naming the sizes when a fetch could not return the
+  // records added; ok otherwise.
+  Status check(uint32_t record_count, uint32_t max_frame_bytes) const;
+
+ private:
+  uint64_t fetch_ex_;
+  uint64_t largest_value_ = 0;
+};
+
+// `batch` is one whole, valid batch the broker built (not compressed). 413
+// (kTooLarge) naming the sizes when a fetch could not return it.
 Status check_fetchable(std::string_view batch, uint32_t record_count, uint32_t max_frame_bytes);
 
 }  // namespace rustlog

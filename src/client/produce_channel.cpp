@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "common/byte_order.h"
+#include "protocol/produce_batch.h"
 
 namespace rustlog::client {
 
@@ -25,25 +26,48 @@ ClientError io_failure(const std::string& peer, const std::string& what, int err
 }  // namespace
 
 ClientResult<std::unique_ptr<ProduceChannel>> ProduceChannel::open(const BrokerAddress& address,
-                                                                   const ClientOptions& options) {
+                                                                   const ClientOptions& options,
+                                                                   const Compression& compression) {
   auto conn = open_connection(address, options);
   if (!conn) return conn.error();
   uint32_t max_frame = options.max_frame_bytes;
+  Compression c = compression;
   if (options.handshake) {
     auto r = conn->call(protocol::HandshakeRequest{options.client_id});
     if (!r) return ClientError::transport(r.status());
-    if (auto* h = std::get_if<protocol::HandshakeResponse>(&*r); h && h->max_frame_bytes > 0)
-      max_frame = std::min(max_frame, h->max_frame_bytes);
+    if (auto* h = std::get_if<protocol::HandshakeResponse>(&*r)) {
+      if (h->max_frame_bytes > 0) max_frame = std::min(max_frame, h->max_frame_bytes);
+      if (std::find(h->supported_types.begin(), h->supported_types.end(), protocol::MessageType::kProduceBatch) ==
+          h->supported_types.end())
+        c = Compression{};  // an older broker: uncompressed ProduceEx
+    }
   }
-  return std::unique_ptr<ProduceChannel>(new ProduceChannel(std::move(*conn), options, max_frame));
+  return std::unique_ptr<ProduceChannel>(new ProduceChannel(std::move(*conn), options, max_frame, c));
 }
 
-ProduceChannel::ProduceChannel(Connection conn, const ClientOptions& options, uint32_t max_frame_bytes)
-    : conn_(std::move(conn)), request_timeout_(options.request_timeout), max_frame_bytes_(max_frame_bytes) {}
+ProduceChannel::ProduceChannel(Connection conn, const ClientOptions& options, uint32_t max_frame_bytes,
+                               Compression compression)
+    : conn_(std::move(conn)),
+      request_timeout_(options.request_timeout),
+      max_frame_bytes_(max_frame_bytes),
+      compression_(compression) {}
+
+void ProduceChannel::compress_unwritten() {
+  if (compression_.codec == Codec::kNone) return;
+  for (size_t i = unwritten_ + (write_off_ > 0 ? 1 : 0); i < queue_.size(); ++i) {
+    ProducerBatch& b = *queue_[i];
+    if (b.compressed) continue;
+    b.compressed = true;
+    // A batch that cannot be rebuilt (never expected: the accumulator keeps
+    // one timestamp rule per batch) travels as the ProduceEx it is.
+    if (auto f = protocol::produce_batch_frame(b.frame, compression_, max_frame_bytes_)) b.frame = std::move(*f);
+  }
+}
 
 void ProduceChannel::push(std::unique_ptr<ProducerBatch> batch) { queue_.push_back(std::move(batch)); }
 
 ClientStatus ProduceChannel::write_some() {
+  compress_unwritten();
   while (unwritten_ < queue_.size()) {
     iovec iov[kMaxIov];
     int n = 0;
@@ -130,6 +154,8 @@ ClientStatus ProduceChannel::read_some(std::vector<Answer>& answers) {
     const std::string where = "produce to " + a.batch->topic() + "/" + std::to_string(a.batch->partition());
     if (auto* ok = std::get_if<protocol::ProduceExResponse>(&*resp)) {
       a.result = *ok;
+    } else if (auto* pb = std::get_if<protocol::ProduceBatchResponse>(&*resp)) {
+      a.result = protocol::ProduceExResponse{*pb};
     } else if (auto* e = std::get_if<protocol::ErrorResponse>(&*resp)) {
       a.result = ClientError(ErrorSource::kBroker, e->code, where + ": " + e->message);
     } else {
@@ -138,7 +164,7 @@ ClientStatus ProduceChannel::read_some(std::vector<Answer>& answers) {
       answers.back().result = ClientError(ErrorSource::kTransport, ErrorCode::kInvalidRequest,
                                           std::string("unexpected answer from ") + peer() + ": " +
                                               protocol::message_type_name(protocol::type_of(*resp)) +
-                                              " to a ProduceEx request");
+                                              " to a produce request");
       return answers.back().result.error();
     }
     answers.push_back(std::move(a));

@@ -14,14 +14,20 @@
 #include "client/client.h"
 #include "client/connection.h"
 #include "client/record_accumulator.h"
+#include "common/compression.h"
 
 namespace rustlog::client {
 
 class ProduceChannel {
  public:
-  // Connects and sends a Handshake (learns the broker's frame limit).
+  // Connects and sends a Handshake (learns the broker's frame limit and
+  // whether it takes ProduceBatch). With a codec, each batch is rebuilt as
+  // a compressed ProduceBatch just before it is first written (on the I/O
+  // thread, outside the Producer's lock); a broker without ProduceBatch
+  // gets the ProduceEx as it is.
   static ClientResult<std::unique_ptr<ProduceChannel>> open(const BrokerAddress& address,
-                                                            const ClientOptions& options);
+                                                            const ClientOptions& options,
+                                                            const Compression& compression = {});
 
   int fd() const { return conn_.fd(); }
   const std::string& peer() const { return conn_.peer(); }
@@ -61,11 +67,14 @@ class ProduceChannel {
   std::vector<std::unique_ptr<ProducerBatch>> take_unwritten(const std::string& topic, uint32_t partition);
 
  private:
-  ProduceChannel(Connection conn, const ClientOptions& options, uint32_t max_frame_bytes);
+  ProduceChannel(Connection conn, const ClientOptions& options, uint32_t max_frame_bytes, Compression compression);
+  // Rebuilds the batches about to be written as ProduceBatch frames.
+  void compress_unwritten();
 
   Connection conn_;
   std::chrono::milliseconds request_timeout_;
   uint32_t max_frame_bytes_;
+  Compression compression_;  // kNone: ProduceEx frames as they are
   std::deque<std::unique_ptr<ProducerBatch>> queue_;  // [0, unwritten_) written, awaiting answers
   std::deque<Clock::time_point> written_at_;          // one per written batch
   size_t unwritten_ = 0;  // index of the first batch not completely written

@@ -21,6 +21,10 @@ ClientError client_error(ErrorCode code, std::string message) {
 ClientStatus check_options(const ProducerOptions& o) {
   if (o.batch_bytes < 64) return ClientError::invalid_argument("producer: batch_bytes must be at least 64");
   if (o.max_in_flight < 1) return ClientError::invalid_argument("producer: max_in_flight must be at least 1");
+  if (auto c = parse_compression(compression_to_string(o.compression)); !c || *c != o.compression)
+    return ClientError::invalid_argument("producer: compression level " + std::to_string(o.compression.level) +
+                                         " is out of range for " + codec_name(o.compression.codec) +
+                                         " (lz4 0-12, zstd -7-22, none 0)");
   if (o.buffer_bytes < o.batch_bytes)
     return ClientError::invalid_argument("producer: buffer_bytes (" + std::to_string(o.buffer_bytes) +
                                          ") must be at least batch_bytes (" + std::to_string(o.batch_bytes) + ")");
@@ -47,7 +51,7 @@ ClientResult<Producer> Producer::connect(std::string_view broker, ProducerOption
   }
   auto address = parse_broker_address(broker);
   if (!address) return address.error();
-  auto channel = ProduceChannel::open(*address, options.client);
+  auto channel = ProduceChannel::open(*address, options.client, options.compression);
   if (!channel) return channel.error();
   auto meta = Client::connect(*address, options.client);
   if (!meta) return meta.error();
@@ -86,7 +90,8 @@ Producer::Impl::Impl(BrokerAddress address, ProducerOptions options, std::unique
       options_(std::move(options)),
       batch_bytes_(std::min<size_t>(options_.batch_bytes, channel->max_frame_bytes())),
       max_frame_bytes_(channel->max_frame_bytes()),
-      acc_({batch_bytes_, options_.batch_records, options_.linger, options_.unkeyed}),
+      acc_({batch_bytes_, options_.batch_records, options_.linger, options_.unkeyed,
+            options_.compression.codec != Codec::kNone}),
       channel_(std::move(channel)),
       meta_(std::move(meta)) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

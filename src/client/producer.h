@@ -46,6 +46,7 @@
 #include "client/errors.h"
 #include "client/partitioner.h"
 #include "client/send_future.h"
+#include "common/compression.h"
 
 namespace rustlog::client {
 
@@ -71,6 +72,11 @@ struct ProducerOptions {
   std::chrono::milliseconds delivery_timeout{120000};
   // Wait between reconnect attempts.
   std::chrono::milliseconds reconnect_backoff{100};
+  // Each batch's records compressed as one block (docs/CLIENT.md,
+  // "Compression"): {Codec::kLz4} or {Codec::kZstd, level}; sent as a
+  // ProduceBatch the broker stores as it is. none (the default) sends
+  // ProduceEx. parse_compression("zstd:9") reads the CLI form.
+  Compression compression;
   // Partition 0, as `rustlog produce` and the Python client; kSticky spreads them.
   UnkeyedPartitioning unkeyed = UnkeyedPartitioning::kFirstPartition;
   // Connect and request timeouts, client id, frame limit (request_timeout

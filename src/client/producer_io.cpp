@@ -56,7 +56,7 @@ void Producer::Impl::fill_channel_locked(Clock::time_point now) {
 }
 
 void Producer::Impl::connect_channel() {
-  auto ch = ProduceChannel::open(address_, options_.client);
+  auto ch = ProduceChannel::open(address_, options_.client, options_.compression);
   if (ch) {
     channel_ = std::move(*ch);
     reconnects_.fetch_add(1, std::memory_order_relaxed);

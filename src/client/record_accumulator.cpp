@@ -60,12 +60,16 @@ RecordAccumulator::Appended RecordAccumulator::append(const std::string& topic, 
   TopicState& t = topics_.at(topic);
   PartitionQueue& q = t.parts.at(partition);
   Appended a;
-  if (q.open && q.open->records > 0 && q.open->encoder->frame_bytes() + bytes > options_.batch_bytes) {
+  const bool own_ts = timestamp_us >= 0;
+  if (q.open && q.open->records > 0 &&
+      (q.open->encoder->frame_bytes() + bytes > options_.batch_bytes ||
+       (options_.one_timestamp_rule && q.open->own_timestamps != own_ts))) {
     seal(q);
     a.sealed = true;
   }
   if (!q.open) {
     q.open = std::make_unique<ProducerBatch>(topic, partition, next_seq_++, now);
+    q.open->own_timestamps = own_ts;
     open_order_.push_back({&q, q.open->seq});
     ++open_count_;
     a.opened = true;

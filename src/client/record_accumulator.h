@@ -43,6 +43,8 @@ struct ProducerBatch {
   Clock::time_point created;
   size_t reserved_bytes = 0;  // counted against buffer_bytes until resolved
   uint32_t records = 0;
+  bool own_timestamps = false;  // its records carry their own timestamps (else the broker's)
+  bool compressed = false;      // the channel has rebuilt `frame` as a compressed ProduceBatch
 
   const std::string& topic() const { return outcome->topic(); }
   uint32_t partition() const { return outcome->partition(); }
@@ -55,6 +57,10 @@ class RecordAccumulator {
     uint32_t batch_records = 0;  // 0 = no limit
     std::chrono::microseconds linger{5000};
     UnkeyedPartitioning unkeyed = UnkeyedPartitioning::kFirstPartition;
+    // One timestamp rule per batch (a compressed batch has one): a record
+    // with its own timestamp after ones without (or the reverse) starts a
+    // new batch.
+    bool one_timestamp_rule = false;
   };
   explicit RecordAccumulator(Options options) : options_(options) {}
 

@@ -42,7 +42,7 @@ class BrokerMetrics {
  public:
   // Request types get a slot each (the ones the protocol defines); any other
   // type byte counts in the last slot, rendered as type="Unknown".
-  static constexpr size_t kTypeSlots = 21;
+  static constexpr size_t kTypeSlots = 22;
   // One slot per protocol error code, the last for codes not listed.
   static constexpr size_t kCodeSlots = 11;
 

@@ -130,17 +130,38 @@ void read_body(Reader& r, ProduceExRequest& m) {
   }
 }
 
-void write_body(Writer& w, const ProduceExResponse& m) {
+// ProduceExResponse and ProduceBatchResponse.
+void write_produce_answer(Writer& w, const ProduceAnswer& m) {
   w.u64(m.base_offset);
   w.u32(m.record_count);
   w.i64(m.append_time_us);
 }
 
-void read_body(Reader& r, ProduceExResponse& m) {
+void read_produce_answer(Reader& r, ProduceAnswer& m) {
   m.base_offset = r.u64("base_offset");
   m.record_count = r.u32("record_count");
   m.append_time_us = r.i64("append_time_us");
 }
+
+void write_body(Writer& w, const ProduceExResponse& m) { write_produce_answer(w, m); }
+void read_body(Reader& r, ProduceExResponse& m) { read_produce_answer(r, m); }
+
+// --------------------------------------------------------------- ProduceBatch
+
+void write_body(Writer& w, const ProduceBatchRequest& m) {
+  w.string(m.topic, "topic");
+  w.u32(m.partition);
+  w.bytes(m.batch, "batch");
+}
+
+void read_body(Reader& r, ProduceBatchRequest& m) {
+  m.topic = r.string("topic");
+  m.partition = r.u32("partition");
+  m.batch = r.bytes("batch");
+}
+
+void write_body(Writer& w, const ProduceBatchResponse& m) { write_produce_answer(w, m); }
+void read_body(Reader& r, ProduceBatchResponse& m) { read_produce_answer(r, m); }
 
 // -------------------------------------------------------------------- FetchEx
 

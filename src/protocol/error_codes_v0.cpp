@@ -33,7 +33,7 @@ bool is_v0_request(uint8_t type) {
 namespace {
 bool is_extended_request(uint8_t type) {
   return type >= static_cast<uint8_t>(MessageType::kHandshake) &&
-         type <= static_cast<uint8_t>(MessageType::kDeleteGroup);
+         type <= static_cast<uint8_t>(MessageType::kProduceBatch);
 }
 }  // namespace
 

@@ -25,6 +25,7 @@ const char* message_type_name(MessageType type) {
     case MessageType::kListGroups: return "ListGroups";
     case MessageType::kDescribeGroup: return "DescribeGroup";
     case MessageType::kDeleteGroup: return "DeleteGroup";
+    case MessageType::kProduceBatch: return "ProduceBatch";
     case MessageType::kError: return "Error";
     case MessageType::kPing: return "Ping";
   }
@@ -42,7 +43,8 @@ std::span<const MessageType> supported_request_types() {
       MessageType::kListOffsets,   MessageType::kCreateTopicEx,
       MessageType::kDescribeTopicConfig, MessageType::kDeleteTopic,
       MessageType::kListGroups,    MessageType::kDescribeGroup,
-      MessageType::kDeleteGroup,   MessageType::kPing,
+      MessageType::kDeleteGroup,   MessageType::kProduceBatch,
+      MessageType::kPing,
   };
   return kTypes;
 }

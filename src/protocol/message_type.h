@@ -29,6 +29,7 @@ enum class MessageType : uint8_t {
   kListGroups = 0x17,
   kDescribeGroup = 0x18,
   kDeleteGroup = 0x19,
+  kProduceBatch = 0x1A,
   // Responses only / both directions.
   kError = 0xFE,
   kPing = 0xFF,  // request Ping, response Pong

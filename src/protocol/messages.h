@@ -15,14 +15,15 @@ using Request = std::variant<
     ListTopicsRequest, DescribeTopicRequest, DescribePartitionRequest, MetricsFetchRequest,
     PingRequest, HandshakeRequest, ProduceExRequest, FetchExRequest, ListOffsetsRequest,
     CreateTopicExRequest, DescribeTopicConfigRequest, DeleteTopicRequest, ListGroupsRequest,
-    DescribeGroupRequest, DeleteGroupRequest>;
+    DescribeGroupRequest, DeleteGroupRequest, ProduceBatchRequest>;
 
 using Response = std::variant<
     ProduceResponse, FetchResponse, OffsetCommitResponse, OffsetFetchResponse,
     CreateTopicResponse, ListTopicsResponse, DescribeTopicResponse, DescribePartitionResponse,
     MetricsResponse, ErrorResponse, PongResponse, HandshakeResponse, ProduceExResponse,
     FetchExResponse, ListOffsetsResponse, CreateTopicExResponse, DescribeTopicConfigResponse,
-    DeleteTopicResponse, ListGroupsResponse, DescribeGroupResponse, DeleteGroupResponse>;
+    DeleteTopicResponse, ListGroupsResponse, DescribeGroupResponse, DeleteGroupResponse,
+    ProduceBatchResponse>;
 
 inline MessageType type_of(const Request& r) {
   return std::visit([](const auto& m) { return std::decay_t<decltype(m)>::kType; }, r);

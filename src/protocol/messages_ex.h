@@ -78,12 +78,36 @@ inline int64_t effective_timestamp(const ProduceExRequest& req, const ProducerRe
   return append_time_us;
 }
 
-struct ProduceExResponse {
-  static constexpr MessageType kType = MessageType::kProduceEx;
+// What ProduceEx and ProduceBatch answer.
+struct ProduceAnswer {
   uint64_t base_offset = 0;
   uint32_t record_count = 0;
   int64_t append_time_us = 0;
+  bool operator==(const ProduceAnswer&) const = default;
+};
+
+struct ProduceExResponse : ProduceAnswer {
+  static constexpr MessageType kType = MessageType::kProduceEx;
   bool operator==(const ProduceExResponse&) const = default;
+};
+
+// --------------------------------------------------------------- ProduceBatch
+
+// One record batch built by the producer (docs/STORAGE.md, section 2), its
+// records section compressed or not: the broker checks it and stores it as
+// it is, with the base offset it assigns (and, when first_timestamp is -1,
+// its append time as every record's timestamp).
+struct ProduceBatchRequest {
+  static constexpr MessageType kType = MessageType::kProduceBatch;
+  std::string topic;
+  uint32_t partition = 0;
+  std::string batch;
+  bool operator==(const ProduceBatchRequest&) const = default;
+};
+
+struct ProduceBatchResponse : ProduceAnswer {
+  static constexpr MessageType kType = MessageType::kProduceBatch;
+  bool operator==(const ProduceBatchResponse&) const = default;
 };
 
 // -------------------------------------------------------------------- FetchEx

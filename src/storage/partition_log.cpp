@@ -200,9 +200,12 @@ Result<AppendInfo> PartitionLog::append_batches(std::string& bytes, int64_t now_
     BatchHeader& h = hs.emplace_back();
     if (parse_batch_header(p, bytes.size() - pos, &h) != BatchError::kOk || h.total_size() > bytes.size() - pos)
       return Status(ErrorCode::kInvalidRequest, "append: not whole record batches");
-    // Header-only batches and delete horizons are the cleaner's, never appended.
-    if (h.record_count == 0 || h.attributes != 0)
-      return Status(ErrorCode::kInvalidRequest, "append: a batch needs at least one record and no attribute bits");
+    // Header-only batches and delete horizons are the cleaner's, never
+    // appended; the only attribute an append may carry is a known codec.
+    if (h.record_count == 0 || (h.attributes & ~kBatchCompressionMask) != 0 ||
+        !codec_from_bits(h.attributes & kBatchCompressionMask))
+      return Status(ErrorCode::kInvalidRequest,
+                    "append: a batch needs at least one record and no attribute bits but a known codec");
     if (h.base_offset != next) {
       h.base_offset = next;
       assign_base_offset(p, h.total_size(), h.base_offset);

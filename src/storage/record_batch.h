@@ -11,7 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/batch_builder.h"
 #include "common/batch_header.h"
+#include "common/compression.h"
 #include "common/record.h"
 #include "common/status.h"
 
@@ -57,41 +59,15 @@ void assign_base_offset(uint8_t* p, size_t n, uint64_t base_offset);
 std::string encode_empty_batch(uint64_t base_offset, uint32_t last_offset_delta, int64_t first_timestamp,
                                int64_t max_timestamp);
 
-// Builds one batch. Offsets are assigned as base_offset + index unless
-// add() is given an explicit offset delta (compaction keeps original offsets).
-class BatchBuilder {
- public:
-  explicit BatchBuilder(uint64_t base_offset = 0);
-  // Before the first add(): the batch carries a delete horizon
-  // (kBatchDeleteHorizonFlag; first_timestamp = horizon_us). The cleaner's.
-  void set_delete_horizon(int64_t horizon_us);
-  void add(int64_t timestamp_us, const std::optional<std::string>& key,
-           const std::optional<std::string>& value, const std::vector<RecordHeader>& headers);
-  void add(const Record& r) { add_with_offset(r); }
-  void add_with_offset(const Record& r);  // uses r.offset - base_offset as the delta
-  size_t record_count() const { return count_; }
-  size_t size_bytes() const { return buf_.size(); }
-  // Finishes the batch (fills header and CRC) and returns its bytes.
-  std::string finish();
-
- private:
-  void add_impl(uint32_t offset_delta, int64_t ts, const std::optional<std::string>& key,
-                const std::optional<std::string>& value, const std::vector<RecordHeader>& headers);
-  uint64_t base_offset_;
-  std::string buf_;
-  uint32_t count_ = 0;
-  uint32_t last_delta_ = 0;
-  int64_t first_ts_ = 0;
-  int64_t max_ts_ = 0;
-  bool horizon_ = false;
-};
-
-// Fully decodes a whole batch (header, CRC, every record). Any truncation,
-// trailing byte or inconsistent field is an error (kCorruptRecord).
-Status decode_batch(const uint8_t* p, size_t n, BatchHeader* header, std::vector<Record>* records);
+// Fully decodes a whole batch (header, CRC, every record; a compressed
+// records section decompressed, to at most max_decompressed bytes). Any
+// truncation, trailing byte or inconsistent field is an error (kCorruptRecord).
+Status decode_batch(const uint8_t* p, size_t n, BatchHeader* header, std::vector<Record>* records,
+                    size_t max_decompressed = kDefaultMaxDecompressedBatchBytes);
 
 // Iterates the batches in a buffer of whole batches (as PartitionLog::read
 // returns) and decodes records with offset >= min_offset into `out`.
-Status decode_batches(std::string_view data, uint64_t min_offset, std::vector<Record>* out);
+Status decode_batches(std::string_view data, uint64_t min_offset, std::vector<Record>* out,
+                      size_t max_decompressed = kDefaultMaxDecompressedBatchBytes);
 
 }  // namespace rustlog

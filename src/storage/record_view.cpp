@@ -14,17 +14,18 @@ bool get_len(const uint8_t** p, const uint8_t* end, int64_t* len) {
 }
 }  // namespace
 
-RecordWalker::RecordWalker(std::string_view batches, bool check_crc)
+RecordWalker::RecordWalker(std::string_view batches, bool check_crc, size_t max_decompressed)
     : p_(reinterpret_cast<const uint8_t*>(batches.data())),
       end_(reinterpret_cast<const uint8_t*>(batches.data()) + batches.size()),
-      check_crc_(check_crc) {}
+      check_crc_(check_crc),
+      max_decompressed_(max_decompressed) {}
 
-bool RecordWalker::fail(const char* what) {
+bool RecordWalker::fail(const std::string& what, ErrorCode code) {
   if (in_batch_)
-    status_ = Status(ErrorCode::kCorruptRecord, "batch at offsets " + std::to_string(h_.base_offset) + ".." +
-                                                    std::to_string(h_.last_offset()) + ": " + what);
+    status_ = Status(code, "batch at offsets " + std::to_string(h_.base_offset) + ".." +
+                               std::to_string(h_.last_offset()) + ": " + what);
   else
-    status_ = Status(ErrorCode::kCorruptRecord, what);
+    status_ = Status(code, what);
   p_ = end_;
   in_batch_ = false;
   return false;
@@ -36,10 +37,23 @@ bool RecordWalker::start_batch() {
     return fail("buffer does not hold whole batches");
   in_batch_ = true;
   if (check_crc_ && !batch_crc_ok(p_, h_)) return fail("CRC mismatch");
-  if ((h_.attributes & kBatchCompressionMask) != 0) return fail("unsupported compression codec");
   if ((h_.attributes & ~kBatchKnownAttributes) != 0) return fail("unknown batch attribute bits");
+  const auto codec = codec_from_bits(h_.attributes & kBatchCompressionMask);
+  if (!codec) return fail("unknown compression codec");
   cur_ = p_ + kBatchHeaderSize;
   bend_ = p_ + h_.total_size();
+  next_batch_ = bend_;
+  if (*codec != Codec::kNone) {
+    // The CRC matched (or was checked by the reader): bytes that do not
+    // decompress, or decompress to records that do not parse, were written
+    // so, and are refused like any malformed batch.
+    const std::string_view block(reinterpret_cast<const char*>(cur_), static_cast<size_t>(bend_ - cur_));
+    if (Status st = decompress_block(*codec, block, max_decompressed_, &plain_); !st)
+      return fail(st.message(), st.code());
+    if (uint64_t{h_.record_count} * 7 > plain_.size()) return fail("record count larger than the records");
+    cur_ = reinterpret_cast<const uint8_t*>(plain_.data());
+    bend_ = cur_ + plain_.size();
+  }
   index_ = 0;
   prev_delta_ = -1;
   max_ts_ = std::numeric_limits<int64_t>::min();
@@ -54,7 +68,7 @@ bool RecordWalker::finish_batch() {
     if (static_cast<uint64_t>(prev_delta_) != h_.last_offset_delta) return fail("last offset delta mismatch");
     if (max_ts_ != h_.max_timestamp) return fail("max timestamp mismatch");
   }
-  p_ = bend_;
+  p_ = next_batch_;
   in_batch_ = false;
   return true;
 }

@@ -7,6 +7,12 @@
 // just verified by the reader skip it: Segment reads check every CRC).
 // decode_batch (record_batch.h) is this walk plus to_record().
 //
+// A compressed batch (docs/STORAGE.md, section 2) is decompressed into the
+// walker's own buffer, to at most max_decompressed bytes (more is refused as
+// kCorruptRecord naming the bound): its records' views point there and stay
+// valid until the walk moves to the next batch; a plain batch's point into
+// `batches`. A block that would decompress past the bound is kTooLarge.
+//
 //   RecordWalker w(data, /*check_crc=*/false);
 //   RecordView r;
 //   while (w.next(&r)) use(r.offset, r.value());
@@ -18,8 +24,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
+#include "common/compression.h"
 #include "common/record.h"
 #include "common/status.h"
 #include "storage/record_batch.h"
@@ -56,7 +64,8 @@ Record to_record(const RecordView& v);
 
 class RecordWalker {
  public:
-  RecordWalker(std::string_view batches, bool check_crc);
+  RecordWalker(std::string_view batches, bool check_crc,
+               size_t max_decompressed = kDefaultMaxDecompressedBatchBytes);
 
   // The next record (in buffer order); false at the end of the buffer or on
   // corrupt input (then status() says what and where).
@@ -66,15 +75,18 @@ class RecordWalker {
  private:
   bool start_batch();
   bool finish_batch();
-  bool fail(const char* what);
+  bool fail(const std::string& what, ErrorCode code = ErrorCode::kCorruptRecord);
 
   const uint8_t* p_;    // start of the current (or next) batch
   const uint8_t* end_;  // end of the buffer
   bool check_crc_;
+  size_t max_decompressed_;
+  std::string plain_;   // the current batch's records, decompressed
   bool in_batch_ = false;
   BatchHeader h_;
   const uint8_t* cur_ = nullptr;    // next record in the current batch
-  const uint8_t* bend_ = nullptr;   // end of the current batch
+  const uint8_t* bend_ = nullptr;   // end of the current batch's records
+  const uint8_t* next_batch_ = nullptr;  // where the next batch starts
   uint32_t index_ = 0;
   int64_t prev_delta_ = -1;
   int64_t max_ts_ = 0;

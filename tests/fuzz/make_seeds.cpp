@@ -113,6 +113,18 @@ int main(int argc, char** argv) {
     segment += b;
     base += static_cast<uint64_t>(1 + i);
   }
+  // Compressed batches: the same records, each codec (the targets set the
+  // codec bits and the CRC themselves).
+  for (int i = 0; i < 6; ++i) {
+    const std::string plain = batch(100 * static_cast<uint64_t>(i), 3 + 7 * i, i % 2 == 0);
+    std::vector<Record> recs;
+    (void)decode_batch(reinterpret_cast<const uint8_t*>(plain.data()), plain.size(), nullptr, &recs);
+    for (const auto& [name, codec] : {std::pair{"batch_lz4", Codec::kLz4}, std::pair{"batch_zstd", Codec::kZstd}}) {
+      BatchBuilder b(100 * static_cast<uint64_t>(i));
+      for (const auto& r : recs) b.add_with_offset(r);
+      put(name, "seed-" + std::to_string(i), b.finish({codec, i % 3 == 2 ? 9 : 0}));
+    }
+  }
   put("index", "seed-offsets", std::string(1, '\0') + oi.serialize());
   put("index", "seed-times", std::string(1, '\1') + ti.serialize());
   put("segment_recovery", "seed-whole", segment);

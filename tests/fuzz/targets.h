@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "fuzz/codec_targets.h"
 #include "fuzz/config_targets.h"
 #include "fuzz/protocol_targets.h"
 #include "fuzz/storage_targets.h"
@@ -22,6 +23,8 @@ inline constexpr Target kTargets[] = {
     {"frames", fuzz_frames},
     {"batch", fuzz_batch},
     {"batch_scanner", fuzz_batch_scanner},
+    {"batch_lz4", fuzz_batch_lz4},
+    {"batch_zstd", fuzz_batch_zstd},
     {"index", fuzz_index},
     {"segment_recovery", fuzz_segment_recovery},
     {"toml_config", fuzz_toml_config},

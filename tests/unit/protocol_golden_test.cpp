@@ -144,6 +144,15 @@ TEST(ProtocolGoldenTest, ProduceExExample) {
                         " 00 06 0a 24 18 1e 40 00");
 }
 
+TEST(ProtocolGoldenTest, ProduceBatchExample) {
+  // The batch travels as `bytes`; its own layout is docs/STORAGE.md's.
+  expect_request_bytes(ProduceBatchRequest{"t", 0, "ab"},
+                       "00 00 00 0e 1a 00 01 74 00 00 00 00 00 00 00 02 61 62");
+  expect_response_bytes(ProduceBatchResponse{{7, 1, 1'700'000'000'000'000}},
+                        "00 00 00 15 1a 00 00 00 00 00 00 00 07 00 00 00 01"
+                        " 00 06 0a 24 18 1e 40 00");
+}
+
 TEST(ProtocolGoldenTest, FetchExExample) {
   expect_request_bytes(FetchExRequest{"t", 0, 5, 1048576, 100, 1},
                        "00 00 00 1c 12 00 01 74 00 00 00 00 00 00 00 00 00 00 00 05"

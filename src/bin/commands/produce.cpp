@@ -34,6 +34,7 @@ struct ProduceArgs {
   size_t batch_bytes = 512 * 1024;
   uint32_t in_flight = 8;
   double linger_ms = 5;
+  std::string compression = "none";
   CLI::Option* partition_opt = nullptr;
   CLI::Option* key_sep_opt = nullptr;
 };
@@ -59,7 +60,10 @@ int run_produce(const ProduceArgs& a) {
     in = &file;
   }
 
+  auto compression = parse_compression(a.compression);
+  if (!compression) return fail("produce: --compression: " + compression.status().message());
   client::ProducerOptions o;
+  o.compression = *compression;
   o.client.client_id = "rustlog-cli/0.1.0";
   o.batch_bytes = a.batch_bytes;
   o.batch_records = a.batch_records;
@@ -168,6 +172,11 @@ void register_produce_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--in-flight", a->in_flight, "Batches sent and not yet acknowledged, at most")
       ->default_val(8)
       ->check(CLI::Range(1u, 1024u));
+  cmd->add_option("--compression,-z", a->compression,
+                  "Compress each batch's records as one block: none, lz4[:LEVEL 0-12] or zstd[:LEVEL -7-22, "
+                  "default 3]; the broker stores the batch as sent, consumers decompress it")
+      ->default_val("none")
+      ->type_name("CODEC[:LEVEL]");
   cmd->add_flag("--verbose,-v", a->verbose, "Print each acknowledged batch and a total on stderr");
   cmd->add_flag("--null-empty,-Z", a->null_empty,
                 "Send an empty value as a null value (a tombstone: compaction then removes the key)");

@@ -55,6 +55,10 @@ ClientResult<std::unique_ptr<ProducerBackend>> KafkaProducer::open(const std::st
       {"queue.buffering.max.kbytes", "2147483647"},
   };
   if (o.batch_records > 0) pairs.push_back({"batch.num.messages", std::to_string(o.batch_records)});
+  // The same codecs on Kafka (librdkafka's compression.codec; level 0 is its default).
+  pairs.push_back({"compression.codec", codec_name(o.compression.codec)});
+  if (o.compression.codec != Codec::kNone && o.compression.level != 0)
+    pairs.push_back({"compression.level", std::to_string(o.compression.level)});
   pairs.insert(pairs.end(), c.kafka_config.begin(), c.kafka_config.end());
   auto conf = make_conf(bootstrap, pairs);
   if (!conf) return conf.error();
