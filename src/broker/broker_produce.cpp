@@ -8,6 +8,7 @@
 #include "broker/fetchable.h"
 #include "protocol/codec.h"
 #include "protocol/produce_v0.h"
+#include "storage/produced_batch.h"
 #include "storage/record_batch.h"
 #include "topics/topic_name.h"
 
@@ -32,6 +33,9 @@ Broker::Out Broker::append(PartitionLog& log, std::string& batch, uint32_t count
 
 Broker::Out Broker::append_fetchable(PartitionLog& log, std::string& batch, uint32_t count, int64_t now_us,
                                      Effects& fx, AppendInfo* info) {
+  // compression.type other than producer: stored with the topic's codec.
+  if (const auto& c = log.config().compression)
+    RUSTLOG_RETURN_IF_ERROR(recompress_batch(&batch, *c, cfg_.max_decompressed_batch_bytes));
   if (grouping_) {
     stage(log, batch, count, now_us, info);
     fx.staged = true;

@@ -26,6 +26,7 @@ inline constexpr std::string_view kConfigRetentionBytes = "retention.bytes";
 inline constexpr std::string_view kConfigCleanupPolicy = "cleanup.policy";  // delete|compact|delete,compact
 inline constexpr std::string_view kConfigIndexIntervalBytes = "index.interval.bytes";
 inline constexpr std::string_view kConfigFlush = "flush";
+inline constexpr std::string_view kConfigCompressionType = "compression.type";  // producer|none|lz4|zstd[:level]
 
 struct ConfigEntry {
   std::string key;

@@ -258,7 +258,9 @@ Status CleanerPass::filter_batch(const ScanEvent& ev, CleanerCounters* c, uint64
     b.set_delete_horizon(h.has_delete_horizon() ? h.first_timestamp
                                                 : start_us_ + log_->config().compaction.delete_retention_ms * 1000);
   for (const auto& rec : kept) b.add_with_offset(rec);
-  std::string out = b.finish();
+  // Kept records stay compressed as they were (the codec's default level:
+  // the producer's is not recorded).
+  std::string out = b.finish({codec_from_bits(h.attributes & kBatchCompressionMask).value_or(Codec::kNone), 0});
   BatchHeader oh;
   if (parse_batch_header(reinterpret_cast<const uint8_t*>(out.data()), out.size(), &oh) != BatchError::kOk)
     return Status(ErrorCode::kInternal, "cleaner built an invalid batch at offset " + std::to_string(h.base_offset));

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/compression.h"
 #include "common/status.h"
 
 namespace rustlog {
@@ -46,6 +47,10 @@ struct LogConfig {
   int64_t retention_ms = -1;
   int64_t retention_bytes = -1;
   CompactionConfig compaction;
+  // compression.type: nullopt = "producer" (batches stored as sent);
+  // otherwise the broker stores every appended batch with this codec
+  // (recompress_batch) before PartitionLog::append.
+  std::optional<Compression> compression;
 
   // Checks ranges (segment_bytes in [1 KiB, 2 GiB - 1], ...); the message
   // names the bad field.

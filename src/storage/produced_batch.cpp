@@ -60,4 +60,28 @@ void place_produced_batch(uint8_t* p, size_t n, const ProducedBatch& b, uint64_t
   put_u32(p + kBatchCrcOffset, compute_batch_crc(p, n));
 }
 
+Status recompress_batch(std::string* batch, const Compression& compression, size_t max_decompressed) {
+  auto* p = reinterpret_cast<uint8_t*>(batch->data());
+  BatchHeader h;
+  if (parse_batch_header(p, batch->size(), &h) != BatchError::kOk || h.total_size() != batch->size())
+    return Status(ErrorCode::kInternal, "recompress: not one whole batch");
+  const auto codec = codec_from_bits(h.attributes & kBatchCompressionMask);
+  if (!codec) return Status(ErrorCode::kCorruptRecord, "recompress: unknown codec");
+  if (*codec == compression.codec || h.record_count == 0) return Status::ok();
+  const std::string_view stored = std::string_view(*batch).substr(kBatchHeaderSize);
+  std::string plain;
+  RUSTLOG_RETURN_IF_ERROR(decompress_block(*codec, stored, max_decompressed, &plain));
+  std::string out = batch->substr(0, kBatchHeaderSize);
+  h.attributes &= static_cast<uint16_t>(~kBatchCompressionMask);
+  if (compression.codec != Codec::kNone) {
+    RUSTLOG_RETURN_IF_ERROR(compress_block(compression, plain, &out));
+    if (out.size() - kBatchHeaderSize < plain.size()) h.attributes |= static_cast<uint16_t>(compression.codec);
+    else out.resize(kBatchHeaderSize);
+  }
+  if ((h.attributes & kBatchCompressionMask) == 0) out.append(plain);
+  encode_batch_header(reinterpret_cast<uint8_t*>(out.data()), out.size(), h);
+  *batch = std::move(out);
+  return Status::ok();
+}
+
 }  // namespace rustlog

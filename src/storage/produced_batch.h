@@ -44,4 +44,11 @@ Result<ProducedBatch> check_produced_batch(std::string_view batch, const Produce
 void place_produced_batch(uint8_t* p, size_t n, const ProducedBatch& b, uint64_t base_offset,
                           int64_t append_time_us);
 
+// Rewrites a whole, valid batch so its records section is stored with
+// `compression` (decompressing it first, within max_decompressed, when it
+// has another codec): same header fields but the codec bits, length and CRC,
+// the same records. A block that would not shrink is stored plain. Errors
+// as the record walk's (kCorruptRecord, kTooLarge).
+Status recompress_batch(std::string* batch, const Compression& compression, size_t max_decompressed);
+
 }  // namespace rustlog

@@ -33,6 +33,7 @@ LogConfig TopicConfig::log_config() const {
   c.compaction.min_compaction_lag_ms = min_compaction_lag_ms;
   c.compaction.max_compaction_lag_ms = max_compaction_lag_ms;
   c.compaction.delete_retention_ms = delete_retention_ms;
+  c.compression = compression;
   return c;
 }
 
@@ -48,6 +49,7 @@ std::string ratio_string(double r) {
 std::vector<std::pair<std::string, std::string>> TopicConfig::to_pairs() const {
   return {
       {"cleanup.policy", cleanup_policy_name(cleanup)},
+      {"compression.type", compression ? compression_to_string(*compression) : "producer"},
       {"delete.retention.ms", std::to_string(delete_retention_ms)},
       {"flush", flush.to_string()},
       {"index.interval.bytes", std::to_string(index_interval_bytes)},
@@ -108,6 +110,14 @@ Status TopicConfig::set(const std::string& key, const std::string& value) {
       return bad_value(key, value, "milliseconds >= 0");
   } else if (key == "index.interval.bytes") {
     if (!parse_int(value, &index_interval_bytes)) return bad_value(key, value, "bytes");
+  } else if (key == "compression.type") {
+    if (value == "producer") {
+      compression.reset();
+    } else {
+      auto c = parse_compression(value);
+      if (!c) return bad_value(key, value, "producer, none, lz4[:0-12] or zstd[:-7-22]");
+      compression = *c;
+    }
   } else if (key == "flush") {
     auto p = FlushPolicy::parse(value);
     if (!p) return bad_value(key, value, "always, never or interval:<ms>");
@@ -115,7 +125,7 @@ Status TopicConfig::set(const std::string& key, const std::string& value) {
   } else {
     return Status(ErrorCode::kInvalidRequest,
                   "unknown topic config '" + key +
-                      "': known keys are cleanup.policy, delete.retention.ms, flush, "
+                      "': known keys are cleanup.policy, compression.type, delete.retention.ms, flush, "
                       "index.interval.bytes, max.compaction.lag.ms, min.cleanable.dirty.ratio, "
                       "min.compaction.lag.ms, retention.bytes, retention.ms, segment.bytes, segment.ms");
   }

@@ -2,6 +2,7 @@
 // Per-topic configuration: what CreateTopicEx carries as key=value pairs,
 // what is persisted in the topic metadata, and how it maps to LogConfig.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,9 @@ struct TopicConfig {
   int64_t delete_retention_ms = 86400000;   // tombstone horizon after the clean that saw them
   uint32_t index_interval_bytes = 4096;
   FlushPolicy flush;
+  // compression.type: nullopt = "producer" (batches stored as the producer
+  // sent them); a codec: every batch stored with it (the broker recompresses).
+  std::optional<Compression> compression;
 
   LogConfig log_config() const;
   bool deletes() const { return cleanup != CleanupPolicy::kCompact; }

@@ -97,8 +97,11 @@ TEST_F(BrokerCompressionTest, EveryCodecFromTheProducerIsStoredAsSentAndReadBack
       auto md = fs[i].get();
       ASSERT_TRUE(md) << md.error().to_string();
       ASSERT_EQ(md->offset, static_cast<uint64_t>(i));
-      if (i >= 1000 && i < 1200) EXPECT_EQ(md->timestamp_us, 1'700'000'000'000'000 + i);
-      else broker_time = md->timestamp_us;
+      if (i >= 1000 && i < 1200) {
+        EXPECT_EQ(md->timestamp_us, 1'700'000'000'000'000 + i);
+      } else {
+        broker_time = md->timestamp_us;
+      }
     }
     EXPECT_GT(broker_time, 1'700'000'000'000'000);
     p->close();
@@ -122,7 +125,9 @@ TEST_F(BrokerCompressionTest, EveryCodecFromTheProducerIsStoredAsSentAndReadBack
       EXPECT_EQ(got[i].key.has_value(), i % 3 != 0);
       ASSERT_EQ(got[i].headers.size(), 1u);
       EXPECT_EQ(got[i].headers[0].value, std::to_string(i));
-      if (i >= 1000 && i < 1200) EXPECT_EQ(got[i].timestamp_us, 1'700'000'000'000'000 + i);
+      if (i >= 1000 && i < 1200) {
+        EXPECT_EQ(got[i].timestamp_us, 1'700'000'000'000'000 + i);
+      }
     }
 
     // The legacy v0 Fetch: plain values, byte for byte.
@@ -232,6 +237,53 @@ TEST_F(BrokerCompressionTest, GarbageUnderAValidCrcAndZipBombsAreRefusedAndNothi
   // kafka-lite --help names the flag.
   RunResult help = run_program({bin("kafka-lite"), "--help"});
   EXPECT_NE(help.out.find("--max-decompressed-batch-bytes"), std::string::npos);
+}
+
+TEST_F(BrokerCompressionTest, ATopicsCompressionTypeDecidesHowBatchesAreStored) {
+  client::Client a = admin();
+  // Bad values are refused by CreateTopic, naming the accepted ones.
+  auto bad = a.create_topic("bad", 1, {{"compression.type", "gzip"}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidRequest);
+  EXPECT_NE(bad.error().message().find("producer, none, lz4"), std::string::npos) << bad.error().message();
+  ASSERT_TRUE(a.create_topic("fixed-zstd", 1, {{"compression.type", "zstd:6"}}));
+  ASSERT_TRUE(a.create_topic("fixed-none", 1, {{"compression.type", "none"}}));
+  client::Connection conn = raw();
+  auto cfg = call<DescribeTopicConfigResponse>(conn, DescribeTopicConfigRequest{"fixed-zstd"});
+  bool found = false;
+  for (const auto& e : cfg.configs) found |= e.key == "compression.type" && e.value == "zstd:6";
+  EXPECT_TRUE(found);
+  // An uncompressing producer (ProduceEx) to a zstd topic, a zstd producer
+  // (ProduceBatch) to a none topic, and a v0 Produce to the zstd topic.
+  for (const auto& [topic, codec] : {std::pair{"fixed-zstd", "none"}, std::pair{"fixed-none", "zstd"}}) {
+    client::ProducerOptions o;
+    o.compression = *parse_compression(codec);
+    auto p = client::Producer::connect(addr_, o);
+    ASSERT_TRUE(p);
+    for (int i = 0; i < 2000; ++i) p->send(topic, 0, client::record(access_line(i)));
+    ASSERT_TRUE(p->flush());
+  }
+  std::vector<std::string> v0_values;
+  for (int i = 2000; i < 2100; ++i) v0_values.push_back(access_line(i));
+  (void)call<ProduceResponse>(conn, ProduceRequest{"fixed-zstd", 0, v0_values});
+  RunResult z = rustlog({"dump", broker_.data_dir() + "/fixed-zstd-0/00000000000000000000.log"});
+  RunResult n = rustlog({"dump", broker_.data_dir() + "/fixed-none-0/00000000000000000000.log"});
+  EXPECT_NE(z.out.find("compression: zstd"), std::string::npos) << z.out;
+  EXPECT_EQ(z.out.find("compression: none"), std::string::npos);
+  for (const auto& line : split_lines(z.out))
+    if (line.rfind("baseOffset:", 0) == 0) {
+      EXPECT_NE(line.find("compression: zstd"), std::string::npos) << line;
+    }
+  EXPECT_EQ(n.out.find("compression: "), std::string::npos) << n.out;
+  EXPECT_LT(log_bytes(broker_.data_dir() + "/fixed-zstd-0") * 3, log_bytes(broker_.data_dir() + "/fixed-none-0"));
+  // Both read back as sent.
+  RunResult rc = rustlog({"consume", "fixed-zstd", "--from-beginning", "--count", "2100"});
+  ASSERT_EQ(rc.exit_code, 0) << rc.err;
+  const auto lines = split_lines(rc.out);
+  ASSERT_EQ(lines.size(), 2100u);
+  for (int i = 0; i < 2100; ++i) ASSERT_EQ(lines[i], access_line(i));
+  RunResult rn = rustlog({"consume", "fixed-none", "--from-beginning", "--count", "2000"});
+  ASSERT_EQ(split_lines(rn.out).size(), 2000u);
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ TEST_F(BrokerExtendedTest, HandshakeReportsVersionFrameLimitAndEveryRequestType)
   EXPECT_EQ(h.max_frame_bytes, kDefaultMaxFrameBytes);
   auto types = supported_request_types();
   EXPECT_EQ(h.supported_types, std::vector<MessageType>(types.begin(), types.end()));
-  EXPECT_EQ(h.supported_types.size(), 20u);  // 0x01-0x09, 0x10-0x19, 0xFF
+  EXPECT_EQ(h.supported_types.size(), 21u);  // 0x01-0x09, 0x10-0x1A, 0xFF
   EXPECT_TRUE(pings(c()));  // v0 and extended requests mix on one connection
 }
 
@@ -354,7 +354,8 @@ TEST_F(BrokerExtendedTest, CreateTopicExAppliesConfigsAndDescribeTopicConfigShow
   // Defaults for the keys not given.
   EXPECT_EQ(config_value(d, "retention.bytes"), "-1");
   EXPECT_TRUE(config_value(d, "segment.ms").has_value());
-  EXPECT_EQ(d.configs.size(), 11u);
+  EXPECT_EQ(config_value(d, "compression.type"), "producer");
+  EXPECT_EQ(d.configs.size(), 12u);
   ASSERT_EQ(d.partitions.size(), 3u);
   for (uint32_t i = 0; i < 3; ++i) {
     EXPECT_EQ(d.partitions[i].partition, i);

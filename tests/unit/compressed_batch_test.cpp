@@ -180,7 +180,9 @@ TEST(CompressedBatchTest, AValidCrcOverGarbageIsRejectedNeverServedAsRecords) {
       size_t served = 0;
       while (w.next(&v)) ++served;
       EXPECT_FALSE(w.status().is_ok());
-      if (std::string(c.what) == "no frame" || std::string(c.what) == "cut frame") EXPECT_EQ(served, 0u);
+      if (std::string(c.what) == "no frame" || std::string(c.what) == "cut frame") {
+        EXPECT_EQ(served, 0u);
+      }
       // And a producer sending it is told so.
       auto p = check_produced_batch(c.batch, {}, nullptr);
       ASSERT_FALSE(p);

@@ -32,7 +32,9 @@ TEST(CompressionTest, EveryCodecRoundTripsAtItsLevels) {
       std::string block = "prefix";
       ASSERT_TRUE(compress_block(c, in, &block).is_ok());
       ASSERT_EQ(block.substr(0, 6), "prefix");  // appended
-      if (c.codec != Codec::kNone && n >= 70000) EXPECT_LT(block.size(), n / 2);
+      if (c.codec != Codec::kNone && n >= 70000) {
+        EXPECT_LT(block.size(), n / 2);
+      }
       std::string out = "stale";
       Status st = decompress_block(c.codec, std::string_view(block).substr(6), 4u << 20, &out);
       ASSERT_TRUE(st.is_ok()) << st.to_string();

@@ -10,6 +10,7 @@
 #include "bin/commands/bench_runs.h"
 #include "bin/commands/commands.h"
 #include "bin/commands/net_common.h"
+#include "common/compression.h"
 
 namespace rustlog::cli {
 namespace {
@@ -128,6 +129,19 @@ void add_bench_mode(CLI::App* bench, const std::string& mode, const std::string&
   cmd->add_option("--topic,-t", a->topic, "Topic to use; created if missing")->default_val("rustlog-bench");
   cmd->add_flag("--keep", a->keep, "Keep a topic the benchmark created (default: delete it afterwards)");
   cmd->add_option("--seed", a->seed, "Seed of the generated values")->default_val(1);
+  cmd->add_option("--values", a->values,
+                  "letters: --value-bytes random lowercase letters, the same value each time; access-log: "
+                  "generated web access-log lines of about 200 bytes, each different (--value-bytes unused)")
+      ->default_val("letters")
+      ->check(CLI::IsMember({"letters", "access-log"}));
+  cmd->add_option("--compression,-z", a->compression,
+                  "Producer: none, lz4[:LEVEL] or zstd[:LEVEL] (each batch compressed as one block)")
+      ->default_val("none")
+      ->check([](const std::string& v) {
+        auto c = parse_compression(v);
+        return c ? std::string() : c.status().message();
+      })
+      ->type_name("CODEC[:LEVEL]");
   add_net_options(cmd, a->net);
   cmd->footer("How the modes, the topic and the output work: rustlog bench --help");
   cmd->callback([&ctx, a, records, duration, parts] {

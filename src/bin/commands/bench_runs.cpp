@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "bin/commands/bench_values.h"
 #include "client/consumer.h"
 #include "client/producer.h"
 
@@ -56,14 +57,6 @@ class FirstError {
   std::atomic<bool> failed_{false};
 };
 
-// Printable bytes from a seeded generator: the same values in every run.
-std::string make_value(uint32_t bytes, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string v(bytes, ' ');
-  for (char& c : v) c = static_cast<char>('a' + rng() % 26);
-  return v;
-}
-
 client::ProducerOptions producer_options(const BenchArgs& a) {
   client::ProducerOptions o;
   o.client.client_id = "rustlog-bench";
@@ -71,6 +64,7 @@ client::ProducerOptions producer_options(const BenchArgs& a) {
   o.linger = std::chrono::microseconds(static_cast<int64_t>(a.linger_ms * 1000));
   o.max_in_flight = a.in_flight;
   o.buffer_bytes = std::max<size_t>(o.buffer_bytes, 2 * a.batch_bytes);
+  o.compression = parse_compression(a.compression).value();  // checked by the command line
   return o;
 }
 
@@ -101,9 +95,8 @@ client::ClientResult<double> run_produce(const BenchArgs& a, uint32_t partitions
     threads.emplace_back([&, i] {
       const std::vector<uint32_t> parts = partitions_of(i, n, partitions);
       const uint64_t quota = deadline_s > 0 ? UINT64_MAX : records / n + (i < records % n ? 1 : 0);
-      const std::string value = make_value(a.value_bytes, a.seed + i);
+      BenchValues values(a.values, a.value_bytes, a.seed + i);
       const double rate = a.rate > 0 ? static_cast<double>(a.rate) / n : 0;
-      const uint32_t vb = a.value_bytes;
       for (uint64_t k = 0; k < quota; ++k) {
         if ((k & 255) == 0 && (error.failed() || (deadline_s > 0 && Clock::now() >= end))) break;
         if (rate > 0) {
@@ -112,7 +105,8 @@ client::ClientResult<double> run_produce(const BenchArgs& a, uint32_t partitions
           if (deadline_s > 0 && Clock::now() >= end) break;
         }
         protocol::ProducerRecord rec;
-        rec.value = value;
+        rec.value = values.next();
+        const uint64_t vb = rec.value->size();
         const uint64_t sent = now_ns();
         if (stamp) std::memcpy(rec.value->data(), &sent, sizeof sent);
         (void)producers[i].send(a.topic, parts[k % parts.size()], std::move(rec),

@@ -29,6 +29,8 @@ struct BenchArgs {
   std::string topic = "rustlog-bench";
   bool keep = false;
   uint64_t seed = 1;
+  std::string values = "letters";     // letters | access-log (bench_values.h)
+  std::string compression = "none";   // the Producer's, CODEC[:LEVEL]
 };
 
 // The partitions connection `i` of `n` works on: p % n == i, or i % P when
