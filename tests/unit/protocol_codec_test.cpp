@@ -50,6 +50,8 @@ std::vector<Request> sample_requests() {
       ListGroupsRequest{},
       DescribeGroupRequest{"g"},
       DeleteGroupRequest{"g"},
+      ProduceBatchRequest{"t", 3, std::string("\x00\x01 a batch's bytes, opaque to the codec", 40)},
+      ProduceBatchRequest{"t", 0, ""},
   };
 }
 
@@ -86,6 +88,7 @@ std::vector<Response> sample_responses() {
       ListGroupsResponse{{"g1", "g2"}},
       DescribeGroupResponse{{{"t", 0, 5, 9, 4}, {"u", 1, 0, 0, 0}}},
       DeleteGroupResponse{},
+      ProduceBatchResponse{{200, 50, 1'700'000'000'000'456}},
   };
 }
 
