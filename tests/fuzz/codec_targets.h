@@ -24,7 +24,8 @@ inline constexpr size_t kFuzzDecompressBound = 1u << 20;
 // decodes has its header's record count, walks to the same records, is
 // rebuilt with the same codec into a batch with the same records, and is a
 // batch a producer may send whenever the produce checks accept it; any
-// rejection is CorruptRecord, or TooLarge for a block past the bound.
+// rejection is CorruptRecord, or TooLarge for a block past the bound (the
+// produce check's: 400, or 413).
 inline int fuzz_compressed_batch(Codec codec, const uint8_t* data, size_t size) {
   std::string b(reinterpret_cast<const char*>(data), size);
   auto* p = reinterpret_cast<uint8_t*>(b.data());
@@ -40,9 +41,12 @@ inline int fuzz_compressed_batch(Codec codec, const uint8_t* data, size_t size) 
     FUZZ_CHECK(st.code() == ErrorCode::kCorruptRecord || st.code() == ErrorCode::kTooLarge,
                "a compressed batch's rejection is neither CorruptRecord nor TooLarge");
     FUZZ_CHECK(!produced, "the produce check accepts a batch the decoder refuses");
-    FUZZ_CHECK(produced.status().code() == (st.code() == ErrorCode::kTooLarge ? ErrorCode::kTooLarge
-                                                                                 : ErrorCode::kInvalidRequest),
-               "the produce check refuses with another code than the decoder's");
+    // Either may meet another of a batch's defects first (the produce check
+    // reads the header's timestamp rules before it decompresses): each
+    // refusal is a 400, or a 413 for a block past the bound.
+    const ErrorCode pc = produced.status().code();
+    FUZZ_CHECK(pc == ErrorCode::kInvalidRequest || pc == ErrorCode::kTooLarge,
+               "the produce check refuses with neither 400 nor 413");
     return 0;
   }
   FUZZ_CHECK(recs.size() == h.record_count, "record count differs from the header");
