@@ -46,7 +46,7 @@ def readme_blocks() -> list:
 
 
 def test_the_readme_snippets_run_as_written(broker: Broker, client: rustlog.Client) -> None:
-    producer, consumer = readme_blocks()
+    producer, consumer, compressed = readme_blocks()
     client.create_topic("orders", 3)
     env = dict(os.environ)
     run_block = [sys.executable, "-c"]
@@ -65,3 +65,8 @@ def test_the_readme_snippets_run_as_written(broker: Broker, client: rustlog.Clie
     offset = int(p.stdout.split()[1])
     partition = rustlog.partition_for_key(b"customer-7", 3)
     assert line == f"{partition} {offset} b'customer-7' b'order 1' [('source', b'web')]\n"
+    client.create_topic("logs", 1)
+    z = subprocess.run(run_block + [compressed.replace("127.0.0.1:9092", broker.address)], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert z.returncode == 0, z.stderr
+    assert z.stdout == "offset 0\n"

@@ -96,7 +96,8 @@ def test_several_requests_in_flight_but_never_more_than_max(broker: Broker, clie
     with rustlog.Producer(broker.address, linger=3600, max_in_flight=3) as p:
         fs = [p.send(topic_name, b"v", partition=i % 8) for i in range(80)]
         p.flush()  # seals eight batches at once; three go out before any answer is read
-        assert p.stats == {"requests": 8, "max_in_flight": 3, "queued": 0, "reconnects": 0}
+        assert p.stats == {"requests": 8, "produce_batch_requests": 0, "max_in_flight": 3, "queued": 0,
+                           "reconnects": 0}
     assert sorted(f.result() for f in fs if f.partition == 3) == list(range(10))
 
 

@@ -13,7 +13,7 @@ extended protocol (docs/PROTOCOL.md).
 * :class:`Client` -- one connection; every protocol call (admin, produce,
   fetch, offsets, groups), blocking.
 * :class:`Producer` -- batching per partition, linger, several requests in
-  flight, futures of offsets; thread-safe.
+  flight, futures of offsets, optional lz4/zstd compression; thread-safe.
 * :class:`Consumer` -- one or more partitions of a topic, optionally as a
   consumer group with committed offsets; iterable.
 
@@ -22,6 +22,7 @@ Errors are exceptions carrying the broker's numeric codes
 ``127.0.0.1:9092``.
 """
 
+from ._compression import Compression, parse_compression
 from ._connection import default_broker_address, parse_broker_address
 from .client import Client, partition_for_key
 from .consumer import Consumer
@@ -72,6 +73,7 @@ __all__ = [
     "BrokerError",
     "BufferFull",
     "Client",
+    "Compression",
     "Consumer",
     "ConsumerRecord",
     "CorruptRecord",
@@ -105,5 +107,6 @@ __all__ = [
     "__version__",
     "default_broker_address",
     "parse_broker_address",
+    "parse_compression",
     "partition_for_key",
 ]

@@ -34,7 +34,8 @@ class Batch:
     """One partition's records on their way: open (taking records), sealed
     (waiting for a slot), in flight, then finished (answered or failed)."""
 
-    __slots__ = ("topic", "partition", "records", "timestamps", "futures", "size", "created", "sent_at", "finished")
+    __slots__ = ("topic", "partition", "records", "timestamps", "futures", "size", "created", "sent_at", "finished",
+                 "own_timestamps", "request_type")
 
     def __init__(self, topic: str, partition: int) -> None:
         self.topic = topic
@@ -46,3 +47,5 @@ class Batch:
         self.created = time.monotonic()
         self.sent_at = 0.0
         self.finished = False
+        self.own_timestamps = False  # its records carry their own timestamps (else the broker's)
+        self.request_type = 0  # ProduceEx or ProduceBatch, once written

@@ -42,6 +42,7 @@ DELETE_TOPIC = 0x16
 LIST_GROUPS = 0x17
 DESCRIBE_GROUP = 0x18
 DELETE_GROUP = 0x19
+PRODUCE_BATCH = 0x1A
 ERROR = 0xFE
 PING = 0xFF
 
@@ -65,6 +66,7 @@ TYPE_NAMES: Dict[int, str] = {
     LIST_GROUPS: "ListGroups",
     DESCRIBE_GROUP: "DescribeGroup",
     DELETE_GROUP: "DeleteGroup",
+    PRODUCE_BATCH: "ProduceBatch",
     ERROR: "Error",
     PING: "Ping",
 }
@@ -137,6 +139,15 @@ def encode_produce_ex_encoded(topic: str, partition: int, timestamp: int, record
 
 def encode_produce_ex(topic: str, partition: int, timestamp: int, records: Sequence[WireRecord]) -> bytes:
     return encode_produce_ex_encoded(topic, partition, timestamp, [encode_produce_record(r) for r in records])
+
+
+def encode_produce_batch(topic: str, partition: int, batch: bytes) -> bytes:
+    """ProduceBatch: one record batch in the storage format (``_record_batch``)."""
+    w = Writer(PRODUCE_BATCH)
+    w.string(topic, "topic")
+    w.u32(partition, "partition")
+    w.bytes(batch, "batch")
+    return w.payload()
 
 
 def encode_fetch_ex(topic: str, partition: int, offset: int, max_bytes: int, max_wait_ms: int, min_bytes: int) -> bytes:
@@ -247,7 +258,7 @@ def decode_metrics(r: Reader) -> str:
 
 
 def decode_produce_ex(r: Reader) -> Tuple[int, int, int]:
-    """(base_offset, record_count, append_time)."""
+    """(base_offset, record_count, append_time); ProduceBatch answers alike."""
     return r.u64("base_offset"), r.u32("record_count"), r.i64("append_time_us")
 
 

@@ -9,6 +9,13 @@ connection is gone. A batch is never written twice. When a batch fails, the
 batches of the same partition not yet written fail with it, so a partition's
 records are never stored out of send order; a ready batch that finds no
 connection within ``delivery_timeout`` of its creation fails too.
+
+With a codec (``compression``), a batch is rebuilt as one compressed record
+batch (``_record_batch``) just before it is written, and sent as ProduceBatch
+(0x1A) when the broker's Handshake lists it; a broker without it, or a batch
+whose ProduceBatch frame would exceed the frame limit, gets the ProduceEx as
+it is (as the C++ ProduceChannel). Such a batch never mixes records with and
+without their own timestamp: a record of the other kind starts a new batch.
 """
 
 from __future__ import annotations
@@ -18,10 +25,12 @@ import socket
 import threading
 import time
 from collections import deque
-from typing import Any, Deque, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 from . import _codec as codec
 from ._batch import REQUEST_OVERHEAD, Batch, SendFuture
+from ._compression import BytesView, Compression, Compressor
+from ._record_batch import build_batch
 from .client import Client
 from .errors import BufferFull, InvalidArgument, RequestTimeout, RustLogError, TimedOut, TransportError
 from .types import BROKER_TIME
@@ -39,7 +48,9 @@ class Sender:
     """Holds the batches and runs the I/O thread (see the module docstring)."""
 
     def __init__(self, io: Client, *, batch_size: int, linger: float, max_in_flight: int, buffer_memory: int,
-                 delivery_timeout: float, reconnect_backoff: float) -> None:
+                 delivery_timeout: float, reconnect_backoff: float, compression: Compression = Compression(),
+                 compressor: Optional[Compressor] = None,
+                 crc32c: Optional[Callable[[BytesView, int], int]] = None) -> None:
         self.io = io
         self.batch_size = batch_size
         self.linger = linger
@@ -48,6 +59,10 @@ class Sender:
         self.delivery_timeout = delivery_timeout
         self.reconnect_backoff = reconnect_backoff
         self.max_frame_bytes = io.server.max_frame_bytes
+        self.compression = compression
+        self._compress = compressor
+        self._crc32c = crc32c
+        self.one_timestamp_rule = compression.bits != 0  # a compressed batch has one timestamp rule
         self.cond = threading.Condition()
         self._open: Dict[Tuple[str, int], Batch] = {}
         self._ready: Deque[Batch] = deque()
@@ -61,6 +76,7 @@ class Sender:
         self.closed = False
         self.fatal: Optional[BaseException] = None
         self.requests_sent = 0
+        self.produce_batch_requests = 0
         self.max_in_flight_seen = 0
         self.reconnects = 0
         self._next_connect = 0.0
@@ -95,10 +111,13 @@ class Sender:
                                      "or max_block, or send less")
                 self.cond.wait(left)
             batch = self._open.get((topic, partition))
-            if batch is None or batch.size + size > self.max_frame_bytes:
+            own_ts = timestamp >= 0
+            if (batch is None or batch.size + size > self.max_frame_bytes
+                    or (self.one_timestamp_rule and batch.own_timestamps != own_ts)):
                 if batch is not None:
                     self._seal(batch)
                 batch = self._open[(topic, partition)] = Batch(topic, partition)
+                batch.own_timestamps = own_ts
                 self._unfinished.add(batch)
                 wake = True  # the sender must learn the new linger deadline
             batch.records.append(encoded)
@@ -266,9 +285,27 @@ class Sender:
         nxt = [b.created + self.delivery_timeout for b in self._ready] + [self._next_connect]
         return min(nxt) if self._ready else None
 
+    def _produce_batch_payload(self, batch: Batch) -> Optional[bytes]:
+        """The batch as a compressed ProduceBatch payload; None when it goes
+        as ProduceEx (no codec, a broker without 0x1A, too large a frame)."""
+        if (self._compress is None or self._crc32c is None
+                or codec.PRODUCE_BATCH not in self.io.server.supported_types):
+            return None
+        try:
+            built = build_batch(batch.records, self.compression, self._compress, self._crc32c)
+        except Exception:  # never expected (one timestamp rule per batch): the ProduceEx as it is, as in C++
+            return None
+        payload = codec.encode_produce_batch(batch.topic, batch.partition, built)
+        return payload if len(payload) <= self.io._connection().max_frame_bytes else None
+
     def _write(self, batch: Batch) -> None:
-        payload = codec.encode_produce_ex_encoded(batch.topic, batch.partition, BROKER_TIME, batch.records)
+        payload = self._produce_batch_payload(batch)
+        batch.request_type = codec.PRODUCE_EX if payload is None else codec.PRODUCE_BATCH
+        if payload is None:
+            payload = codec.encode_produce_ex_encoded(batch.topic, batch.partition, BROKER_TIME, batch.records)
         with self.cond:
+            if batch.request_type == codec.PRODUCE_BATCH:
+                self.produce_batch_requests += 1
             self._in_flight.append(batch)
             self.requests_sent += 1
             self.max_in_flight_seen = max(self.max_in_flight_seen, len(self._in_flight))
@@ -322,7 +359,7 @@ class Sender:
 
     def _answered(self, batch: Batch, payload: bytes) -> None:
         try:
-            r = Client.decode_produce_answer(batch.topic, batch.partition, payload)
+            r = Client.decode_produce_answer(batch.topic, batch.partition, payload, batch.request_type)
         except RustLogError as e:
             with self.cond:
                 self._fail(batch, e)

@@ -284,11 +284,12 @@ class Client:
         return self.decode_produce_answer(topic, partition, payload)
 
     @staticmethod
-    def decode_produce_answer(topic: str, partition: int, payload: bytes) -> ProduceResult:
-        """A ProduceEx answer payload as a ProduceResult (raises the broker's
-        error, with the topic and partition in its message)."""
+    def decode_produce_answer(topic: str, partition: int, payload: bytes,
+                              request_type: int = codec.PRODUCE_EX) -> ProduceResult:
+        """A ProduceEx (or ProduceBatch) answer payload as a ProduceResult
+        (raises the broker's error, with the topic and partition in its message)."""
         try:
-            answer = codec.decode(payload, codec.PRODUCE_EX, codec.decode_produce_ex)
+            answer = codec.decode(payload, request_type, codec.decode_produce_ex)
         except RustLogError as e:
             if e.source == "broker":
                 e.message = f"produce to {topic}/{partition}: {e.message}"

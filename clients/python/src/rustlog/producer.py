@@ -20,6 +20,14 @@ its partition not yet written fail with it ("not sent: an earlier batch ...
 failed"), so a partition never stores records out of send order. Batches not
 yet written wait across reconnects (every ``reconnect_backoff`` seconds) for
 up to ``delivery_timeout`` seconds. The same rules as the C++ ``Producer``.
+
+Compression: ``compression="lz4"`` or ``"zstd"`` (a level as ``"zstd:9"``,
+or ``Compression("zstd", 9)``) compresses each batch's records as one block,
+sent as a ProduceBatch the broker stores as it is (docs/CLIENT.md,
+"Compression"). It needs the Python modules of Debian's python3-lz4 or
+python3-zstandard, and python3-crc32c; without them the Producer raises
+InvalidArgument naming the package. A broker whose Handshake lacks
+ProduceBatch gets uncompressed ProduceEx requests.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from typing import Any, Dict, Optional
 
 from . import _codec as codec
 from ._batch import REQUEST_OVERHEAD, SendFuture
+from ._compression import CompressionLike, compressor, crc32c_function, parse_compression
 from ._sender import Sender
 from ._wire import encode_string
 from .client import Client, partition_for_key, to_wire_record
@@ -52,6 +61,9 @@ class Producer:
             broker unreachable) before it fails.
         reconnect_backoff: seconds between reconnect attempts.
         request_timeout: seconds a request waits for its answer (None = forever).
+        compression: ``"none"`` (default), ``"lz4"``, ``"zstd"``, with a level
+            ``"lz4:LEVEL"`` (0-12) or ``"zstd:LEVEL"`` (-7-22), as
+            ``rustlog produce --compression``; or a :class:`Compression`.
         connect_timeout, client_id: as for :class:`Client`.
 
     Usable as a context manager: ``close()`` (which flushes) on exit.
@@ -71,6 +83,7 @@ class Producer:
         request_timeout: Optional[float] = 30.0,
         connect_timeout: float = 5.0,
         client_id: Optional[str] = None,
+        compression: CompressionLike = "none",
     ) -> None:
         if batch_size < 1:
             raise InvalidArgument(f"batch_size must be >= 1 byte, got {batch_size}")
@@ -85,6 +98,11 @@ class Producer:
         self.max_block = max_block
         if delivery_timeout < 0 or reconnect_backoff < 0:
             raise InvalidArgument("delivery_timeout and reconnect_backoff must be >= 0 seconds")
+        self.compression = parse_compression(compression)
+        compress = crc = None
+        if self.compression.bits:
+            compress = compressor(self.compression)  # InvalidArgument naming the package when missing
+            crc = crc32c_function()
         kw: Dict[str, Any] = {"request_timeout": request_timeout, "connect_timeout": connect_timeout}
         if client_id is not None:
             kw["client_id"] = client_id
@@ -97,7 +115,8 @@ class Producer:
         self._partitions: Dict[str, int] = {}
         self._sender = Sender(io, batch_size=batch_size, linger=float(linger), max_in_flight=max_in_flight,
                               buffer_memory=buffer_memory, delivery_timeout=float(delivery_timeout),
-                              reconnect_backoff=float(reconnect_backoff))
+                              reconnect_backoff=float(reconnect_backoff), compression=self.compression,
+                              compressor=compress, crc32c=crc)
 
     def send(
         self,
@@ -180,12 +199,13 @@ class Producer:
 
     @property
     def stats(self) -> Dict[str, int]:
-        """Counters: ``requests`` sent, ``max_in_flight`` reached, records
+        """Counters: ``requests`` sent (``produce_batch_requests`` of them as
+        compressed ProduceBatch), ``max_in_flight`` reached, records
         ``queued`` (not yet answered), ``reconnects``."""
         s = self._sender
         with s.cond:
-            return {"requests": s.requests_sent, "max_in_flight": s.max_in_flight_seen, "queued": s.unanswered,
-                    "reconnects": s.reconnects}
+            return {"requests": s.requests_sent, "produce_batch_requests": s.produce_batch_requests,
+                    "max_in_flight": s.max_in_flight_seen, "queued": s.unanswered, "reconnects": s.reconnects}
 
     def __enter__(self) -> "Producer":
         return self
