@@ -9,7 +9,6 @@
 #include <variant>
 
 #include "common/byte_order.h"
-#include "protocol/produce_batch.h"
 
 namespace rustlog::client {
 
@@ -52,22 +51,9 @@ ProduceChannel::ProduceChannel(Connection conn, const ClientOptions& options, ui
       max_frame_bytes_(max_frame_bytes),
       compression_(compression) {}
 
-void ProduceChannel::compress_unwritten() {
-  if (compression_.codec == Codec::kNone) return;
-  for (size_t i = unwritten_ + (write_off_ > 0 ? 1 : 0); i < queue_.size(); ++i) {
-    ProducerBatch& b = *queue_[i];
-    if (b.compressed) continue;
-    b.compressed = true;
-    // A batch that cannot be rebuilt (never expected: the accumulator keeps
-    // one timestamp rule per batch) travels as the ProduceEx it is.
-    if (auto f = protocol::produce_batch_frame(b.frame, compression_, max_frame_bytes_)) b.frame = std::move(*f);
-  }
-}
-
 void ProduceChannel::push(std::unique_ptr<ProducerBatch> batch) { queue_.push_back(std::move(batch)); }
 
 ClientStatus ProduceChannel::write_some() {
-  compress_unwritten();
   while (unwritten_ < queue_.size()) {
     iovec iov[kMaxIov];
     int n = 0;

@@ -21,10 +21,9 @@ namespace rustlog::client {
 class ProduceChannel {
  public:
   // Connects and sends a Handshake (learns the broker's frame limit and
-  // whether it takes ProduceBatch). With a codec, each batch is rebuilt as
-  // a compressed ProduceBatch just before it is first written (on the I/O
-  // thread, outside the Producer's lock); a broker without ProduceBatch
-  // gets the ProduceEx as it is.
+  // whether it takes ProduceBatch). The frames are written as they are: the
+  // Producer's compressor thread rebuilds them as ProduceBatch beforehand
+  // (producer_impl.h), when compression() says the broker takes them.
   static ClientResult<std::unique_ptr<ProduceChannel>> open(const BrokerAddress& address,
                                                             const ClientOptions& options,
                                                             const Compression& compression = {});
@@ -33,6 +32,8 @@ class ProduceChannel {
   const std::string& peer() const { return conn_.peer(); }
   // The largest frame both sides accept.
   uint32_t max_frame_bytes() const { return max_frame_bytes_; }
+  // The Producer's compression if the broker takes ProduceBatch, else none.
+  const Compression& compression() const { return compression_; }
 
   // Batches handed to the channel and not yet answered.
   size_t in_flight() const { return queue_.size(); }
@@ -68,9 +69,6 @@ class ProduceChannel {
 
  private:
   ProduceChannel(Connection conn, const ClientOptions& options, uint32_t max_frame_bytes, Compression compression);
-  // Rebuilds the batches about to be written as ProduceBatch frames.
-  void compress_unwritten();
-
   Connection conn_;
   std::chrono::milliseconds request_timeout_;
   uint32_t max_frame_bytes_;

@@ -92,15 +92,18 @@ Producer::Impl::Impl(BrokerAddress address, ProducerOptions options, std::unique
       max_frame_bytes_(channel->max_frame_bytes()),
       acc_({batch_bytes_, options_.batch_records, options_.linger, options_.unkeyed,
             options_.compression.codec != Codec::kNone}),
+      wire_compression_(channel->compression()),
       channel_(std::move(channel)),
       meta_(std::move(meta)) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (options_.compression.codec != Codec::kNone) compressor_ = std::thread([this] { compress_loop(); });
   io_ = std::thread([this] { run(); });
   io_id_ = io_.get_id();
 }
 
 Producer::Impl::~Impl() {
   close(std::chrono::milliseconds(0));
+  stop_compressor();
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
@@ -202,6 +205,7 @@ SendFuture Producer::Impl::send(const std::string& topic, int64_t partition, Pro
   auto a = acc_.append(topic, p, enc, sticky, record.timestamp_us, std::move(callback), Clock::now());
   if (a.opened) unresolved_.insert(acc_.batches_created() - 1);
   if (a.opened || a.sealed) wake_locked();
+  if (a.sealed && compressor_.joinable()) compress_cv_.notify_one();
   records_sent_.fetch_add(1, std::memory_order_relaxed);
   return std::move(a.future);
 }
@@ -244,6 +248,7 @@ void Producer::Impl::close(std::chrono::milliseconds timeout) {
   }
   lock.unlock();
   io_.join();
+  stop_compressor();
   std::lock_guard meta_lock(meta_mu_);
   meta_.close();
 }

@@ -1,7 +1,18 @@
 #pragma once
-// Internal to the Producer: the state shared by the callers of send() and
-// the I/O thread. producer.cpp holds the callers' side (send, flush, close),
-// producer_io.cpp the I/O thread.
+// Internal to the Producer: the state shared by the callers of send(), the
+// I/O thread and, with a codec, the compressor thread. producer.cpp holds the
+// callers' side (send, flush, close), producer_io.cpp the I/O thread,
+// producer_compressor.cpp the compressor.
+//
+// Compression: batches are compressed where they wait, in the accumulator's
+// sealed FIFO, so every path that takes batches (sending, failing a
+// partition, expiry, close) sees them in order as before. The I/O thread
+// seals an open batch when it would have sent it (linger passed, or a drain,
+// and a request slot free), takes only compressed batches, and writes them;
+// the compressor thread compresses the sealed batches oldest first, reading
+// a batch's frame outside the lock (`compressing`). Only the I/O thread
+// removes batches from the accumulator: before it takes any but a compressed
+// front one it waits until the compressor holds none (wait_compressor_locked).
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -47,7 +58,9 @@ class Producer::Impl final : public ProducerBackend {
   // ------------------------------------------------ I/O thread (producer_io.cpp)
   void run();
   // Moves ready batches into the channel up to max_in_flight. mu_ held.
-  void fill_channel_locked(Clock::time_point now);
+  // False when it stopped at a batch the compressor has not finished (the
+  // compressor wakes the thread when it has).
+  bool fill_channel_locked(Clock::time_point now);
   bool has_ready_work_locked(Clock::time_point now) const;
   void connect_channel();
   // The connection broke: fails what was written, and what follows it per partition.
@@ -59,6 +72,13 @@ class Producer::Impl final : public ProducerBackend {
   void resolve_failed(std::vector<Failed> failed);
   void release(const ProducerBatch& batch);
   void fail_everything(const std::string& why);
+  // Before batches leave the accumulator other than by fill_channel_locked:
+  // waits until the compressor reads no batch's frame. mu_ held by `lock`.
+  void wait_compressor_locked(std::unique_lock<std::mutex>& lock);
+
+  // ------------------------------------------------ compressor (producer_compressor.cpp)
+  void compress_loop();
+  void stop_compressor();
 
   const BrokerAddress address_;
   const std::string address_str_;
@@ -79,6 +99,12 @@ class Producer::Impl final : public ProducerBackend {
   bool stop_ = false;    // I/O thread: fail what is left and exit
   bool sleeping_ = false;
   std::string last_connect_error_;
+  // The compressor's state.
+  std::condition_variable compress_cv_;  // a batch sealed, or stop
+  std::condition_variable idle_cv_;      // the compressor finished a batch
+  Compression wire_compression_;         // the connected broker's: none if it lacks ProduceBatch
+  size_t compressing_ = 0;               // batches whose frame the compressor reads now
+  bool compressor_stop_ = false;
 
   // Owned by the I/O thread.
   std::unique_ptr<ProduceChannel> channel_;
@@ -87,6 +113,7 @@ class Producer::Impl final : public ProducerBackend {
   int wake_fd_ = -1;
   std::thread io_;
   std::thread::id io_id_;
+  std::thread compressor_;  // with a codec only
 
   std::mutex meta_mu_;  // the topic-lookup connection
   Client meta_;

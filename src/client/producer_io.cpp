@@ -40,19 +40,32 @@ bool Producer::Impl::has_ready_work_locked(Clock::time_point now) const {
   return drain || (d && *d <= now) || acc_.has_sealed();
 }
 
-void Producer::Impl::fill_channel_locked(Clock::time_point now) {
+bool Producer::Impl::fill_channel_locked(Clock::time_point now) {
   const bool drain = flush_waiters_ > 0 || closed_;
+  const bool compressor = compressor_.joinable();
   while (channel_->in_flight() < options_.max_in_flight) {
     std::unique_ptr<ProducerBatch> b;
     if (!retry_.empty()) {
       b = std::move(retry_.front());
       retry_.pop_front();
+    } else if (compressor) {
+      // Seal what would be sent now (one per free slot), for the compressor;
+      // then send the compressed ones, in order.
+      const size_t free_slots = options_.max_in_flight - channel_->in_flight();
+      bool sealed = false;
+      while (acc_.sealed_count() < free_slots && acc_.seal_ready(now, drain)) sealed = true;
+      if (sealed) compress_cv_.notify_one();
+      const ProducerBatch* front = acc_.front_sealed();
+      if (!front) break;
+      if (!front->compressed) return false;
+      b = acc_.next_ready(now, drain);
     } else {
       b = acc_.next_ready(now, drain);
     }
     if (!b) break;
     channel_->push(std::move(b));
   }
+  return true;
 }
 
 void Producer::Impl::connect_channel() {
@@ -60,13 +73,16 @@ void Producer::Impl::connect_channel() {
   if (ch) {
     channel_ = std::move(*ch);
     reconnects_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(mu_);
+    wire_compression_ = channel_->compression();
     return;
   }
   next_connect_ = Clock::now() + options_.reconnect_backoff;
   // Nothing was written: the batches wait, up to delivery_timeout.
   std::vector<Failed> expired;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    wait_compressor_locked(lock);
     last_connect_error_ = ch.error().message();
     const auto cutoff = Clock::now() - options_.delivery_timeout;
     std::set<std::pair<std::string, uint32_t>> gone;
@@ -149,7 +165,8 @@ void Producer::Impl::resolve_failed(std::vector<Failed> failed) {
     // Later batches of the partition fail too, before this one's space is
     // released (a blocked send() must not slip a record in between).
     {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
+      wait_compressor_locked(lock);
       BatchList later = (error.code() == ErrorCode::kTopicNotFound || error.code() == ErrorCode::kPartitionNotFound)
                             ? acc_.forget_topic(b.topic())
                             : acc_.take_partition(b.topic(), b.partition());
@@ -189,7 +206,8 @@ void Producer::Impl::fail_everything(const std::string& why) {
     channel_.reset();
   }
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    wait_compressor_locked(lock);
     for (auto& b : retry_) failed.push_back({std::move(b), ClientError(ErrorSource::kClient, ErrorCode::kTimedOut, why)});
     retry_.clear();
     for (auto& b : acc_.take_all())
@@ -209,8 +227,9 @@ void Producer::Impl::run() {
       if (stop_) break;
       if (closed_ && acc_.empty() && retry_.empty() && (!channel_ || channel_->in_flight() == 0)) break;
       if (channel_) {
-        fill_channel_locked(now);
-        if (channel_->in_flight() < options_.max_in_flight)
+        // Stopped at a batch being compressed: the compressor wakes us.
+        const bool filled = fill_channel_locked(now);
+        if (filled && channel_->in_flight() < options_.max_in_flight)
           if (auto d = acc_.next_deadline()) wake_at = std::min(wake_at, *d);
         wake_at = std::min(wake_at, channel_->answer_deadline());
       } else if (has_ready_work_locked(now)) {

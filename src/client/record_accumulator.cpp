@@ -108,6 +108,14 @@ std::unique_ptr<ProducerBatch> RecordAccumulator::next_ready(Clock::time_point n
     --queue_of(*b).sealed_waiting;
     return b;
   }
+  if (PartitionQueue* q = pop_ready_open(now, drain)) {
+    --open_count_;
+    return finish(std::move(q->open));
+  }
+  return nullptr;
+}
+
+RecordAccumulator::PartitionQueue* RecordAccumulator::pop_ready_open(Clock::time_point now, bool drain) {
   while (!open_order_.empty()) {
     const OpenRef ref = open_order_.front();
     PartitionQueue& q = *ref.queue;
@@ -117,9 +125,20 @@ std::unique_ptr<ProducerBatch> RecordAccumulator::next_ready(Clock::time_point n
     }
     if (!drain && now < q.open->created + options_.linger) return nullptr;
     open_order_.pop_front();
-    --open_count_;
-    return finish(std::move(q.open));
+    return &q;
   }
+  return nullptr;
+}
+
+bool RecordAccumulator::seal_ready(Clock::time_point now, bool drain) {
+  PartitionQueue* q = pop_ready_open(now, drain);
+  if (q) seal(*q);
+  return q != nullptr;
+}
+
+ProducerBatch* RecordAccumulator::next_to_compress() {
+  for (auto& b : sealed_)
+    if (!b->compressed && !b->compressing) return b.get();
   return nullptr;
 }
 

@@ -44,7 +44,11 @@ struct ProducerBatch {
   size_t reserved_bytes = 0;  // counted against buffer_bytes until resolved
   uint32_t records = 0;
   bool own_timestamps = false;  // its records carry their own timestamps (else the broker's)
-  bool compressed = false;      // the channel has rebuilt `frame` as a compressed ProduceBatch
+  // With a codec: `frame` has been rebuilt as a compressed ProduceBatch (or
+  // left the ProduceEx it is when it cannot be). The Producer's compressor
+  // thread sets it, under the Producer's lock (producer_impl.h).
+  bool compressed = false;
+  bool compressing = false;  // the compressor reads `frame` now, outside the lock
 
   const std::string& topic() const { return outcome->topic(); }
   uint32_t partition() const { return outcome->partition(); }
@@ -90,6 +94,15 @@ class RecordAccumulator {
   // The next batch the I/O thread may send: the oldest sealed one, else the
   // oldest open one whose linger has passed (every open one when `drain`).
   std::unique_ptr<ProducerBatch> next_ready(Clock::time_point now, bool drain);
+  // For a compressing Producer, which sends only compressed batches and
+  // seals an open batch before it is compressed: seals the oldest open batch
+  // whose linger has passed (every open one when `drain`); false when none.
+  bool seal_ready(Clock::time_point now, bool drain);
+  // The batch next_ready() gives next if one is sealed (nullptr: none sealed).
+  const ProducerBatch* front_sealed() const { return sealed_.empty() ? nullptr : sealed_.front().get(); }
+  // The oldest sealed batch neither compressed nor being compressed.
+  ProducerBatch* next_to_compress();
+  size_t sealed_count() const { return sealed_.size(); }
   // When the oldest open batch's linger ends (nullopt: none open).
   std::optional<Clock::time_point> next_deadline() const;
 
@@ -118,6 +131,8 @@ class RecordAccumulator {
   };
 
   void seal(PartitionQueue& q);
+  // Removes and returns the oldest open batch's queue if its linger has passed (or `drain`).
+  PartitionQueue* pop_ready_open(Clock::time_point now, bool drain);
   PartitionQueue& queue_of(const ProducerBatch& batch);
   static std::unique_ptr<ProducerBatch> finish(std::unique_ptr<ProducerBatch> batch);
 
