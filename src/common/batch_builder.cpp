@@ -24,20 +24,34 @@ void BatchBuilder::set_delete_horizon(int64_t horizon_us) {
   first_ts_ = horizon_us;
 }
 
+namespace {
+
+std::optional<std::string_view> view(const std::optional<std::string>& s) {
+  if (!s) return std::nullopt;
+  return std::string_view(*s);
+}
+
+}  // namespace
+
 void BatchBuilder::add(int64_t ts, const std::optional<std::string>& key,
                        const std::optional<std::string>& value,
                        const std::vector<RecordHeader>& headers) {
+  add_impl(count_ == 0 ? 0 : last_delta_ + 1, ts, view(key), view(value), headers);
+}
+
+void BatchBuilder::add_ref(int64_t ts, std::optional<std::string_view> key, std::optional<std::string_view> value,
+                           const std::vector<HeaderRef>& headers) {
   add_impl(count_ == 0 ? 0 : last_delta_ + 1, ts, key, value, headers);
 }
 
 void BatchBuilder::add_with_offset(const Record& r) {
-  add_impl(static_cast<uint32_t>(r.offset - base_offset_), r.timestamp_us, r.key, r.value,
+  add_impl(static_cast<uint32_t>(r.offset - base_offset_), r.timestamp_us, view(r.key), view(r.value),
            r.headers);
 }
 
-void BatchBuilder::add_impl(uint32_t delta, int64_t ts, const std::optional<std::string>& key,
-                            const std::optional<std::string>& value,
-                            const std::vector<RecordHeader>& headers) {
+template <class Headers>
+void BatchBuilder::add_impl(uint32_t delta, int64_t ts, std::optional<std::string_view> key,
+                            std::optional<std::string_view> value, const Headers& headers) {
   if (count_ == 0) {
     if (!horizon_) first_ts_ = ts;  // with a horizon, deltas are from it
     max_ts_ = ts;

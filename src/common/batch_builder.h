@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/compression.h"
@@ -25,6 +26,13 @@ class BatchBuilder {
   void set_delete_horizon(int64_t horizon_us);
   void add(int64_t timestamp_us, const std::optional<std::string>& key,
            const std::optional<std::string>& value, const std::vector<RecordHeader>& headers);
+  // The same from views of the caller's bytes (nullopt = null), so a batch
+  // can be built from encoded records without copying them first.
+  struct HeaderRef {
+    std::string_view name, value;
+  };
+  void add_ref(int64_t timestamp_us, std::optional<std::string_view> key, std::optional<std::string_view> value,
+               const std::vector<HeaderRef>& headers);
   void add(const Record& r) { add_with_offset(r); }
   void add_with_offset(const Record& r);  // uses r.offset - base_offset as the delta
   size_t record_count() const { return count_; }
@@ -36,8 +44,9 @@ class BatchBuilder {
   std::string finish(const Compression& compression = {});
 
  private:
-  void add_impl(uint32_t offset_delta, int64_t ts, const std::optional<std::string>& key,
-                const std::optional<std::string>& value, const std::vector<RecordHeader>& headers);
+  template <class Headers>
+  void add_impl(uint32_t offset_delta, int64_t ts, std::optional<std::string_view> key,
+                std::optional<std::string_view> value, const Headers& headers);
   uint64_t base_offset_;
   std::string buf_;
   uint32_t count_ = 0;

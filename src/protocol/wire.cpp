@@ -132,7 +132,17 @@ bool Reader::boolean(const char* field) {
   return v == 1;
 }
 
-std::string Reader::string(const char* field) {
+std::string Reader::string(const char* field) { return std::string(string_ref(field)); }
+
+std::string Reader::bytes(const char* field) { return std::string(bytes_ref(field)); }
+
+std::optional<std::string> Reader::nullable_bytes(const char* field) {
+  auto v = nullable_bytes_ref(field);
+  if (!v) return std::nullopt;
+  return std::string(*v);
+}
+
+std::string_view Reader::string_ref(const char* field) {
   const size_t at = pos_;
   const uint16_t len = u16(field);
   const uint8_t* p = take(len, field);
@@ -143,17 +153,17 @@ std::string Reader::string(const char* field) {
               " is not valid UTF-8 or contains a NUL byte");
     return {};
   }
-  return std::string(s);
+  return s;
 }
 
-std::string Reader::bytes(const char* field) {
+std::string_view Reader::bytes_ref(const char* field) {
   const uint32_t len = u32(field);
   const uint8_t* p = take(len, field);
   if (p == nullptr) return {};
-  return std::string(reinterpret_cast<const char*>(p), len);
+  return std::string_view(reinterpret_cast<const char*>(p), len);
 }
 
-std::optional<std::string> Reader::nullable_bytes(const char* field) {
+std::optional<std::string_view> Reader::nullable_bytes_ref(const char* field) {
   const size_t at = pos_;
   const int32_t len = i32(field);
   if (!status_.is_ok()) return std::nullopt;
@@ -165,7 +175,7 @@ std::optional<std::string> Reader::nullable_bytes(const char* field) {
   }
   const uint8_t* p = take(static_cast<size_t>(len), field);
   if (p == nullptr) return std::nullopt;
-  return std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(len));
+  return std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(len));
 }
 
 uint32_t Reader::count(const char* field, size_t min_element_bytes) {

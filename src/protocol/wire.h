@@ -44,6 +44,10 @@ class Reader {
   std::string string(const char* field);
   std::string bytes(const char* field);
   std::optional<std::string> nullable_bytes(const char* field);
+  // The same three as views of the input (no copy; valid while it is).
+  std::string_view string_ref(const char* field);
+  std::string_view bytes_ref(const char* field);
+  std::optional<std::string_view> nullable_bytes_ref(const char* field);
   // A u32 element count, accepted only if count * min_element_bytes fits in the
   // remaining input, so callers may reserve() it. Returns 0 after an error.
   uint32_t count(const char* field, size_t min_element_bytes);
