@@ -5,7 +5,8 @@
 // batch_bytes or has waited `linger`, with up to max_in_flight requests
 // outstanding on the Producer's one connection. An I/O thread owned by the
 // Producer writes the requests, reads the answers and resolves the futures
-// and callbacks.
+// and callbacks; with a codec, a second one compresses the batches before
+// that (docs/CLIENT.md, "Compression").
 //
 //   auto p = client::Producer::connect("127.0.0.1:9092");
 //   if (!p) { std::cerr << p.error().to_string() << "\n"; return 1; }

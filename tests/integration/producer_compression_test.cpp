@@ -14,12 +14,13 @@
 #include "client/producer.h"
 #include "support/broker_calls.h"
 #include "support/broker_process.h"
+#include "support/producer_fixture.h"
 
 namespace rustlog::client {
 namespace {
 
 using namespace std::chrono_literals;
-using test::BrokerProcess;
+using test::expect_prefix_per_partition;
 
 // A log line of about 200 bytes that compresses like real ones (deterministic).
 std::string log_line(int i) {
@@ -30,64 +31,14 @@ std::string log_line(int i) {
          " \"-\" \"Mozilla/5.0 (X11; Linux x86_64) rustlog-test/" + std::to_string(i % 7) + "\"";
 }
 
-class ProducerCompressionTest : public ::testing::Test {
+class ProducerCompressionTest : public test::ProducerFixture {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(broker_.start());
-    addr_ = "127.0.0.1:" + std::to_string(broker_.port());
-  }
-  Client admin() {
-    auto c = Client::connect(addr_);
-    if (!c) throw std::runtime_error(c.error().to_string());
-    return std::move(*c);
-  }
-  void create(const std::string& topic, uint32_t partitions) {
-    auto st = admin().create_topic(topic, partitions);
-    ASSERT_TRUE(st) << st.error().to_string();
-  }
   static ProducerOptions zstd() {
     ProducerOptions o;
     o.compression = {Codec::kZstd, 3};
     return o;
   }
-  Producer producer(ProducerOptions o) {
-    auto p = Producer::connect(addr_, std::move(o));
-    if (!p) throw std::runtime_error(p.error().to_string());
-    return std::move(*p);
-  }
-  std::vector<Record> read_all(const std::string& topic, uint32_t partition) {
-    Client c = admin();
-    std::vector<Record> out;
-    uint64_t at = 0;
-    for (;;) {
-      auto f = c.fetch(topic, partition, at);
-      if (!f) throw std::runtime_error(f.error().to_string());
-      if (f->records.empty()) return out;
-      for (auto& r : f->records) out.push_back(std::move(r));
-      at = f->next_offset;
-    }
-  }
-
-  BrokerProcess broker_{{"--metrics-listen", "off", "--flush", "always"}};
-  std::string addr_;
 };
-
-// Every record is resolved; once one of a partition fails, none after it succeeds.
-void expect_prefix_per_partition(const std::vector<SendFuture>& fs, const std::vector<uint32_t>& partitions,
-                                 std::map<uint32_t, size_t>* acked) {
-  std::map<uint32_t, bool> failed_seen;
-  for (size_t i = 0; i < fs.size(); ++i) {
-    ASSERT_TRUE(fs[i].ready()) << i;
-    auto md = fs[i].get();
-    const uint32_t part = partitions[i];
-    if (md) {
-      EXPECT_FALSE(failed_seen[part]) << "record " << i << " of partition " << part << " succeeded after a failure";
-      ++(*acked)[part];
-    } else {
-      failed_seen[part] = true;
-    }
-  }
-}
 
 TEST_F(ProducerCompressionTest, EachPartitionKeepsSendOrderWithManyCompressedBatchesInFlight) {
   constexpr uint32_t kParts = 4;
@@ -178,23 +129,9 @@ TEST_F(ProducerCompressionTest, ADeletedTopicFailsTheLaterCompressedBatchesOfThe
   o.batch_records = 100;
   o.max_in_flight = 8;
   Producer p = producer(o);
+  send_through_a_topic_delete(p, "t", 30'000, log_line);
+  if (HasFatalFailure()) return;
   Client c = admin();
-  std::vector<SendFuture> fs;
-  std::vector<uint32_t> parts;
-  for (int i = 0; i < 30'000; ++i) {
-    fs.push_back(p.send("t", record(log_line(i))));
-    parts.push_back(0);
-    if (i == 5000) {
-      ASSERT_TRUE(fs[0].wait_for(test::scaled(30s)));
-      ASSERT_TRUE(c.delete_topic("t"));
-    }
-  }
-  ASSERT_TRUE(p.flush(test::scaled(60s)));
-  std::map<uint32_t, size_t> acked;
-  expect_prefix_per_partition(fs, parts, &acked);
-  auto last = fs.back().get();
-  ASSERT_FALSE(last);
-  EXPECT_EQ(last.error().code(), ErrorCode::kTopicNotFound);
   ASSERT_TRUE(c.create_topic("t", 1));
   auto md = p.send("t", record("back")).get();
   ASSERT_TRUE(md) << md.error().to_string();

@@ -13,49 +13,15 @@
 #include "client/producer.h"
 #include "support/broker_calls.h"
 #include "support/broker_process.h"
+#include "support/producer_fixture.h"
 
 namespace rustlog::client {
 namespace {
 
 using namespace std::chrono_literals;
-using test::BrokerProcess;
+using test::expect_prefix_per_partition;
 
-class ProducerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(broker_.start());
-    addr_ = "127.0.0.1:" + std::to_string(broker_.port());
-  }
-  Client admin() {
-    auto c = Client::connect(addr_);
-    if (!c) throw std::runtime_error(c.error().to_string());
-    return std::move(*c);
-  }
-  void create(const std::string& topic, uint32_t partitions) {
-    auto st = admin().create_topic(topic, partitions);
-    ASSERT_TRUE(st) << st.error().to_string();
-  }
-  Producer producer(ProducerOptions o = {}) {
-    auto p = Producer::connect(addr_, std::move(o));
-    if (!p) throw std::runtime_error(p.error().to_string());
-    return std::move(*p);
-  }
-  std::vector<Record> read_all(const std::string& topic, uint32_t partition) {
-    Client c = admin();
-    std::vector<Record> out;
-    uint64_t at = 0;
-    for (;;) {
-      auto f = c.fetch(topic, partition, at);
-      if (!f) throw std::runtime_error(f.error().to_string());
-      if (f->records.empty()) return out;
-      for (auto& r : f->records) out.push_back(std::move(r));
-      at = f->next_offset;
-    }
-  }
-
-  BrokerProcess broker_{{"--metrics-listen", "off", "--flush", "always"}};
-  std::string addr_;
-};
+class ProducerTest : public test::ProducerFixture {};
 
 TEST_F(ProducerTest, OffsetsFollowSendOrderAndTheRecordsRoundTrip) {
   create("t", 1);
@@ -278,22 +244,6 @@ TEST_F(ProducerTest, RefusedSendsFailAtOnceWithTheirReason) {
 
 // The failure rule: per partition, the records that succeed are a prefix of
 // the send order; no record lands after one that failed.
-void expect_prefix_per_partition(const std::vector<SendFuture>& fs, const std::vector<uint32_t>& partitions,
-                                 std::map<uint32_t, size_t>* acked) {
-  std::map<uint32_t, bool> failed_seen;
-  for (size_t i = 0; i < fs.size(); ++i) {
-    ASSERT_TRUE(fs[i].ready()) << i;
-    auto md = fs[i].get();
-    const uint32_t part = partitions[i];
-    if (md) {
-      EXPECT_FALSE(failed_seen[part]) << "record " << i << " of partition " << part << " succeeded after a failure";
-      ++(*acked)[part];
-    } else {
-      failed_seen[part] = true;
-    }
-  }
-}
-
 TEST_F(ProducerTest, AfterKill9NoRecordLandsAfterAFailedOneAndEveryAckedOneIsThere) {
   create("t", 2);
   ProducerOptions o;
@@ -339,23 +289,9 @@ TEST_F(ProducerTest, ABrokerErrorFailsTheLaterBatchesOfThePartitionAndTheTopicIs
   ProducerOptions o;
   o.batch_records = 100;
   Producer p = producer(o);
+  send_through_a_topic_delete(p, "t", 30'000, [](int i) { return std::to_string(i); });
+  if (HasFatalFailure()) return;
   Client c = admin();
-  std::vector<SendFuture> fs;
-  std::vector<uint32_t> parts;
-  for (int i = 0; i < 30'000; ++i) {
-    fs.push_back(p.send("t", record(std::to_string(i))));
-    parts.push_back(0);
-    if (i == 5000) {
-      ASSERT_TRUE(fs[0].wait_for(test::scaled(30s)));
-      ASSERT_TRUE(c.delete_topic("t"));
-    }
-  }
-  ASSERT_TRUE(p.flush(test::scaled(60s)));
-  std::map<uint32_t, size_t> acked;
-  expect_prefix_per_partition(fs, parts, &acked);
-  auto last = fs.back().get();
-  ASSERT_FALSE(last);
-  EXPECT_EQ(last.error().code(), ErrorCode::kTopicNotFound);
   // Recreated: the Producer looks the topic up again and carries on.
   ASSERT_TRUE(c.create_topic("t", 2));
   SendFuture again = p.send("t", 1, record("back"));
