@@ -198,6 +198,7 @@ Result<DumpSummary> walk_segment(const std::string& log_path, const DumpOptions&
     }
   }
   RUSTLOG_RETURN_IF_ERROR(sc.status());
+  if (auto z = sc.zero_tail()) summary.zero_tail_bytes = file.size() - *z;
   return summary;
 }
 

@@ -51,6 +51,9 @@ struct DumpSummary {
   uint64_t problems = 0;
   uint64_t end_position = 0;  // where the walk stopped (file_bytes unless limited)
   bool limited = false;  // stopped by max_batches before the end of the file
+  // Zeros from the end of the data to the end of the file: an active
+  // segment's preallocated space, never written (docs/STORAGE.md, rule Z).
+  uint64_t zero_tail_bytes = 0;
 };
 
 struct DumpVisitor {

@@ -78,6 +78,8 @@ std::string format_summary_line(const DumpSummary& s) {
             std::to_string(s.file_bytes) + " bytes (stopped by --max-batches)";
   else
     line += " in " + std::to_string(s.file_bytes) + " bytes";
+  if (s.zero_tail_bytes > 0)
+    line += " (the last " + std::to_string(s.zero_tail_bytes) + " preallocated, never written)";
   return line;
 }
 
@@ -135,7 +137,8 @@ nlohmann::json summary_to_json(const DumpSummary& s) {
           {"records", s.records},
           {"problems", s.problems},
           {"end_position", s.end_position},
-          {"limited", s.limited}};
+          {"limited", s.limited},
+          {"zero_tail_bytes", s.zero_tail_bytes}};
 }
 
 }  // namespace rustlog::admin

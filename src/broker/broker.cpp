@@ -38,7 +38,7 @@ TopicConfig Broker::offsets_topic_config() const {
 
 Status Broker::open(RegistryOpenReport* report) {
   registry_ = std::make_unique<TopicRegistry>(cfg_.data_dir, cfg_.max_mapped_segments,
-                                              cfg_.max_open_segment_files);
+                                              cfg_.max_open_segment_files, cfg_.segment_preallocate_bytes);
   RegistryOpenOptions options;
   options.init_data_dir = cfg_.init_data_dir;
   options.recover_topics = cfg_.recover_topics;

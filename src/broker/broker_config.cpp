@@ -115,6 +115,22 @@ std::vector<ConfigOption> make_options() {
                  "is closed and reopened on its next read, so any number of segments works within "
                  "the descriptor limit (active segments always stay open: 3 descriptors per "
                  "partition). Lowered at start to half the descriptor limit when that is smaller."),
+      {"segment_preallocate_bytes",
+       "Most bytes of zeros written at once ahead of an active segment's appends, so that an "
+       "append's fdatasync overwrites blocks already written instead of also committing a size "
+       "change (docs/STORAGE.md, \"Preallocation\"). Each step is the data the segment already "
+       "holds, from 64 KiB up to this; never past segment.bytes; cut off when the segment is "
+       "sealed and at shutdown. 0 = off (every synced append grows the file). 0 or 4096..1073741824.",
+       [](const BrokerConfig& c) { return std::to_string(c.segment_preallocate_bytes); },
+       [](BrokerConfig& c, const std::string& v) {
+         uint64_t n = 0;
+         Status st = parse_num<uint64_t>("segment_preallocate_bytes", v, &n, 0, uint64_t{1} << 30);
+         if (st && n != 0 && n < 4096)
+           st = Status(ErrorCode::kInvalidConfig,
+                       "bad value '" + v + "' for segment_preallocate_bytes: use 0 (off) or 4096..1073741824");
+         if (st) c.segment_preallocate_bytes = n;
+         return st;
+       }},
       NUM_OPTION("checkpoint_interval_ms", checkpoint_interval_ms, uint64_t{100}, uint64_t{86400000},
                  "How often the recovery-point checkpoint is written (also on shutdown)."),
       NUM_OPTION("max_connection_output_bytes", max_connection_output_bytes, uint64_t{1} << 16,

@@ -26,6 +26,7 @@ struct BrokerConfig {
   SegmentFloors segment_floors;    // smallest segment.bytes / segment.ms a new topic may ask for
   uint64_t max_mapped_segments = 1024;
   uint64_t max_open_segment_files = 1000;  // sealed segments' .log descriptors kept open
+  uint64_t segment_preallocate_bytes = LogConfig::kDefaultPreallocateBytes;  // 0 = off
   uint64_t checkpoint_interval_ms = 60000;
   uint64_t max_connection_output_bytes = 64ull << 20;  // stop reading a client past this
   uint64_t max_output_bytes = 1ull << 30;              // answers queued or unsent, all connections

@@ -113,6 +113,28 @@ std::optional<uint64_t> BatchScanner::resync(uint64_t from, const BatchHeader& d
   return anchor->position;
 }
 
+namespace {
+constexpr uint64_t kZeroScanChunk = 64 << 10;
+}  // namespace
+
+Result<uint64_t> BatchScanner::zero_tail_length(ByteSource& source, uint64_t from) {
+  // Backwards from the end: a preallocated tail is there, and damaged or
+  // torn bytes end it at once.
+  for (uint64_t end = source.size(); end > from;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kZeroScanChunk, end - from));
+    auto p = source.bytes(end - n, n);
+    if (!p) return p.status();
+    for (size_t i = n; i > 0; --i)
+      if ((*p)[i - 1] != 0) {
+        const uint64_t run = source.size() - (end - n + i);
+        return run >= kMinZeroTail ? run : 0;
+      }
+    end -= n;
+  }
+  const uint64_t run = source.size() - std::min(from, source.size());
+  return run >= kMinZeroTail ? run : 0;
+}
+
 bool BatchScanner::next(ScanEvent* ev, OnFault on_fault) {
   if (done_ || !status_.is_ok() || pos_ >= src_.size()) return false;
   *ev = ScanEvent{};
@@ -132,6 +154,17 @@ bool BatchScanner::next(ScanEvent* ev, OnFault on_fault) {
     return true;
   }
   ev->bytes = nullptr;
+  // Rule Z: nothing but zeros from here on is the end of the data.
+  auto zeros = zero_tail_length(src_, pos_);
+  if (!zeros) {
+    status_ = zeros.status();
+    return false;
+  }
+  if (*zeros == src_.size() - pos_ && *zeros > 0) {
+    zero_tail_ = pos_;
+    done_ = true;
+    return false;
+  }
   ev->reason = e;
   ev->first_offset = next_;
   std::optional<uint64_t> resume;

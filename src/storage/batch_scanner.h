@@ -39,6 +39,15 @@
 //     must land exactly on that anchor, continuing into its offset (or on
 //     the end of the bytes when no anchor follows).
 // Without either, nothing valid follows: kTornTail.
+//
+// The zero tail (docs/STORAGE.md, section 2, rule Z): where a fault starts
+// and the bytes from there to the end are zeros, at least kMinZeroTail of
+// them, the data ends there: the rest is preallocated space never written.
+// No batch, whole or torn, looks like that: a batch's length field is at
+// least 31 and its magic byte (byte 12) is 1, so a run of 13 zeros or more
+// is never the start of one. The scan ends without an event (next()
+// returns false) and zero_tail() says where. Fewer zeros, or zeros followed
+// by anything else, are a fault as before (Kafka: the first invalid batch).
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -83,6 +92,10 @@ class BatchAnchors {
   // The first claimed batch start at a position > pos, if any.
   virtual std::optional<BatchAnchor> first_after(uint64_t pos) const = 0;
 };
+
+// The shortest zero tail (rule Z above): a batch header's length. The
+// preallocation policy keeps at least this much ahead of the data, or none.
+inline constexpr uint64_t kMinZeroTail = kBatchHeaderSize;
 
 struct ScanStart {
   uint64_t position = 0;      // where the first batch should start
@@ -130,6 +143,8 @@ class BatchScanner {
   // when reading failed (status()).
   bool next(ScanEvent* ev, OnFault on_fault);
   const Status& status() const { return status_; }
+  // Where the zero tail starts, once the scan ended at one (rule Z above).
+  std::optional<uint64_t> zero_tail() const { return zero_tail_; }
   uint64_t position() const { return pos_; }     // where the next event starts
   uint64_t next_offset() const { return next_; }  // what the next batch must continue from
 
@@ -141,6 +156,10 @@ class BatchScanner {
                              uint64_t segment_base, bool check_crc, BatchHeader* h,
                              const uint8_t** bytes, Status* io, VerifiedRanges* verified = nullptr,
                              bool check_records = false);
+  // The length of the zero tail of the bytes within [from, size()): the
+  // run of zeros they end with when it is at least kMinZeroTail long, else 0
+  // (read backwards, 64 KiB at a time).
+  static Result<uint64_t> zero_tail_length(ByteSource& source, uint64_t from);
 
  private:
   std::optional<uint64_t> resync(uint64_t from, const BatchHeader& damaged, BatchError why, BatchHeader* h);
@@ -159,6 +178,7 @@ class BatchScanner {
   VerifiedRanges* verified_;
   bool on_chain_;  // pos_ is a proven batch start (see ScanStart::verified)
   bool done_ = false;
+  std::optional<uint64_t> zero_tail_;
   Status status_;
 };
 

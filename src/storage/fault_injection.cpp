@@ -20,7 +20,7 @@ struct Armed {
   std::string until;  // err == kHold: the calls wait until this file exists, then proceed
 };
 constexpr int kHold = -1;
-Armed g_state[3];
+Armed g_state[4];
 std::atomic<IoRecorder*> g_recorder{nullptr};
 
 bool parse_errno(std::string_view s, int* err) {
@@ -91,6 +91,7 @@ bool arm_from_spec(const std::string& spec) {
   if (op_name == "write") op = Op::kWrite;
   else if (op_name == "sync") op = Op::kSync;
   else if (op_name == "rename") op = Op::kRename;
+  else if (op_name == "preallocate") op = Op::kPreallocate;
   else return false;
   int err = 0;
   const std::string_view err_name = next();

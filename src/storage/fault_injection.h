@@ -16,7 +16,9 @@
 
 namespace rustlog::fault {
 
-enum class Op { kWrite, kSync, kRename };
+// kPreallocate: the zero writes that preallocate a segment (File::write_zeros),
+// apart from kWrite so that a test arming data writes counts only those.
+enum class Op { kWrite, kSync, kRename, kPreallocate };
 
 // After `skip` more successful calls of `op`, fail `times` calls with `err`.
 // For kWrite, `partial_bytes` > 0 first writes that many bytes of the failing
@@ -33,7 +35,7 @@ void disarm();
 int check(Op op, size_t* partial, std::string_view path = {});
 
 // kRename fails rename_path (file.h), which every rename storage makes goes through.
-// Arms faults from a spec such as "sync:EIO:skip=40", "rename:EIO",
+// Arms faults from a spec such as "sync:EIO:skip=40", "rename:EIO", "preallocate:ENOSPC",
 // "write:ENOSPC:skip=3:times=2:partial=100" or
 // "sync:EIO:path=__consumer_offsets-0/:times=1000" (fields after the errno
 // are optional; a path= field limits the fault to files whose path contains

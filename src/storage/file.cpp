@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -115,7 +116,15 @@ Status File::write_all(std::string_view data) {
 
 Status File::pwrite_all(std::string_view data, uint64_t offset) {
   size_t partial = 0;
-  if (int err = fault::check(fault::Op::kWrite, &partial, path_)) return io_error("write failed on", path_, err);
+  if (int err = fault::check(fault::Op::kWrite, &partial, path_)) {
+    if (partial > 0 && partial < data.size()) {
+      const ssize_t n = ::pwrite(fd_, data.data(), partial, static_cast<off_t>(offset));
+      if (n > 0 && fault::recorder())
+        record(fault::IoEvent::Kind::kWrite, path_, inode_of(fd_), offset,
+               std::string_view(data.data(), static_cast<size_t>(n)));
+    }
+    return io_error("write failed on", path_, err);
+  }
   const char* p = data.data();
   size_t left = data.size();
   while (left > 0) {
@@ -130,6 +139,26 @@ Status File::pwrite_all(std::string_view data, uint64_t offset) {
     p += n;
     offset += static_cast<uint64_t>(n);
     left -= static_cast<size_t>(n);
+  }
+  return Status::ok();
+}
+
+Status File::write_zeros(uint64_t offset, uint64_t n) {
+  static const std::string kZeros(1 << 20, '\0');
+  if (int err = fault::check(fault::Op::kPreallocate, nullptr, path_))
+    return io_error("preallocating write failed on", path_, err);
+  while (n > 0) {
+    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, kZeros.size()));
+    ssize_t w = ::pwrite(fd_, kZeros.data(), chunk, static_cast<off_t>(offset));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return io_error("preallocating write failed on", path_, errno);
+    }
+    if (fault::recorder())
+      record(fault::IoEvent::Kind::kWrite, path_, inode_of(fd_), offset,
+             std::string_view(kZeros.data(), static_cast<size_t>(w)));
+    offset += static_cast<uint64_t>(w);
+    n -= static_cast<uint64_t>(w);
   }
   return Status::ok();
 }

@@ -31,6 +31,10 @@ class File {
 
   Status write_all(std::string_view data);  // at the current position
   Status pwrite_all(std::string_view data, uint64_t offset);
+  // Writes n zero bytes at offset (a segment's preallocation: blocks really
+  // written, unlike fallocate's unwritten extents). Fault op kPreallocate;
+  // recorded as writes of zeros. A failure may leave part of them written.
+  Status write_zeros(uint64_t offset, uint64_t n);
   Status pread_exact(void* dst, size_t n, uint64_t offset) const;
   Status datasync();
   Status sync();

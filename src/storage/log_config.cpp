@@ -43,6 +43,9 @@ Status LogConfig::validate() const {
                       std::to_string(segment_bytes) + ")");
   if (segment_ms < 1)
     return Status(ErrorCode::kInvalidRequest, "segment.ms must be at least 1");
+  if (preallocate_bytes != 0 && (preallocate_bytes < 4096 || preallocate_bytes > (1ull << 30)))
+    return Status(ErrorCode::kInvalidRequest, "segment preallocation must be 0 (off) or between 4096 and "
+                                              "1073741824 bytes (got " + std::to_string(preallocate_bytes) + ")");
   if (index_interval_bytes > (64u << 20))
     return Status(ErrorCode::kInvalidRequest, "index.interval.bytes must be at most 67108864");
   return Status::ok();

@@ -51,6 +51,11 @@ struct LogConfig {
   // otherwise the broker stores every appended batch with this codec
   // (recompress_batch) before PartitionLog::append.
   std::optional<Compression> compression;
+  // The active segment's file is extended with written zeros ahead of its
+  // appends, at most this many bytes at a time (preallocation.h); 0 = off.
+  // A broker-wide setting (--segment-preallocate-bytes), not kept per topic.
+  uint64_t preallocate_bytes = kDefaultPreallocateBytes;
+  static constexpr uint64_t kDefaultPreallocateBytes = 4ull << 20;
 
   // Checks ranges (segment_bytes in [1 KiB, 2 GiB - 1], ...); the message
   // names the bad field.

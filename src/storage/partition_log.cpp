@@ -65,6 +65,7 @@ Status PartitionLog::recover(uint64_t recovery_point) {
     auto s = Segment::create(dir_, 0, config_.index_interval_bytes, cache_);
     if (!s) return s.status();
     segments_.push_back(std::move(*s));
+    segments_.back()->set_preallocation(config_.preallocate_bytes, config_.segment_bytes);
     report_.segments = 1;
     return Status::ok();
   }
@@ -93,7 +94,7 @@ Status PartitionLog::recover(uint64_t recovery_point) {
   }
   for (size_t i = first_dirty; i < segments_.size(); ++i) {
     Segment& s = *segments_[i];
-    const uint64_t before = sr.bytes_truncated;
+    const uint64_t before = sr.truncations;
     RUSTLOG_RETURN_IF_ERROR(s.recover_from(std::max(recovery_point, s.base_offset()), &sr));
     // Synced at once when another segment follows: its descriptor may then
     // be closed (--max-open-segment-files) while the rest is recovered.
@@ -101,7 +102,7 @@ Status PartitionLog::recover(uint64_t recovery_point) {
     if (sr.index_rebuilt) ++report_.indexes_rebuilt;
     sr.index_rebuilt = false;
     // A torn batch ends the log: later segments hold nothing acknowledged.
-    const bool truncated = sr.bytes_truncated > before;
+    const bool truncated = sr.truncations > before;
     if (truncated && i + 1 < segments_.size()) {
       for (size_t j = i + 1; j < segments_.size(); ++j) {
         sr.bytes_truncated += segments_[j]->size_bytes();
@@ -113,9 +114,14 @@ Status PartitionLog::recover(uint64_t recovery_point) {
       break;
     }
   }
-  for (size_t i = 0; i + 1 < segments_.size(); ++i)
+  for (size_t i = 0; i + 1 < segments_.size(); ++i) {
     segments_[i]->extend_unreadable_tail(segments_[i + 1]->base_offset());
+    // A sealed segment keeps no zero tail (a crash before its roll's trim
+    // was durable, or preallocated by an older run): cut and fsynced.
+    RUSTLOG_RETURN_IF_ERROR(segments_[i]->trim());
+  }
   RUSTLOG_RETURN_IF_ERROR(segments_.back()->activate());
+  segments_.back()->set_preallocation(config_.preallocate_bytes, config_.segment_bytes);
   next_offset_ = segments_.back()->next_offset();
   // Damage below the recovery point that no proven batch start follows
   // leaves the end of the active segment unreadable: appends go on in a new
@@ -157,6 +163,7 @@ Status PartitionLog::roll() {
   // the old one's unflushed tail, leaving offsets below the high watermark
   // that no segment holds (found by tests/unit/power_loss_test).
   RUSTLOG_RETURN_IF_ERROR(old.flush());
+  // seal() trims the zero tail (ftruncate + fsync) before the new name exists.
   RUSTLOG_RETURN_IF_ERROR(old.seal());
   auto s = Segment::create(dir_, next_offset_, config_.index_interval_bytes, cache_);
   if (!s) {
@@ -169,6 +176,7 @@ Status PartitionLog::roll() {
     return s.status();
   }
   segments_.push_back(std::move(*s));
+  segments_.back()->set_preallocation(config_.preallocate_bytes, config_.segment_bytes);
   return Status::ok();
 }
 
@@ -276,115 +284,17 @@ uint64_t PartitionLog::size_bytes() const {
   return n;
 }
 
+Status PartitionLog::release_preallocation() {
+  if (!fatal_.is_ok()) return Status::ok();  // nothing is written on a disk that failed
+  Status st = segments_.back()->trim();
+  if (!st) return fail(st);
+  return Status::ok();
+}
+
 Status PartitionLog::close() {
   Status st = flush();
   if (!st) return st;
   return segments_.back()->seal();
-}
-
-}  // namespace rustlog
-
-namespace rustlog {
-
-namespace {
-bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-// The base offset of a segment file name ("<20 digits>.log/.index/.timeindex").
-std::optional<uint64_t> segment_file_base(const std::string& name) {
-  for (const char* ext : {".log", ".index", ".timeindex"}) {
-    if (!ends_with(name, ext) || name.size() != 20 + std::strlen(ext)) continue;
-    return Segment::parse_log_file_name(name.substr(0, 20) + ".log");
-  }
-  return std::nullopt;
-}
-}  // namespace
-
-Status PartitionLog::finish_interrupted_deletes() {
-  uint64_t log_start = 0;
-  const std::string cp = dir_ + "/" + kLogStartFile;
-  if (path_exists(cp)) {
-    auto text = read_file(cp);
-    if (!text) return text.status();
-    auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), log_start);
-    if (ec != std::errc() || p == text->data())
-      return Status(ErrorCode::kCorruptRecord, cp + " does not hold an offset (got '" + *text +
-                                                   "'); restore it or remove it to keep every segment");
-  }
-  bool removed = false;
-  for (const auto& e : fs::directory_iterator(dir_)) {
-    const std::string name = e.path().filename().string();
-    bool drop = ends_with(name, kSegmentDeletedSuffix) &&
-                segment_file_base(name.substr(0, name.size() - std::strlen(kSegmentDeletedSuffix)));
-    if (auto b = segment_file_base(name)) drop = drop || *b < log_start;
-    if (!drop) continue;
-    RUSTLOG_RETURN_IF_ERROR(remove_file(e.path().string()));
-    removed = true;
-  }
-  if (removed) RUSTLOG_RETURN_IF_ERROR(fsync_dir(dir_));
-  return Status::ok();
-}
-
-Result<bool> PartitionLog::roll_if_due(int64_t now_us) {
-  if (!fatal_.is_ok()) return false;
-  const Segment& active = *segments_.back();
-  if (active.empty() || now_us - roll_base_us_ < config_.segment_ms * 1000) return false;
-  Status st = roll();
-  if (!st) {
-    if (st.code() == ErrorCode::kInsufficientSpace) return st;
-    return fail(st);
-  }
-  roll_base_us_ = now_us;
-  return true;
-}
-
-Result<RetentionResult> PartitionLog::apply_retention(int64_t now_us) {
-  std::vector<RetainedSegment> segs;
-  segs.reserve(segments_.size());
-  for (const auto& s : segments_) segs.push_back({s->size_bytes(), s->last_append_us()});
-  size_t n = segments_to_delete(segs, now_us, config_);
-  // Not the segments of a compaction swap under way: at the next check.
-  while (n > 0 && swap_base_ && segments_[n - 1]->base_offset() >= *swap_base_) --n;
-  if (n == 0) return RetentionResult{};
-  return delete_oldest_segments(n);
-}
-
-Result<RetentionResult> PartitionLog::delete_oldest_segments(size_t n) {
-  if (n == 0) return RetentionResult{};
-  if (n >= segments_.size())
-    return Status(ErrorCode::kInternal, "retention may not delete the active segment of " + dir_);
-  const uint64_t new_start = segments_[n]->base_offset();
-  // 1. The decision, durably: recovery deletes whatever lies below it.
-  RUSTLOG_RETURN_IF_ERROR(write_file_atomic(dir_ + "/" + kLogStartFile, std::to_string(new_start) + "\n"));
-  crash_point("retention.after_checkpoint");
-  // 2. Out of the log: readers see the new start from here on.
-  RetentionResult r;
-  for (size_t i = 0; i < n; ++i) {
-    r.bytes_deleted += segments_[i]->size_bytes();
-    Status st = segments_[i]->rename_to_deleted();
-    if (!st) {
-      // The checkpoint already moved: what was not renamed goes at restart.
-      segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(i));
-      return st;
-    }
-    crash_point("retention.after_rename");
-    graveyard_.push_back(std::move(segments_[i]));
-  }
-  segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(n));
-  RUSTLOG_RETURN_IF_ERROR(fsync_dir(dir_));
-  crash_point("retention.after_dir_sync");
-  r.segments_deleted = n;
-  return r;
-}
-
-Status PartitionLog::purge_deleted() {
-  Status first = Status::ok();
-  for (auto& s : graveyard_) {
-    Status st = s->unlink_deleted();
-    if (!st && first) first = st;
-  }
-  graveyard_.clear();
-  return first;
 }
 
 }  // namespace rustlog

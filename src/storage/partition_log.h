@@ -123,6 +123,9 @@ class PartitionLog {
 
   // Flushes and seals (used on shutdown); the object stays readable.
   Status close();
+  // Cuts off the active segment's preallocated zeros (ftruncate + fsync; a
+  // clean shutdown leaves no zero tail). Appends after it preallocate again.
+  Status release_preallocation();
 
   // --- periodic work (the broker's loop tick) ---
   // Rolls the active segment when segment.ms has passed since its first

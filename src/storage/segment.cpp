@@ -47,7 +47,9 @@ std::string Segment::time_index_path() const { return path_for(".timeindex"); }
 Result<std::unique_ptr<Segment>> Segment::create(const std::string& dir, uint64_t base,
                                                  uint32_t interval, SegmentCache* cache) {
   std::unique_ptr<Segment> s(new Segment(dir, base, interval, cache));
-  auto log = File::open(s->log_path(), O_RDWR | O_CREAT | O_APPEND);
+  // Not O_APPEND: appends pwrite at the data's end, which is before the
+  // file's end once zeros are preallocated.
+  auto log = File::open(s->log_path(), O_RDWR | O_CREAT);
   if (!log) return log.status();
   s->log_ = std::move(*log);
   RUSTLOG_RETURN_IF_ERROR(s->log_.truncate(0));
@@ -64,12 +66,13 @@ Result<std::unique_ptr<Segment>> Segment::open(const std::string& dir, uint64_t 
                                                uint32_t interval, SegmentCache* cache,
                                                SegmentScanReport* report, bool writable) {
   std::unique_ptr<Segment> s(new Segment(dir, base, interval, cache));
-  auto log = File::open(s->log_path(), writable ? (O_RDWR | O_APPEND) : O_RDONLY);
+  auto log = File::open(s->log_path(), writable ? O_RDWR : O_RDONLY);
   if (!log) return log.status();
   s->log_ = std::move(*log);
   auto sz = s->log_.size();
   if (!sz) return sz.status();
-  s->size_ = *sz;
+  s->size_ = *sz;  // until a scan finds a zero tail
+  s->file_end_ = *sz;
   s->sealed_ = true;
   s->writable_ = writable;
   struct stat stt;
@@ -87,7 +90,7 @@ Status Segment::activate() {
   unmap();
   if (cache_) cache_->forget(this);
   if (!log_.is_open()) {
-    auto log = File::open(log_path(), O_RDWR | O_APPEND);
+    auto log = File::open(log_path(), O_RDWR);
     if (!log) return log.status();
     log_ = std::move(*log);
   }
@@ -108,7 +111,7 @@ Status Segment::ensure_open() {
     return Status::ok();
   }
   const std::string path = renamed_ ? log_path() + kSegmentDeletedSuffix : log_path();
-  auto log = File::open(path, writable_ ? (O_RDWR | O_APPEND) : O_RDONLY);
+  auto log = File::open(path, writable_ ? O_RDWR : O_RDONLY);
   if (!log)
     return Status(log.status().code(),
                   "cannot reopen sealed segment file for reading (" + log.status().message() +
@@ -204,15 +207,19 @@ Status Segment::append_run(std::string_view bytes, std::span<const BatchHeader> 
                                        static_cast<uint32_t>(h.total_size()), h.max_timestamp));
     at += h.total_size();
   }
-  Status st = log_.write_all(bytes);
+  Status st = preallocate_for(bytes.size());
+  if (st) st = log_.pwrite_all(bytes, pos);
   if (!st) {
     policy_ = saved;
-    // Cut any partial write back to the last whole batch.
+    // Cut any partial write back to the last whole batch (the zeros ahead
+    // go too: the next append preallocates again).
     Status t = log_.truncate(pos);
     if (!t) return Status(ErrorCode::kStorageError, st.message() + "; and " + t.message());
+    file_end_ = pos;
     return st;
   }
   size_ += bytes.size();
+  file_end_ = std::max(file_end_, size_);
   dirty_ = true;
   // This process built these batches (their CRCs included) and wrote them.
   verified_.add(pos, size_);
@@ -232,6 +239,7 @@ Status Segment::flush() {
 
 Status Segment::seal() {
   if (sealed_) return Status::ok();
+  RUSTLOG_RETURN_IF_ERROR(trim());
   if (index_files_stale_) RUSTLOG_RETURN_IF_ERROR(write_indexes_atomically());
   index_file_.close();
   time_index_file_.close();

@@ -30,7 +30,8 @@ inline constexpr const char* kSegmentDeletedSuffix = ".deleted";
 // What recovery and verification found in one segment.
 struct SegmentScanReport {
   uint64_t bytes_scanned = 0;
-  uint64_t bytes_truncated = 0;
+  uint64_t bytes_truncated = 0;  // torn or invalid bytes cut (a zero tail after them not counted)
+  uint64_t truncations = 0;      // segments cut at a torn tail
   bool index_rebuilt = false;
   std::vector<std::string> corruptions;  // one line per corrupt range
 };
@@ -119,8 +120,20 @@ class Segment final : public CachedSegment {
   Status append_run(std::string_view bytes, std::span<const BatchHeader> hs);
   Status flush();  // fdatasync of the log when it has unflushed bytes
   bool dirty() const { return dirty_; }
-  // Makes the segment immutable: the index files are fully written; reads
-  // go through the mapping from now on.
+  // Preallocation of the active segment (preallocation.h): before an append
+  // that the file does not hold yet, zeros are written ahead of it, at most
+  // max_step bytes at a time (0: never), never past segment_bytes.
+  void set_preallocation(uint64_t max_step, uint64_t segment_bytes) {
+    prealloc_max_ = max_step;
+    prealloc_cap_ = segment_bytes;
+  }
+  // The file's size on disk: size_bytes() plus the zero tail (rule Z).
+  uint64_t file_bytes() const { return file_end_; }
+  // Cuts the zero tail off (ftruncate to size_bytes(), then fsync); a
+  // no-op without one. seal() does it first; recovery for sealed segments.
+  Status trim();
+  // Makes the segment immutable: the zero tail is trimmed, the index files
+  // are fully written; reads go through the mapping from now on.
   Status seal();
   bool sealed() const { return sealed_; }
   // Makes an opened segment the active one (the last of its log).
@@ -148,7 +161,7 @@ class Segment final : public CachedSegment {
 
   uint64_t base_offset() const { return base_; }
   uint64_t next_offset() const { return next_offset_; }
-  uint64_t size_bytes() const { return size_; }
+  uint64_t size_bytes() const { return size_; }  // the data, without a zero tail
   int64_t max_timestamp() const { return max_ts_; }
   // Timestamp of the first batch (INT64_MIN when empty); drives segment.ms.
   int64_t first_timestamp() const { return first_ts_; }
@@ -217,6 +230,10 @@ class Segment final : public CachedSegment {
   // do; nothing else changes.
   Status ensure_open();
   Status write_indexes_atomically();
+  // Extends the file with zeros before n bytes are appended, as the policy
+  // says. A full disk is not an error here (the file is cut back and the
+  // append itself meets the full disk); any other failure is.
+  Status preallocate_for(uint64_t n);
   void index_in_memory(const IndexPolicy::Entry& e);
   Status append_index_entries(const IndexPolicy::Entry& e);  // memory and files
   // An index entry did not hold what it claims: the indexes are rebuilt
@@ -244,7 +261,10 @@ class Segment final : public CachedSegment {
   OffsetIndex oi_;
   TimeIndex ti_;
   IndexPolicy policy_;
-  uint64_t size_ = 0;
+  uint64_t size_ = 0;       // the data: whole batches (or a damaged range recovery kept)
+  uint64_t file_end_ = 0;   // the file's size: size_ plus the zero tail
+  uint64_t prealloc_max_ = 0;
+  uint64_t prealloc_cap_ = 0;
   uint64_t next_offset_;
   int64_t max_ts_ = INT64_MIN;
   int64_t first_ts_ = INT64_MIN;

@@ -162,12 +162,18 @@ Status Segment::scan_from(const ScanStart& start, uint64_t truncate_from, Segmen
   auto on_fault = [&] { return sc.next_offset() >= truncate_from ? OnFault::kStop : OnFault::kResync; };
   while (sc.next(&ev, on_fault())) {
     if (ev.kind == ScanKind::kTornTail && ev.first_offset >= truncate_from) {
-      report->bytes_truncated += size_ - ev.position;
+      // The zero tail after a torn write (into preallocated space) was
+      // never data: not counted.
+      auto zeros = BatchScanner::zero_tail_length(src, ev.position);
+      if (!zeros) return zeros.status();
+      report->bytes_truncated += size_ - ev.position - *zeros;
+      ++report->truncations;
       RUSTLOG_RETURN_IF_ERROR(ensure_open());
       RUSTLOG_RETURN_IF_ERROR(log_.truncate(ev.position));
       verified_.forget_from(ev.position);
       unmap();
       size_ = ev.position;
+      file_end_ = ev.position;
       break;
     }
     if (ev.kind != ScanKind::kBatch) {
@@ -193,6 +199,9 @@ Status Segment::scan_from(const ScanStart& start, uint64_t truncate_from, Segmen
     next_offset_ = h.next_offset();
   }
   RUSTLOG_RETURN_IF_ERROR(sc.status());
+  // Rule Z: the data ends where the zeros begin; the file keeps them (the
+  // active segment appends over them, a sealed one is trimmed).
+  if (auto z = sc.zero_tail()) size_ = *z;
   max_ts_ = policy_.max_timestamp();
   if (first_ts_ == INT64_MIN && size_ > 0) {
     BatchHeader h;

@@ -18,9 +18,10 @@ namespace rustlog {
 namespace fs = std::filesystem;
 
 TopicRegistry::TopicRegistry(std::string data_dir, size_t max_mapped_segments,
-                             size_t max_open_segment_files)
+                             size_t max_open_segment_files, uint64_t segment_preallocate_bytes)
     : data_dir_(std::move(data_dir)),
       segment_cache_(max_mapped_segments, max_open_segment_files),
+      segment_preallocate_bytes_(segment_preallocate_bytes),
       metadata_(data_dir_) {}
 
 TopicRegistry::~TopicRegistry() { topics_.clear(); }
@@ -61,8 +62,10 @@ Status TopicRegistry::open_partitions(Topic& t, const RecoveryPoints& points,
   for (uint32_t p = 0; p < t.config.partitions; ++p) {
     const std::string name = partition_dir_name(t.name, p);
     auto it = points.find(name);
-    auto log = PartitionLog::open(data_dir_ + "/" + name, t.config.log_config(),
-                                  it == points.end() ? 0 : it->second, &segment_cache_);
+    LogConfig lc = t.config.log_config();
+    lc.preallocate_bytes = segment_preallocate_bytes_;
+    auto log = PartitionLog::open(data_dir_ + "/" + name, lc, it == points.end() ? 0 : it->second,
+                                  &segment_cache_);
     if (!log) return log.status();
     if (report) {
       const auto& r = (*log)->recovery_report();
@@ -157,6 +160,7 @@ Status TopicRegistry::flush_all() {
   for (auto& [name, t] : topics_)
     for (auto& p : t->partitions) {
       Status st = p->flush();
+      if (st) st = p->release_preallocation();
       if (!st && first.is_ok()) first = st;
     }
   return first;

@@ -68,7 +68,10 @@ struct RegistryOpenOptions {
 class TopicRegistry {
  public:
   // The caps of the segment cache every partition shares (segment_cache.h).
-  TopicRegistry(std::string data_dir, size_t max_mapped_segments, size_t max_open_segment_files = 1000);
+  // Every partition's active segment is preallocated at most
+  // `segment_preallocate_bytes` at a time (LogConfig::preallocate_bytes).
+  TopicRegistry(std::string data_dir, size_t max_mapped_segments, size_t max_open_segment_files = 1000,
+                uint64_t segment_preallocate_bytes = LogConfig::kDefaultPreallocateBytes);
   ~TopicRegistry();
 
   // Checks the directory is the broker's (data_dir.h), finishes interrupted
@@ -86,7 +89,8 @@ class TopicRegistry {
 
   // Writes the recovery points of every partition (atomically).
   Status checkpoint();
-  // Flushes every partition (shutdown).
+  // Flushes every partition and cuts off the preallocated zeros of its
+  // active segment (shutdown).
   Status flush_all();
 
   const std::string& data_dir() const { return data_dir_; }
@@ -120,6 +124,7 @@ class TopicRegistry {
 
   std::string data_dir_;
   SegmentCache segment_cache_;
+  uint64_t segment_preallocate_bytes_;
   std::map<std::string, std::unique_ptr<Topic>> topics_;
   TopicMetadataLog metadata_;
   std::vector<std::string> deleted_dirs_;  // emptied, removed after the next metadata write

@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/byte_order.h"
@@ -56,7 +58,7 @@ class CheckedBytes final : public ByteSource {
 };
 
 std::vector<ScanEvent> scan(const std::string& bytes, ScanStart start, OnFault on_fault,
-                            Status* status = nullptr) {
+                            Status* status = nullptr, std::optional<uint64_t>* zero_tail = nullptr) {
   CheckedBytes src(bytes);
   BatchScanner sc(src, start);
   std::vector<ScanEvent> out;
@@ -69,8 +71,11 @@ std::vector<ScanEvent> scan(const std::string& bytes, ScanStart start, OnFault o
     }
   }
   if (status) *status = sc.status();
+  if (zero_tail) *zero_tail = sc.zero_tail();
   return out;
 }
+
+bool all_zero(std::string_view s) { return s.find_first_not_of('\0') == std::string_view::npos; }
 
 ScanStart at(uint64_t base = 0) { return ScanStart{.position = 0, .next_offset = base, .segment_base = base}; }
 
@@ -401,7 +406,8 @@ TEST(BatchScannerTest, TruncatedAtEveryByte) {
   const Log l = three_batches();
   for (size_t n = 0; n <= l.bytes.size(); ++n) {
     SCOPED_TRACE(n);
-    auto ev = scan(l.bytes.substr(0, n), at(100), OnFault::kResync);
+    std::optional<uint64_t> zero_tail;
+    auto ev = scan(l.bytes.substr(0, n), at(100), OnFault::kResync, nullptr, &zero_tail);
     size_t whole = 0;  // batches that end at or before the cut
     while (whole < l.pos.size() &&
            (whole + 1 < l.pos.size() ? l.pos[whole + 1] : l.bytes.size()) <= n)
@@ -409,6 +415,9 @@ TEST(BatchScannerTest, TruncatedAtEveryByte) {
     ASSERT_GE(ev.size(), whole);
     for (size_t i = 0; i < whole; ++i) EXPECT_EQ(ev[i].kind, ScanKind::kBatch);
     const bool cut_inside = whole < l.pos.size() && n > l.pos[whole];
+    // A torn batch is never a zero tail, even when what survived of it is
+    // only the zero high bytes of its base offset (rule Z needs 43 zeros).
+    EXPECT_FALSE(zero_tail.has_value());
     ASSERT_EQ(ev.size(), whole + (cut_inside ? 1 : 0));
     if (cut_inside) {
       EXPECT_EQ(ev.back().kind, ScanKind::kTornTail);
@@ -441,7 +450,8 @@ TEST(BatchScannerTest, RandomBytesNeverCrashOrReadOutside) {
     if (g.chance(30) && !bytes.empty()) bytes.resize(g.uniform(0, bytes.size() - 1));
     for (OnFault f : {OnFault::kResync, OnFault::kStop}) {
       Status st;
-      auto ev = scan(bytes, at(0), f, &st);
+      std::optional<uint64_t> zero_tail;
+      auto ev = scan(bytes, at(0), f, &st, &zero_tail);
       EXPECT_TRUE(st.is_ok());
       uint64_t pos = 0, next = 0;
       for (size_t i = 0; i < ev.size(); ++i) {
@@ -461,9 +471,66 @@ TEST(BatchScannerTest, RandomBytesNeverCrashOrReadOutside) {
           pos = bytes.size();
         }
       }
+      if (zero_tail) {  // the rest is zeros (rule Z), where the events end
+        EXPECT_EQ(pos, *zero_tail);
+        EXPECT_TRUE(all_zero(std::string_view(bytes).substr(*zero_tail)));
+        pos = bytes.size();
+      }
       EXPECT_EQ(pos, bytes.size());
     }
   }
+}
+
+// Rule Z (docs/STORAGE.md, section 2): at least 43 zeros from a batch boundary
+// to the end are the end of the data, not a fault; fewer, or zeros followed
+// by anything else, are a fault like any other (the first invalid batch); a
+// torn batch whose tail is zeros is torn, whatever zeros follow it.
+TEST(BatchScannerTest, AZeroTailEndsTheDataAndZerosBeforeDataAreAFault) {
+  const Log l = three_batches();
+  // A zero header can never be a batch: its length is below a bare header's.
+  BatchHeader h;
+  const std::string z(kBatchHeaderSize, '\0');
+  EXPECT_EQ(parse_batch_header(reinterpret_cast<const uint8_t*>(z.data()), z.size(), &h), BatchError::kBadLength);
+  for (size_t zeros : {size_t{1}, size_t{12}, size_t{42}, size_t{43}, size_t{4096}, size_t{70000}}) {
+    SCOPED_TRACE(zeros);
+    for (OnFault f : {OnFault::kStop, OnFault::kResync}) {
+      std::optional<uint64_t> zero_tail;
+      auto ev = scan(l.bytes + std::string(zeros, '\0'), at(100), f, nullptr, &zero_tail);
+      if (zeros >= kMinZeroTail) {
+        ASSERT_EQ(ev.size(), 3u);
+        EXPECT_EQ(zero_tail, l.bytes.size());
+      } else {  // as short as a torn batch's first bytes can be
+        ASSERT_EQ(ev.size(), 4u);
+        EXPECT_EQ(ev[3].kind, ScanKind::kTornTail);
+        EXPECT_FALSE(zero_tail.has_value());
+      }
+      for (size_t i = 0; i < 3; ++i) EXPECT_EQ(ev[i].kind, ScanKind::kBatch);
+      // One byte of data after the zeros: they are a fault, not the end.
+      ev = scan(l.bytes + std::string(zeros, '\0') + "x", at(100), f, nullptr, &zero_tail);
+      ASSERT_EQ(ev.size(), 4u);
+      EXPECT_EQ(ev[3].kind, ScanKind::kTornTail);
+      EXPECT_EQ(ev[3].position, l.bytes.size());
+      EXPECT_FALSE(zero_tail.has_value());
+    }
+  }
+  // The last batch torn: its first half written, the rest still zeros, then
+  // more zeros (a torn write into preallocated space).
+  const size_t last = l.pos.back();
+  const size_t kept = last + (l.bytes.size() - last) / 2;
+  std::string torn = l.bytes.substr(0, kept);
+  torn.resize(l.bytes.size() + 4096, '\0');
+  std::optional<uint64_t> zero_tail;
+  auto ev = scan(torn, at(100), OnFault::kStop, nullptr, &zero_tail);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[2].kind, ScanKind::kTornTail);
+  EXPECT_EQ(ev[2].position, last);
+  EXPECT_NE(ev[2].reason, BatchError::kOk);
+  EXPECT_FALSE(zero_tail.has_value());
+  MemoryBytes mem(reinterpret_cast<const uint8_t*>(torn.data()), torn.size());
+  auto run = BatchScanner::zero_tail_length(mem, last);
+  ASSERT_TRUE(run.is_ok());
+  EXPECT_GE(*run, torn.size() - kept);  // the zeros after what was written (and any it ended with)
+  EXPECT_LT(*run, torn.size() - last);
 }
 
 }  // namespace
