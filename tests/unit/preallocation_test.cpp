@@ -270,6 +270,41 @@ TEST(PreallocationTest, AFailedPreallocationFallsBackOnAFullDiskAndIsFatalOtherw
   }
 }
 
+// The power-loss explorer replays what the seam records: the zero writes,
+// the trim and its fsync must be among them (PowerLossTest.AppendAndRoll
+// then explores every state they can leave).
+TEST(PreallocationTest, ZeroWritesAndTrimsGoThroughTheIoSeam) {
+  struct Recorder final : fault::IoRecorder {
+    void record(fault::IoEvent e) override { events.push_back(std::move(e)); }
+    std::vector<fault::IoEvent> events;
+  } rec;
+  TempDir tmp;
+  RecordGen g(17);
+  auto log = test::open_log(tmp.sub("p-0"), prealloc_config(), 0);
+  ASSERT_NE(log, nullptr);
+  fault::set_recorder(&rec);
+  std::string b = value_batch(g, 100);
+  ASSERT_TRUE(log->append(b, 1).is_ok());
+  ASSERT_TRUE(log->flush().is_ok());
+  ASSERT_TRUE(log->close().is_ok());
+  fault::set_recorder(nullptr);
+  using K = fault::IoEvent::Kind;
+  size_t zero_write = SIZE_MAX, data_write = SIZE_MAX, trim = SIZE_MAX, trim_sync = SIZE_MAX;
+  for (size_t i = 0; i < rec.events.size(); ++i) {
+    const fault::IoEvent& e = rec.events[i];
+    if (e.path.find(".log") == std::string::npos) continue;
+    if (e.kind == K::kWrite && zero_write == SIZE_MAX && zeros_from(e.data, 0)) zero_write = i;
+    if (e.kind == K::kWrite && e.data == b) data_write = i;
+    if (e.kind == K::kTruncate && e.offset == b.size()) trim = i;
+    if (e.kind == K::kSync && trim != SIZE_MAX && trim_sync == SIZE_MAX) trim_sync = i;
+  }
+  ASSERT_NE(zero_write, SIZE_MAX);
+  EXPECT_LT(zero_write, data_write);  // the zeros first, the batch over them
+  ASSERT_NE(trim, SIZE_MAX);
+  EXPECT_LT(data_write, trim);
+  EXPECT_NE(trim_sync, SIZE_MAX);
+}
+
 TEST(PreallocationTest, AShutdownFlushLeavesNoZeroTail) {
   TempDir tmp;
   RecordGen g(16);

@@ -172,8 +172,8 @@ TEST(RecoveryTest, TornLastBatchCutAtEveryByte) {
         auto trimmed = [&](const std::string& path) {
           std::string b = test::read_bytes(path);
           if (prealloc && path.size() > 4 && path.compare(path.size() - 4, 4, ".log") == 0) {
-            const size_t last = b.find_last_not_of('\0');
-            b.resize(last == std::string::npos ? 0 : last + 1);
+            const size_t nz = b.find_last_not_of('\0');
+            b.resize(nz == std::string::npos ? 0 : nz + 1);
           }
           return b;
         };
