@@ -366,6 +366,7 @@ TEST(RecoveryTest, ACrcValidBatchWithInconsistentRecordsIsCutFromTheTail) {
   LogModel m;
   uint64_t rp = 0;
   std::string log_path;
+  uint64_t data_bytes = 0;  // the active segment's data, before its preallocated zeros
   {
     auto log = test::open_log(tmp.path(), cfg, 0);
     ASSERT_NE(log, nullptr);
@@ -374,6 +375,7 @@ TEST(RecoveryTest, ACrcValidBatchWithInconsistentRecordsIsCutFromTheTail) {
     ASSERT_TRUE(log->flush().is_ok());
     rp = log->recovery_point();
     log_path = log->segments().back()->log_path();
+    data_bytes = log->segments().back()->size_bytes();
   }
   BatchBuilder b(m.end_offset());
   b.add(ts_for(m), std::nullopt, std::string("a"), {});
@@ -382,7 +384,8 @@ TEST(RecoveryTest, ACrcValidBatchWithInconsistentRecordsIsCutFromTheTail) {
   put_u64(reinterpret_cast<uint8_t*>(bad.data()) + kBatchMaxTimestampOffset, 7);
   put_u32(reinterpret_cast<uint8_t*>(bad.data()) + kBatchCrcOffset,
           compute_batch_crc(reinterpret_cast<const uint8_t*>(bad.data()), bad.size()));
-  test::write_bytes(log_path, test::read_bytes(log_path) + bad);
+  // Written where the next append would go: right after the data.
+  test::write_bytes(log_path, test::read_bytes(log_path).substr(0, data_bytes) + bad);
 
   auto log = test::open_log(tmp.path(), cfg, rp);
   ASSERT_NE(log, nullptr);
