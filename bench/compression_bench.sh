@@ -3,7 +3,7 @@
 # "Compression"): `rustlog bench produce --values access-log` (generated web
 # access-log lines of about 200 bytes, the same sequence in every run) with
 # each codec against none, in one run, kafka-lite with --flush always. Per
-# codec: bytes on disk per record (the partition's .log files), produce and
+# codec: bytes on disk per record (the partition's segment data, size_bytes), produce and
 # consume rates, and their ratios to none. Rounds alternate the codecs so all
 # see the same disk; the summary shows medians.
 #
@@ -72,7 +72,10 @@ for run in $(seq "$RUNS"); do
         --topic "$topic" --keep --json > "$OUT/produce-$codec-$run.json" 2>/dev/null
     "$BUILD_DIR/rustlog" bench consume --records "$RECORDS" --topic "$topic" --json \
         > "$OUT/consume-$codec-$run.json" 2>/dev/null
-    bytes=$(cat "$d/$topic-0"/*.log | wc -c)
+    # The segments' data as the broker counts it (size_bytes), not the .log
+    # files' sizes: the active segment's file also holds preallocated zeros.
+    bytes=$("$BUILD_DIR/rustlog" topic describe "$topic" --json |
+            python3 -c 'import json,sys; print(sum(p["size_bytes"] for p in json.load(sys.stdin)["partitions"]))')
     value_bytes=$(json_field mb_per_sec < "$OUT/produce-$codec-$run.json")
     echo "RUN $run codec=$codec records=$RECORDS disk_bytes=$bytes" \
          "produce_rps=$(json_field records_per_sec < "$OUT/produce-$codec-$run.json")" \
