@@ -125,7 +125,8 @@ class Producer {
   ClientStatus flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
   // Refuses new sends, flushes for up to `timeout` (0 = no limit), then fails
-  // whatever is left, stops the I/O thread and closes the connections.
+  // whatever is left, stops the I/O thread (and the compressor thread, with a
+  // codec set) and closes the connections.
   // Idempotent.
   void close(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
