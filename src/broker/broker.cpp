@@ -207,6 +207,11 @@ Outcome Broker::handle(std::string_view payload, int64_t now_us, bool handshaken
     }
   } else {
     Out out = dispatch(*req, now_us, fx);
+    if (out && fx.admin_job) {
+      admin_jobs_.back().type = type;
+      admin_jobs_.back().handshaken = handshaken;
+      return outcome::AdminSteps{*fx.admin_job};
+    }
     st = out ? encode_response(*out, frame, cfg_.max_frame_bytes) : out.status();
   }
   if (!st) {

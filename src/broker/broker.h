@@ -7,6 +7,7 @@
 // owns group commit, and all bookkeeping about logs that come and go
 // (DeleteTopic): the queues above it only hold LogIds and FlushTickets.
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -92,6 +93,21 @@ class Broker {
   // Output bytes to reserve for a FetchEx answer of `max_bytes`.
   uint64_t fetch_ex_bound(uint64_t max_bytes) const;
 
+  // --- topic creates and deletes in bounded steps (broker_admin_jobs.cpp).
+  // A CreateTopic(Ex) or DeleteTopic that passes the checks needing no
+  // state is queued as a job (outcome::AdminSteps, answered later); the
+  // jobs run one after the other, a bounded step of the oldest per loop
+  // turn (TopicRegistry::step, for up to --max-turn-us and at least one
+  // unit), so every other connection is served between two steps.
+  struct AdminDone {
+    uint64_t job = 0;
+    std::string frame;  // the answer (or error) to its request
+  };
+  // One step of the oldest job (all of them to the end when `all`: stop);
+  // the answers of the jobs that finished.
+  std::vector<AdminDone> admin_step(int64_t now_us, bool all);
+  bool admin_pending() const { return !admin_jobs_.empty(); }
+
   // --- group commit
   struct CommitRound {
     std::vector<LogId> visible;  // logs whose readable end may have moved (or that were deleted)
@@ -166,6 +182,7 @@ class Broker {
     // tell it: a CreateTopic's partition count.
     std::optional<protocol::V0Code> v0_code;
     bool staged = false;  // its batch was staged (grouping_), not written
+    std::optional<uint64_t> admin_job;  // queued as a job (admin_step answers it)
   };
   Out dispatch(const protocol::Request& req, int64_t now_us, Effects& fx);
   Out produce(const protocol::ProduceRequest& r, int64_t now_us, Effects& fx);
@@ -197,6 +214,26 @@ class Broker {
   Out delete_group(const protocol::DeleteGroupRequest& r, int64_t now_us, Effects& fx);
   // Remembers a log that took an append (for group commit and long polls).
   void note_appended(PartitionLog* log);
+  // A queued topic create or delete (admin_step).
+  struct AdminJob {
+    uint64_t id = 0;
+    uint8_t type = 0;  // the request type: which answer it gets
+    bool handshaken = false;
+    bool create = true;
+    std::string topic;
+    TopicConfig config;  // create
+    std::unique_ptr<TopicJob> job;  // once started
+    // Delete: the groups' offsets before their tombstones (written back if
+    // the delete fails before it is decided), and how many there were.
+    std::vector<std::pair<GroupKey, uint64_t>> offsets_before;
+    uint64_t offsets_removed = 0;
+  };
+  uint64_t queue_admin(bool create, const std::string& topic, TopicConfig config);
+  Status start_admin(AdminJob& a, int64_t now_us);
+  void fail_delete(AdminJob& a, const Status& st, int64_t now_us);
+  std::string finish_admin(AdminJob& a, const Status& st);
+  std::deque<AdminJob> admin_jobs_;
+  uint64_t next_admin_job_ = 1;
   // Forgets logs DeleteTopic is about to free.
   void forget_logs(const std::vector<const PartitionLog*>& gone);
   Result<PartitionLog*> writable_partition(const std::string& topic, uint32_t partition);

@@ -27,11 +27,10 @@ Broker::Out Broker::create_topic(const std::string& name, uint32_t partitions,
     metrics_.segment_floor_refusals.inc();
     return st;
   }
-  auto t = registry_->create(name, c);
-  if (!t) return t.status();
-  track_partitions(**t);
-  spdlog::info("created topic {} with {} partitions", name, partitions);
-  return Response(CreateTopicResponse{true});  // CreateTopicEx answers with its own type
+  // The rest (is the name free? the directories, logs and metadata) runs
+  // as a job, in steps (broker_admin_jobs.cpp).
+  fx.admin_job = queue_admin(/*create=*/true, name, std::move(c));
+  return Response(CreateTopicResponse{true});  // not sent: admin_step answers
 }
 
 Broker::Out Broker::list_topics() {
@@ -73,46 +72,11 @@ Broker::Out Broker::describe_topic_config(const DescribeTopicConfigRequest& r) {
 }
 
 Broker::Out Broker::delete_topic(const DeleteTopicRequest& r, int64_t now_us, Effects& fx) {
+  (void)now_us;
   if (is_internal_topic(r.topic) && registry_->find(r.topic))
     return Status(ErrorCode::kInvalidRequest, "internal topic '" + r.topic + "' cannot be deleted");
-  (void)fx;
-  std::vector<const PartitionLog*> gone;
-  Topic* t = registry_->find(r.topic);
-  if (!t) return registry_->remove(r.topic);  // the registry's 404
-  for (const auto& p : t->partitions) gone.push_back(p.get());
-  // 1. The groups' tombstones, durably, before anything else changes: if
-  // they cannot be written the topic stays as it was (a re-created topic
-  // must never inherit old offsets).
-  const auto before = offsets_->topic_offsets(r.topic);
-  auto n = offsets_->delete_topic(r.topic, now_us);
-  if (!n) return n.status();
-  if (*n > 0) {
-    RUSTLOG_RETURN_IF_ERROR(offsets_->log()->flush());
-    offsets_->apply_durable();
-  }
-  // 2. The topic itself (the cleaner lets go of its logs first, abandoning
-  // a pass, while they still exist). If that fails, the offsets are written
-  // back and the cleaner takes the partitions again.
-  for (const PartitionLog* p : gone) cleaner_forget(p);
-  if (Status st = registry_->remove(r.topic); !st) {
-    if (Topic* still = registry_->find(r.topic)) cleaner_track(*still);
-    for (const auto& [k, v] : before) {
-      Status undo = offsets_->commit(k, v, now_us);
-      if (undo) undo = offsets_->log()->flush();
-      if (!undo) {
-        spdlog::error("delete of topic {} failed ({}) and its offset for group {} could not be restored: {}",
-                      r.topic, st.message(), k.group, undo.message());
-        break;
-      }
-    }
-    offsets_->apply_durable();
-    return st;
-  }
-  // Appends to them earlier in this turn must not be flushed, and answers
-  // waiting for them are released (flush_result: ok once a log is gone).
-  forget_logs(gone);
-  spdlog::info("deleted topic {} ({} committed offsets removed)", r.topic, *n);
-  return Response(DeleteTopicResponse{});
+  fx.admin_job = queue_admin(/*create=*/false, r.topic, {});
+  return Response(DeleteTopicResponse{});  // not sent: admin_step answers
 }
 
 Broker::Out Broker::list_offsets(const ListOffsetsRequest& r) {

@@ -105,9 +105,9 @@ std::vector<ConfigOption> make_options() {
                  "Connections above this are accepted and closed at once (counted)."),
       NUM_OPTION("max_partitions", max_partitions, 1u, 100000u,
                  "Most partitions one topic may have: a CreateTopic asking for more is refused (400; "
-                 "v0: 12). A topic's partitions are created, and deleted, within one loop turn, so "
-                 "other clients wait for it (at 1000 partitions over a second of CPU, and seconds "
-                 "more on a busy disk)."),
+                 "v0: 12). A topic's partitions are created, and deleted, in steps of --max-turn-us "
+                 "(one per loop turn, other clients served between them); a stop finishes the "
+                 "create or delete under way first."),
       NUM_OPTION("max_mapped_segments", max_mapped_segments, uint64_t{1}, uint64_t{1} << 20,
                  "Most sealed segments kept memory-mapped at once (least recently read are unmapped)."),
       NUM_OPTION("max_open_segment_files", max_open_segment_files, uint64_t{1}, uint64_t{1} << 24,
@@ -153,7 +153,8 @@ std::vector<ConfigOption> make_options() {
                  "Microseconds one connection's requests may take per loop turn before the others "
                  "get their turn (a pipelining client is bounded in time, not only in requests: "
                  "each produce costs a write to its log); not applied while its answers wait for "
-                 "a flush, which they share per turn."),
+                 "a flush, which they share per turn. Also the length of one step of a topic "
+                 "create or delete (at least one partition's directory, log or rename)."),
       NUM_OPTION("max_parked_fetches_per_connection", max_parked_fetches_per_connection, 0u, 1000000u,
                  "FetchEx long polls one connection may have waiting; more are answered at once "
                  "with what there is."),

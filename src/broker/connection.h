@@ -3,7 +3,8 @@
 // decoder for what arrives, and ONE ordered queue of deferred replies for
 // what goes out. Every handled request takes the next entry; an entry is
 // ready at once (most requests) or later (after a group-commit flush, when a
-// long poll is answered, when the last slice of a fetch is read).
+// long poll is answered, when the last slice of a fetch is read, when a
+// topic create or delete has done its last step).
 // Frames leave strictly in queue order, so clients may pipeline.
 #include <cstdint>
 #include <deque>
@@ -17,7 +18,7 @@
 namespace rustlog {
 
 struct Deferred {
-  enum class Kind : uint8_t { kReady, kAwaitFlush, kLongPoll, kFetchSlices };
+  enum class Kind : uint8_t { kReady, kAwaitFlush, kLongPoll, kFetchSlices, kAdminSteps };
   Kind kind = Kind::kReady;
   uint8_t type = 0;       // request type byte, for its latency metric
   bool handshaken = false;  // the connection had sent Handshake: extended error codes
@@ -29,6 +30,7 @@ struct Deferred {
   int64_t deadline_ms = 0;
   std::unique_ptr<protocol::FetchExRequest> poll;  // kLongPoll
   std::unique_ptr<FetchState> fetch;               // kFetchSlices
+  uint64_t admin_job = 0;                          // kAdminSteps: Broker::admin_step's job
 };
 
 struct Connection {
@@ -41,6 +43,7 @@ struct Connection {
   uint32_t awaiting = 0;   // kAwaitFlush entries in the queue
   uint32_t parked = 0;     // kLongPoll entries in the queue
   uint32_t fetching = 0;   // kFetchSlices entries in the queue
+  uint32_t admin = 0;      // kAdminSteps entries: nothing after one is handled until it is answered
   uint64_t reserved = 0;   // output budget held: queued answers + unsent bytes
   OutputQueue out;         // answers being written
 
@@ -77,7 +80,7 @@ struct Connection {
   }
   uint64_t next_seq() const { return first_seq + queue.size(); }
   size_t pending_out() const { return out.pending(); }
-  bool blocked() const { return held || over_budget || stalled || waiting_global || closing || dead; }
+  bool blocked() const { return held || admin > 0 || over_budget || stalled || waiting_global || closing || dead; }
 };
 
 }  // namespace rustlog

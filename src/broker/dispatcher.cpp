@@ -238,6 +238,12 @@ void Dispatcher::enqueue(Connection& c, Outcome o, uint8_t type, bool handshaken
           }
         } else if constexpr (std::is_same_v<T, outcome::LongPoll>) {
           park(c, d, v, clock);
+        } else if constexpr (std::is_same_v<T, outcome::AdminSteps>) {
+          d.kind = Deferred::Kind::kAdminSteps;
+          reserve(c, d, bound);
+          d.admin_job = v.job;
+          admin_[v.job] = {c.id, c.next_seq() - 1};
+          ++c.admin;  // its next requests wait: they may depend on the topic
         } else if constexpr (std::is_same_v<T, outcome::Staged>) {
           // Broker::write_group turns every staged produce into its outcome first.
           make_ready(c, d, protocol::encode_error_for(
@@ -271,6 +277,7 @@ void Dispatcher::end_turn(const TurnClock& clock) {
   stop_pending_ = false;
   run_timers(clock);
   advance_fetches();
+  advance_admin(clock);
   ++turn_;
   publish_gauges();
 }
@@ -334,6 +341,24 @@ void Dispatcher::advance_fetches() {
   fetching_.swap(still);
 }
 
+void Dispatcher::advance_admin(const TurnClock& clock) {
+  // One step of the oldest topic create or delete per turn; at stop, every
+  // one to its end (each is bounded by --max-partitions).
+  if (!broker_.admin_pending()) return;
+  for (auto& done : broker_.admin_step(clock.wall_us, stopping_)) {
+    auto it = admin_.find(done.job);
+    if (it == admin_.end()) continue;
+    const Ref r = it->second;
+    admin_.erase(it);
+    Connection* c = find(r.conn);
+    Deferred* d = c ? c->entry(r.seq) : nullptr;
+    if (!d || d->kind != Deferred::Kind::kAdminSteps || d->admin_job != done.job) continue;  // closed meanwhile
+    --c->admin;
+    make_ready(*c, *d, std::move(done.frame));
+    if (c->admin == 0) runnable(*c);
+  }
+}
+
 void Dispatcher::stop() {
   stopping_ = true;
   stop_pending_ = true;
@@ -385,7 +410,7 @@ std::vector<uint64_t> Dispatcher::take_closed() {
 }
 
 int64_t Dispatcher::due_in_ms(const TurnClock& clock, int64_t cap) const {
-  if (!fetching_.empty() || stop_pending_) return 0;  // a fetch has slices left
+  if (!fetching_.empty() || stop_pending_ || broker_.admin_pending()) return 0;  // slices or steps left
   int64_t t = broker_.flush_due_in_ms(clock.wall_us / 1000, cap);
   if (!timers_.empty()) t = std::min(t, timers_.begin()->at - clock.steady_ms);
   return std::max<int64_t>(t, 0);

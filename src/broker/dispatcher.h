@@ -161,6 +161,7 @@ class Dispatcher {
   void run_timers(const TurnClock& clock);
   void answer_all_polls();
   void advance_fetches();
+  void advance_admin(const TurnClock& clock);
   void reserve(Connection& c, Deferred& d, uint64_t bytes);
   void note_input(Connection& c, const TurnClock& clock);
   void note_output_freed();
@@ -187,6 +188,7 @@ class Dispatcher {
   std::unordered_map<LogId, std::set<Ref>> polls_;  // parked long polls by partition
   std::set<Timer> timers_;                          // poll deadlines and partial-frame timeouts
   std::vector<Ref> fetching_;                       // fetches with slices left, oldest first
+  std::unordered_map<uint64_t, Ref> admin_;         // topic creates and deletes under way, by job
   std::vector<uint64_t> global_waiters_, input_waiters_;
   std::vector<uint64_t> touched_, runnable_, closed_;
   uint64_t output_total_ = 0;

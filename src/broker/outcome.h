@@ -9,6 +9,8 @@
 //                 retried when its partition takes appends, answered with
 //                 what there is at its deadline
 //   FetchSlices - a fetch (legacy or FetchEx) read one slice per loop turn
+//   AdminSteps  - a topic create or delete done in bounded steps, one per
+//                 loop turn (Broker::admin_step answers it)
 //   Staged      - a produce whose batch waits to be written with the other
 //                 produces of the group (Broker::write_group gives its
 //                 Ready or AwaitFlush outcome, or its error)
@@ -83,6 +85,9 @@ struct LongPoll {
 struct FetchSlices {
   std::unique_ptr<FetchState> state;
 };
+struct AdminSteps {
+  uint64_t job = 0;  // Broker::admin_step answers it
+};
 struct Staged {
   uint64_t answer_bytes = 0;  // the size of its answer once written
   bool awaits_flush = false;  // its answer will wait for a flush (flush = always)
@@ -90,6 +95,7 @@ struct Staged {
 }  // namespace outcome
 
 using Outcome =
-    std::variant<outcome::Ready, outcome::AwaitFlush, outcome::LongPoll, outcome::FetchSlices, outcome::Staged>;
+    std::variant<outcome::Ready, outcome::AwaitFlush, outcome::LongPoll, outcome::FetchSlices, outcome::Staged,
+                 outcome::AdminSteps>;
 
 }  // namespace rustlog

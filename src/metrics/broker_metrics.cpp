@@ -151,6 +151,10 @@ std::string BrokerMetrics::render() const {
   w.family("rustlog_topic_partition_limit_refusals_total", "counter",
            "CreateTopic requests refused because they asked for more partitions than --max-partitions.");
   w.sample("rustlog_topic_partition_limit_refusals_total", {}, partition_limit_refusals.value());
+  w.family("rustlog_admin_steps_total", "counter",
+           "Steps of topic creates and deletes: each loop turn does one, for up to --max-turn-us, and "
+           "serves the other connections between two.");
+  w.sample("rustlog_admin_steps_total", {}, admin_steps.value());
   w.family("rustlog_output_bytes", "gauge", "Answer bytes reserved now: queued, being built, or unsent.");
   w.sample("rustlog_output_bytes", {}, output_bytes.value());
   w.family("rustlog_input_bytes", "gauge", "Request bytes received and buffered now (partial or unhandled frames).");

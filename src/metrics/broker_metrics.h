@@ -80,6 +80,7 @@ class BrokerMetrics {
   metrics::Counter turn_budget_hits;            // a connection used its turn (requests, time or answer bytes)
   metrics::Counter segment_floor_refusals;      // CreateTopic below --min-segment-bytes / --min-segment-ms
   metrics::Counter partition_limit_refusals;    // CreateTopic above --max-partitions
+  metrics::Counter admin_steps;                 // loop-turn steps of topic creates and deletes
   metrics::Gauge output_bytes;                  // answer bytes reserved now (queued + unsent)
   metrics::Gauge input_bytes;                   // request bytes buffered now
   // Sealed segments' .log descriptors (--max-open-segment-files), copied from

@@ -33,6 +33,7 @@ std::string TopicRegistry::partition_dir_name(const std::string& topic, uint32_t
 TopicConfigs TopicRegistry::configs() const {
   TopicConfigs out;
   for (const auto& [name, t] : topics_) out[name] = t->config;
+  for (const auto& [name, c] : deciding_) out[name] = c;
   return out;
 }
 
@@ -56,25 +57,32 @@ Status TopicRegistry::commit_metadata(const std::string& changed) {
   return st;
 }
 
+Result<std::unique_ptr<PartitionLog>> TopicRegistry::open_partition(const Topic& t, uint32_t p,
+                                                                    const RecoveryPoints& points,
+                                                                    RegistryOpenReport* report) {
+  const std::string name = partition_dir_name(t.name, p);
+  auto it = points.find(name);
+  LogConfig lc = t.config.log_config();
+  lc.preallocate_bytes = segment_preallocate_bytes_;
+  auto log = PartitionLog::open(data_dir_ + "/" + name, lc, it == points.end() ? 0 : it->second, &segment_cache_);
+  if (!log) return log.status();
+  if (report) {
+    const auto& r = (*log)->recovery_report();
+    ++report->partitions;
+    report->bytes_scanned += r.bytes_scanned;
+    report->bytes_truncated += r.bytes_truncated;
+    report->indexes_rebuilt += r.indexes_rebuilt;
+    report->corruptions += r.corruptions.size();
+  }
+  return std::move(*log);
+}
+
 Status TopicRegistry::open_partitions(Topic& t, const RecoveryPoints& points,
                                       RegistryOpenReport* report) {
   t.partitions.clear();
   for (uint32_t p = 0; p < t.config.partitions; ++p) {
-    const std::string name = partition_dir_name(t.name, p);
-    auto it = points.find(name);
-    LogConfig lc = t.config.log_config();
-    lc.preallocate_bytes = segment_preallocate_bytes_;
-    auto log = PartitionLog::open(data_dir_ + "/" + name, lc, it == points.end() ? 0 : it->second,
-                                  &segment_cache_);
+    auto log = open_partition(t, p, points, report);
     if (!log) return log.status();
-    if (report) {
-      const auto& r = (*log)->recovery_report();
-      ++report->partitions;
-      report->bytes_scanned += r.bytes_scanned;
-      report->bytes_truncated += r.bytes_truncated;
-      report->indexes_rebuilt += r.indexes_rebuilt;
-      report->corruptions += r.corruptions.size();
-    }
     t.partitions.push_back(std::move(*log));
   }
   return Status::ok();

@@ -33,6 +33,7 @@
 #include "storage/recovery_checkpoint.h"
 #include "common/status.h"
 #include "topics/topic_config.h"
+#include "topics/topic_job.h"
 #include "topics/topic_metadata.h"
 
 namespace rustlog {
@@ -80,8 +81,27 @@ class TopicRegistry {
   Status open(const RegistryOpenOptions& options, RegistryOpenReport* report);
   Status open(RegistryOpenReport* report) { return open(RegistryOpenOptions{}, report); }
 
+  // A create or delete done at once (begin + one step without a deadline).
   Result<Topic*> create(const std::string& name, const TopicConfig& config);
   Status remove(const std::string& name);
+
+  // --- create and delete in bounded steps (topic_job.h, topic_jobs.cpp).
+  // The checks run at the start (409 for a name already listed, or being
+  // created or deleted by another job; 404 for deleting a topic not
+  // listed). A create's topic is listed once its metadata is committed; a
+  // delete's is out of the list from the start. One job at a time: a create
+  // or delete starts once the one before it is done.
+  Result<std::unique_ptr<TopicJob>> begin_create(const std::string& name, const TopicConfig& config);
+  // `before_close` runs once, just before the topic's logs are closed (the
+  // caller lets go of them there).
+  Result<std::unique_ptr<TopicJob>> begin_delete(const std::string& name,
+                                                 std::function<void(const Topic&)> before_close = {});
+  // Does units of `job` until `deadline_ns` (std::chrono::steady_clock, ns
+  // since its epoch; 0: no deadline) has passed, at least one: true once
+  // the job is done. An error ends the job, undone as far as it can be: a
+  // create's directories are removed; a delete not yet decided leaves the
+  // topic listed as it was.
+  Result<bool> step(TopicJob& job, int64_t deadline_ns);
   Topic* find(const std::string& name);
   // 404 / 405 with a message naming the topic and the valid partitions.
   Result<PartitionLog*> partition(const std::string& topic, uint32_t partition);
@@ -112,6 +132,11 @@ class TopicRegistry {
   TopicConfigs configs() const;
   Status load_metadata(bool* present, TopicMetadataRead* read);
   Status open_partitions(Topic& t, const RecoveryPoints& points, RegistryOpenReport* report);
+  Result<std::unique_ptr<PartitionLog>> open_partition(const Topic& t, uint32_t partition,
+                                                       const RecoveryPoints& points, RegistryOpenReport* report);
+  Status check_not_busy(const std::string& name) const;
+  Status create_unit(TopicJob& job);
+  Status delete_unit(TopicJob& job);
   // Start-up: finish what interrupted creates and deletes left; returns
   // whether the topic list changed.
   Result<bool> finish_interrupted(RegistryOpenReport* report);
@@ -130,6 +155,8 @@ class TopicRegistry {
   std::vector<std::string> deleted_dirs_;  // emptied, removed after the next metadata write
   std::set<std::string> finished_dirs_;    // start-up: removed once the metadata no longer needs them
   uint64_t next_delete_id_ = 1;
+  std::map<std::string, TopicJob::Kind> busy_;  // topics a job is creating or deleting
+  std::map<std::string, TopicConfig> deciding_;  // deletes not yet decided: still in the metadata
 };
 
 }  // namespace rustlog

@@ -46,6 +46,12 @@ int run_sequence(const std::string& data_dir) {
       const std::string* answer = nullptr;
       if (auto* r = std::get_if<outcome::Ready>(&o)) answer = &r->frame;
       if (auto* a = std::get_if<outcome::AwaitFlush>(&o)) answer = &a->frame;
+      std::string admin_answer;  // a create or delete: the loop's steps, all at once here
+      if (auto* s = std::get_if<outcome::AdminSteps>(&o)) {
+        for (auto& d : b.admin_step(now_us, /*all=*/true))
+          if (d.job == s->job) admin_answer = std::move(d.frame);
+        if (!admin_answer.empty()) answer = &admin_answer;
+      }
       if (!answer) return 6;
       b.group_commit(now_us / 1000, /*all=*/true);  // the loop's group commit
       b.tick(now_us);                                // and its periodic work (rolls, retention)

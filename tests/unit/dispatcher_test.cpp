@@ -210,12 +210,13 @@ TEST(DispatcherTest, DeleteTopicWithRequestsForItQueued) {
   h.turn();
   ASSERT_EQ(h.answers(4).size(), 32u);
   h.send(4, FetchRequest{"", "t", 0, 0, 1 << 20});       // sliced over turns
-  h.send(3, FetchExRequest{"t", 0, 32, 1 << 20, 60000, 1});  // parked
+  h.send(3, FetchExRequest{"t", 0, 33, 1 << 20, 60000, 1});  // parked past the produce below
   h.turn();
   h.send(1, ProduceRequest{"t", 0, {"a"}});  // awaits the flush the delete forgoes
   h.send(2, DeleteTopicRequest{"t"});
   h.send(2, ProduceRequest{"u", 0, {"b"}});  // other topics still flushed and acknowledged
   h.turns(3);
+  h.settle(3);  // the delete's steps, then the produce behind it
   auto a1 = h.answers(1);
   ASSERT_EQ(a1.size(), 1u);
   EXPECT_EQ(as<ProduceResponse>(a1[0]).base_offset, 32u);

@@ -83,6 +83,7 @@ TEST(FetchExSlicesTest, ASlicedAnswerIsByteIdenticalToOneWholeRead) {
                                    {"min.cleanable.dirty.ratio", "0"},
                                    {"delete.retention.ms", "0"}}});
   h.turn();
+  h.settle();
   ASSERT_EQ(h.answers(99).size(), 1u);
 
   std::mt19937_64 rng(20261202);
