@@ -8,11 +8,13 @@
 # see the same disk; the summary shows medians.
 #
 # Usage: bench/compression_bench.sh [--build-dir DIR] [--out DIR] [--runs N] [--records N] [--codecs "none lz4 zstd"]
+#                                   [--compression-threads N]
 #   --build-dir  CMake build dir with kafka-lite and rustlog (default build/release)
 #   --out        results folder (default <build-dir>/compression-bench/<UTC timestamp>)
 #   --runs       rounds (default 3)
 #   --records    records per produce run (default 1,000,000)
 #   --codecs     codecs to compare; the first is the baseline (default "none lz4 zstd")
+#   --compression-threads  the Producer's compressor threads (default: its own, 2)
 # Environment: RUSTLOG_BENCH_DIR (data directories; default /var/tmp; not tmpfs).
 # Everything listens on 127.0.0.1. Exit status 0 even when the target is missed.
 set -euo pipefail
@@ -23,6 +25,7 @@ OUT=""
 RUNS=3
 RECORDS=1000000
 CODECS="none lz4 zstd"
+THREADS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) BUILD_DIR="$(realpath -m "$2")"; shift 2 ;;
@@ -30,7 +33,8 @@ while [ $# -gt 0 ]; do
     --runs) RUNS="$2"; shift 2 ;;
     --records) RECORDS="$2"; shift 2 ;;
     --codecs) CODECS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --compression-threads) THREADS=(--compression-threads "$2"); shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "compression_bench: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -69,7 +73,7 @@ for run in $(seq "$RUNS"); do
   for codec in $CODECS; do
     topic="logs-${codec//:/-}"
     "$BUILD_DIR/rustlog" bench produce --records "$RECORDS" --values access-log --compression "$codec" \
-        --topic "$topic" --keep --json > "$OUT/produce-$codec-$run.json" 2>/dev/null
+        "${THREADS[@]}" --topic "$topic" --keep --json > "$OUT/produce-$codec-$run.json" 2>/dev/null
     "$BUILD_DIR/rustlog" bench consume --records "$RECORDS" --topic "$topic" --json \
         > "$OUT/consume-$codec-$run.json" 2>/dev/null
     # The segments' data as the broker counts it (size_bytes), not the .log

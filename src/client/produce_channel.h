@@ -22,7 +22,7 @@ class ProduceChannel {
  public:
   // Connects and sends a Handshake (learns the broker's frame limit and
   // whether it takes ProduceBatch). The frames are written as they are: the
-  // Producer's compressor thread rebuilds them as ProduceBatch beforehand
+  // Producer's compressor threads rebuild them as ProduceBatch beforehand
   // (producer_impl.h), when compression() says the broker takes them.
   static ClientResult<std::unique_ptr<ProduceChannel>> open(const BrokerAddress& address,
                                                             const ClientOptions& options,

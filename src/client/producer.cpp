@@ -21,6 +21,8 @@ ClientError client_error(ErrorCode code, std::string message) {
 ClientStatus check_options(const ProducerOptions& o) {
   if (o.batch_bytes < 64) return ClientError::invalid_argument("producer: batch_bytes must be at least 64");
   if (o.max_in_flight < 1) return ClientError::invalid_argument("producer: max_in_flight must be at least 1");
+  if (o.compression.codec != Codec::kNone && (o.compression_threads < 1 || o.compression_threads > 64))
+    return ClientError::invalid_argument("producer: compression_threads must be 1..64 with a codec");
   if (auto c = parse_compression(compression_to_string(o.compression)); !c || *c != o.compression)
     return ClientError::invalid_argument("producer: compression level " + std::to_string(o.compression.level) +
                                          " is out of range for " + codec_name(o.compression.codec) +
@@ -96,7 +98,8 @@ Producer::Impl::Impl(BrokerAddress address, ProducerOptions options, std::unique
       channel_(std::move(channel)),
       meta_(std::move(meta)) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (options_.compression.codec != Codec::kNone) compressor_ = std::thread([this] { compress_loop(); });
+  if (options_.compression.codec != Codec::kNone)
+    for (uint32_t i = 0; i < options_.compression_threads; ++i) compressors_.emplace_back([this] { compress_loop(); });
   io_ = std::thread([this] { run(); });
   io_id_ = io_.get_id();
 }
@@ -205,7 +208,7 @@ SendFuture Producer::Impl::send(const std::string& topic, int64_t partition, Pro
   auto a = acc_.append(topic, p, enc, sticky, record.timestamp_us, std::move(callback), Clock::now());
   if (a.opened) unresolved_.insert(acc_.batches_created() - 1);
   if (a.opened || a.sealed) wake_locked();
-  if (a.sealed && compressor_.joinable()) compress_cv_.notify_one();
+  if (a.sealed && !compressors_.empty()) compress_cv_.notify_one();
   records_sent_.fetch_add(1, std::memory_order_relaxed);
   return std::move(a.future);
 }

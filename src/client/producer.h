@@ -5,8 +5,8 @@
 // batch_bytes or has waited `linger`, with up to max_in_flight requests
 // outstanding on the Producer's one connection. An I/O thread owned by the
 // Producer writes the requests, reads the answers and resolves the futures
-// and callbacks; with a codec, a second one compresses the batches before
-// that (docs/CLIENT.md, "Compression").
+// and callbacks; with a codec, compression_threads more compress the batches
+// before that (docs/CLIENT.md, "Compression").
 //
 //   auto p = client::Producer::connect("127.0.0.1:9092");
 //   if (!p) { std::cerr << p.error().to_string() << "\n"; return 1; }
@@ -78,6 +78,11 @@ struct ProducerOptions {
   // ProduceBatch the broker stores as it is. none (the default) sends
   // ProduceEx. parse_compression("zstd:9") reads the CLI form.
   Compression compression;
+  // Threads compressing sealed batches (with a codec only): each takes the
+  // oldest batch no other holds, and batches still leave in order. One
+  // zstd level-3 thread compresses about 200 MB/s of log lines here, less
+  // than one connection sends uncompressed; two keep up with it.
+  uint32_t compression_threads = 2;
   // Partition 0, as `rustlog produce` and the Python client; kSticky spreads them.
   UnkeyedPartitioning unkeyed = UnkeyedPartitioning::kFirstPartition;
   // Connect and request timeouts, client id, frame limit (request_timeout
@@ -125,7 +130,7 @@ class Producer {
   ClientStatus flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
   // Refuses new sends, flushes for up to `timeout` (0 = no limit), then fails
-  // whatever is left, stops the I/O thread (and the compressor thread, with a
+  // whatever is left, stops the I/O thread (and the compressor threads, with a
   // codec set) and closes the connections.
   // Idempotent.
   void close(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));

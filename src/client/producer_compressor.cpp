@@ -1,4 +1,4 @@
-// The Producer's compressor thread (with a codec only): rebuilds each sealed
+// The Producer's compressor threads (with a codec only): each rebuilds a sealed
 // batch as a compressed ProduceBatch while it waits in the accumulator, off
 // the I/O thread (producer_impl.h says how the two share the batches).
 #include "client/producer_impl.h"
@@ -44,13 +44,17 @@ void Producer::Impl::wait_compressor_locked(std::unique_lock<std::mutex>& lock) 
 }
 
 void Producer::Impl::stop_compressor() {
-  if (!compressor_.joinable() || std::this_thread::get_id() == compressor_.get_id()) return;
+  if (compressors_.empty()) return;
+  for (const auto& t : compressors_)
+    if (std::this_thread::get_id() == t.get_id()) return;
   {
     std::lock_guard lock(mu_);
     compressor_stop_ = true;
     compress_cv_.notify_all();
   }
-  compressor_.join();
+  for (auto& t : compressors_)
+    if (t.joinable()) t.join();
+  compressors_.clear();
 }
 
 }  // namespace rustlog::client

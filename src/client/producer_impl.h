@@ -1,6 +1,6 @@
 #pragma once
 // Internal to the Producer: the state shared by the callers of send(), the
-// I/O thread and, with a codec, the compressor thread. producer.cpp holds the
+// I/O thread and, with a codec, the compressor threads. producer.cpp holds the
 // callers' side (send, flush, close), producer_io.cpp the I/O thread,
 // producer_compressor.cpp the compressor.
 //
@@ -9,7 +9,7 @@
 // partition, expiry, close) sees them in order as before. The I/O thread
 // seals an open batch when it would have sent it (linger passed, or a drain,
 // and a request slot free), takes only compressed batches, and writes them;
-// the compressor thread compresses the sealed batches oldest first, reading
+// the compressor threads take the sealed batches oldest first, each reading
 // a batch's frame outside the lock (`compressing`). Only the I/O thread
 // removes batches from the accumulator: before it takes any but a compressed
 // front one it waits until the compressor holds none (wait_compressor_locked).
@@ -103,7 +103,7 @@ class Producer::Impl final : public ProducerBackend {
   std::condition_variable compress_cv_;  // a batch sealed, or stop
   std::condition_variable idle_cv_;      // the compressor finished a batch
   Compression wire_compression_;         // the connected broker's: none if it lacks ProduceBatch
-  size_t compressing_ = 0;               // batches whose frame the compressor reads now
+  size_t compressing_ = 0;               // batches whose frame a compressor reads now
   bool compressor_stop_ = false;
 
   // Owned by the I/O thread.
@@ -113,7 +113,7 @@ class Producer::Impl final : public ProducerBackend {
   int wake_fd_ = -1;
   std::thread io_;
   std::thread::id io_id_;
-  std::thread compressor_;  // with a codec only
+  std::vector<std::thread> compressors_;  // with a codec only (compression_threads)
 
   std::mutex meta_mu_;  // the topic-lookup connection
   Client meta_;

@@ -42,7 +42,7 @@ bool Producer::Impl::has_ready_work_locked(Clock::time_point now) const {
 
 bool Producer::Impl::fill_channel_locked(Clock::time_point now) {
   const bool drain = flush_waiters_ > 0 || closed_;
-  const bool compressor = compressor_.joinable();
+  const bool compressor = !compressors_.empty();
   while (channel_->in_flight() < options_.max_in_flight) {
     std::unique_ptr<ProducerBatch> b;
     if (!retry_.empty()) {

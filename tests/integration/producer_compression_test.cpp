@@ -1,5 +1,5 @@
 // client::Producer with a codec against a real kafka-lite: the compressor
-// thread (client/producer_impl.h) compresses sealed batches while they wait,
+// threads (client/producer_impl.h) compress sealed batches while they wait,
 // and every guarantee of client/producer.h still holds: per-partition order
 // with many batches in flight, the failure rule after a kill -9 or a deleted
 // topic, flush() and close() with batches inside the compressor, and
@@ -38,16 +38,27 @@ class ProducerCompressionTest : public test::ProducerFixture {
     o.compression = {Codec::kZstd, 3};
     return o;
   }
+  void send_order_holds(const std::string& topic, uint32_t threads);
 };
 
 TEST_F(ProducerCompressionTest, EachPartitionKeepsSendOrderWithManyCompressedBatchesInFlight) {
+  // One compressor thread, the default two, and four finishing batches out of order.
+  for (uint32_t threads : {1u, 2u, 4u}) {
+    SCOPED_TRACE("compression_threads " + std::to_string(threads));
+    send_order_holds("t" + std::to_string(threads), threads);
+    if (HasFatalFailure()) return;
+  }
+}
+
+void ProducerCompressionTest::send_order_holds(const std::string& topic, uint32_t threads) {
   constexpr uint32_t kParts = 4;
   constexpr int kRecords = 60'000;
-  create("t", kParts);
+  create(topic, kParts);
   ProducerOptions o = zstd();
-  o.batch_records = 64;  // many small batches: the compressor runs ahead of the I/O thread
+  o.batch_records = 64;  // many small batches: the compressors run ahead of the I/O thread
   o.max_in_flight = 16;
   o.linger = 0ms;
+  o.compression_threads = threads;
   Producer p = producer(o);
   std::vector<SendFuture> fs;
   std::map<uint32_t, uint64_t> next_offset;
@@ -57,7 +68,7 @@ TEST_F(ProducerCompressionTest, EachPartitionKeepsSendOrderWithManyCompressedBat
     ProducerRecord r = record(log_line(i), "k" + std::to_string(i % 5), {{"i", std::to_string(i)}});
     // Runs of records with their own timestamp start batches of their own (one rule per batch).
     if ((i / 1000) % 3 == 0) r.timestamp_us = 1'700'000'000'000'000 + i;
-    fs.push_back(p.send("t", part, std::move(r)));
+    fs.push_back(p.send(topic, part, std::move(r)));
     expected.push_back(next_offset[part]++);
   }
   ASSERT_TRUE(p.flush());
@@ -69,7 +80,7 @@ TEST_F(ProducerCompressionTest, EachPartitionKeepsSendOrderWithManyCompressedBat
   }
   EXPECT_GT(p.stats().batches_acked, static_cast<uint64_t>(kRecords / 64));
   for (uint32_t part = 0; part < kParts; ++part) {
-    auto recs = read_all("t", part);
+    auto recs = read_all(topic, part);
     ASSERT_EQ(recs.size(), next_offset[part]);
     int i = -1;
     for (const Record& r : recs) {

@@ -65,6 +65,7 @@ client::ProducerOptions producer_options(const BenchArgs& a) {
   o.max_in_flight = a.in_flight;
   o.buffer_bytes = std::max<size_t>(o.buffer_bytes, 2 * a.batch_bytes);
   o.compression = parse_compression(a.compression).value();  // checked by the command line
+  o.compression_threads = a.compression_threads;
   return o;
 }
 
@@ -88,6 +89,8 @@ client::ClientResult<double> run_produce(const BenchArgs& a, uint32_t partitions
     producers.push_back(std::move(*p));
   }
   FirstError error;
+  std::vector<BenchValues> sources;  // made before the clock starts (bench_values.h)
+  for (uint32_t i = 0; i < n; ++i) sources.emplace_back(a.values, a.value_bytes, a.seed + i);
   const auto t0 = Clock::now();
   const auto end = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadline_s));
   std::vector<std::thread> threads;
@@ -95,7 +98,7 @@ client::ClientResult<double> run_produce(const BenchArgs& a, uint32_t partitions
     threads.emplace_back([&, i] {
       const std::vector<uint32_t> parts = partitions_of(i, n, partitions);
       const uint64_t quota = deadline_s > 0 ? UINT64_MAX : records / n + (i < records % n ? 1 : 0);
-      BenchValues values(a.values, a.value_bytes, a.seed + i);
+      BenchValues& values = sources[i];
       const double rate = a.rate > 0 ? static_cast<double>(a.rate) / n : 0;
       for (uint64_t k = 0; k < quota; ++k) {
         if ((k & 255) == 0 && (error.failed() || (deadline_s > 0 && Clock::now() >= end))) break;

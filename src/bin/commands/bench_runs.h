@@ -31,6 +31,7 @@ struct BenchArgs {
   uint64_t seed = 1;
   std::string values = "letters";     // letters | access-log (bench_values.h)
   std::string compression = "none";   // the Producer's, CODEC[:LEVEL]
+  uint32_t compression_threads = 2;   // the Producer's compressor threads
 };
 
 // The partitions connection `i` of `n` works on: p % n == i, or i % P when

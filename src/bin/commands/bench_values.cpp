@@ -20,21 +20,30 @@ template <typename T, size_t N>
 constexpr size_t count(const T (&)[N]) { return N; }
 }  // namespace
 
-BenchValues::BenchValues(const std::string& kind, uint32_t value_bytes, uint64_t seed)
-    : lines_(kind == "access-log"), rng_(seed) {
-  if (!lines_) {
-    value_.assign(value_bytes, ' ');
-    for (char& c : value_) c = static_cast<char>('a' + rng_() % 26);
+BenchValues::BenchValues(const std::string& kind, uint32_t value_bytes, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  if (kind == "access-log") {
+    pool_.reserve(kPoolLines);
+    for (size_t i = 0; i < kPoolLines; ++i) pool_.push_back(line(rng, i));
+    return;
   }
+  value_.assign(value_bytes, ' ');
+  for (char& c : value_) c = static_cast<char>('a' + rng() % 26);
 }
 
 const std::string& BenchValues::next() {
-  if (!lines_) return value_;
-  // Combined log format: one second of the day per ~20 lines.
-  const uint64_t r = rng_();
-  const uint64_t t = n_++ / 20;
+  if (pool_.empty()) return value_;
+  const std::string& v = pool_[n_];
+  n_ = (n_ + 1) % pool_.size();
+  return v;
+}
+
+// Combined log format: one second of the day per ~20 lines.
+std::string BenchValues::line(std::mt19937_64& rng, uint64_t n) const {
+  const uint64_t r = rng();
+  const uint64_t t = n / 20;
   char buf[512];
-  const int n = std::snprintf(
+  const int len = std::snprintf(
       buf, sizeof buf, "%u.%u.%u.%u - - [01/Dec/2026:%02u:%02u:%02u +0000] \"%s %s%u HTTP/1.1\" %d %u \"%s\" \"%s\"",
       static_cast<unsigned>(10 + r % 3), static_cast<unsigned>((r >> 8) % 256), static_cast<unsigned>((r >> 16) % 256),
       static_cast<unsigned>(1 + (r >> 24) % 254), static_cast<unsigned>(t / 3600 % 24),
@@ -42,8 +51,7 @@ const std::string& BenchValues::next() {
       kPaths[(r >> 35) % count(kPaths)], static_cast<unsigned>((r >> 38) % 100000),
       kStatus[(r >> 55) % count(kStatus)], static_cast<unsigned>(200 + (r >> 20) % 30000),
       kReferrers[(r >> 44) % count(kReferrers)], kAgents[(r >> 47) % count(kAgents)]);
-  value_.assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
-  return value_;
+  return std::string(buf, len > 0 ? static_cast<size_t>(len) : 0);
 }
 
 }  // namespace rustlog::cli
