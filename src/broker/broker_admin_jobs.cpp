@@ -8,23 +8,13 @@
 // state: does the topic exist?) once the one before it is done.
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-
 #include "broker/broker.h"
+#include "common/clock.h"
 #include "protocol/codec.h"
 
 namespace rustlog {
 
 using namespace protocol;
-
-namespace {
-
-int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 uint64_t Broker::queue_admin(bool create, const std::string& topic, TopicConfig config) {
   AdminJob& a = admin_jobs_.emplace_back();

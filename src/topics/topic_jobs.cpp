@@ -6,9 +6,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 
+#include "common/clock.h"
 #include "common/crash_point.h"
 #include "storage/file.h"
 #include "topics/data_dir.h"
@@ -47,11 +47,6 @@ Status empty_except_marker(const std::string& dir) {
 bool dir_is_empty(const std::string& dir) {
   std::error_code ec;
   return fs::is_empty(dir, ec) && !ec;
-}
-
-int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
