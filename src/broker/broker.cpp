@@ -223,7 +223,7 @@ Outcome Broker::handle(std::string_view payload, int64_t now_us, bool handshaken
   if (fx.slices) fx.slices->handshaken = handshaken;
   if (fx.slices) return outcome::FetchSlices{std::move(fx.slices)};
   if (fx.wait_flush) return outcome::AwaitFlush{std::move(frame), {log_id(fx.wait_flush), fx.wait_flush->high_watermark()}};
-  return outcome::Ready{std::move(frame)};
+  return outcome::Ready{std::move(frame), std::move(fx.splices)};
 }
 
 Broker::Out Broker::dispatch(const Request& req, int64_t now_us, Effects& fx) {

@@ -183,6 +183,7 @@ class Broker {
     std::optional<protocol::V0Code> v0_code;
     bool staged = false;  // its batch was staged (grouping_), not written
     std::optional<uint64_t> admin_job;  // queued as a job (admin_step answers it)
+    Splices splices;  // a whole fetch answer's values sent from segment mappings
   };
   Out dispatch(const protocol::Request& req, int64_t now_us, Effects& fx);
   Out produce(const protocol::ProduceRequest& r, int64_t now_us, Effects& fx);
@@ -190,8 +191,8 @@ class Broker {
   Out produce_ex(const protocol::ProduceExRequest& r, int64_t now_us, Effects& fx);
   // A producer's batch (broker_produce_batch.cpp): checked whole, stored as sent.
   Out produce_batch(const protocol::ProduceBatchRequest& r, int64_t now_us, Effects& fx);
-  // Legacy fetch: the whole FetchResponse frame in `frame`, or its first
-  // slice in fx.slices.
+  // Legacy fetch: the whole FetchResponse frame in `frame` (its spliced
+  // values in fx.splices), or its first slice in fx.slices.
   Status fetch(const protocol::FetchRequest& r, Effects& fx, std::string& frame);
   bool fetch_step(FetchState& st, Status* err);
   // FetchEx: the whole frame in `frame`, or its first slice in fx.slices, or

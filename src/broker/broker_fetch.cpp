@@ -63,6 +63,7 @@ Status Broker::fetch(const FetchRequest& r, Effects& fx, std::string& frame) {
   st->partition = r.partition;
   st->log = log_id(*p);
   st->v0.emplace(offset, st->batch_budget);
+  st->v0->splice_into(&st->splices);  // large values go out from the segment mapping
   st->v0->begin(st->frame);
   Status err;
   if (!fetch_step(*st, &err)) {
@@ -71,6 +72,7 @@ Status Broker::fetch(const FetchRequest& r, Effects& fx, std::string& frame) {
   }
   if (!err) return err;
   frame = std::move(st->frame);
+  fx.splices = std::move(st->splices);
   return Status::ok();
 }
 
@@ -80,6 +82,7 @@ std::optional<std::string> Broker::continue_fetch(FetchState& st) {
   if (!(st.ex ? fetch_ex_step(st, &err) : fetch_step(st, &err))) return std::nullopt;
   const auto type = static_cast<uint8_t>(st.ex ? MessageType::kFetchEx : MessageType::kFetch);
   if (!err) {
+    st.splices.clear();
     metrics_.on_error(type, err.code());
     return encode_error_for(type, st.handshaken, err);
   }
@@ -116,9 +119,11 @@ bool Broker::fetch_step(FetchState& st, Status* err) {
   // answer: no copy of the batches in between.
   Status walk;
   auto rr = read_visible(log, st.read_at, static_cast<uint32_t>(slice),
-                         st.first ? SIZE_MAX : static_cast<size_t>(st.batch_budget), [&](std::string_view b) {
-                           if (walk.is_ok()) walk = add_fetch_v0_records(*st.v0, b, /*check_crc=*/true, st.frame,
-                                                                         cfg_.max_decompressed_batch_bytes);
+                         st.first ? SIZE_MAX : static_cast<size_t>(st.batch_budget),
+                         [&](std::string_view b, const BytesPin& pin) {
+                           if (walk.is_ok())
+                             walk = add_fetch_v0_records(*st.v0, b, /*check_crc=*/true, st.frame,
+                                                         cfg_.max_decompressed_batch_bytes, pin);
                          });
   if (!rr) {
     if (st.first) {

@@ -27,6 +27,7 @@ Status Broker::fetch_ex(const FetchExRequest& r, bool final, Effects& fx, std::s
   st->log = log_id(*p);
   st->ex.emplace(r);
   st->ex->next_offset = r.offset;
+  st->ex->enc.splice_into(&st->splices);  // large values go out from the segment mapping
   st->ex->enc.begin(st->frame);
   // A long poll waits until min_bytes (at least one) are there: slices are
   // read in this turn until that many are, or the read is complete, so the
@@ -48,6 +49,7 @@ Status Broker::fetch_ex(const FetchExRequest& r, bool final, Effects& fx, std::s
   if (!err) return err;
   count_fetch_ex(*st);
   frame = std::move(st->frame);
+  fx.splices = std::move(st->splices);
   return Status::ok();
 }
 
@@ -79,10 +81,11 @@ bool Broker::fetch_ex_step(FetchState& st, Status* err) {
   // walk checks each CRC as it goes (docs/STORAGE.md, "Verified once").
   Status walk;
   auto rr = read_visible(log, st.read_at, static_cast<uint32_t>(slice),
-                         st.first ? SIZE_MAX : static_cast<size_t>(st.batch_budget), [&](std::string_view b) {
+                         st.first ? SIZE_MAX : static_cast<size_t>(st.batch_budget),
+                         [&](std::string_view b, const BytesPin& pin) {
                            if (walk.is_ok() && !ex.overflow)
                              walk = add_fetch_ex_records(ex.enc, b, ex.request.offset, /*check_crc=*/true, st.frame,
-                                                         cfg_.max_decompressed_batch_bytes);
+                                                         cfg_.max_decompressed_batch_bytes, pin);
                          });
   if (!rr) {
     if (st.first) *err = rr.status();
@@ -132,9 +135,10 @@ Status Broker::finish_fetch_ex(FetchState& st, PartitionLog* log) {
     st.frame.clear();
     ex.enc.begin(st.frame);
     Status walk;
-    auto rr = read_visible(*log, offset, 1, SIZE_MAX, [&](std::string_view b) {
-      if (walk.is_ok()) walk = add_fetch_ex_records(ex.enc, b, offset, /*check_crc=*/true, st.frame,
-                                                           cfg_.max_decompressed_batch_bytes);
+    auto rr = read_visible(*log, offset, 1, SIZE_MAX, [&](std::string_view b, const BytesPin& pin) {
+      if (walk.is_ok())
+        walk = add_fetch_ex_records(ex.enc, b, offset, /*check_crc=*/true, st.frame,
+                                    cfg_.max_decompressed_batch_bytes, pin);
     });
     if (!rr) return rr.status();
     RUSTLOG_RETURN_IF_ERROR(walk);
@@ -162,7 +166,7 @@ Outcome Broker::retry_fetch(const FetchExRequest& req, bool final, bool handshak
     fx.slices->handshaken = handshaken;
     return outcome::FetchSlices{std::move(fx.slices)};
   }
-  return outcome::Ready{std::move(frame)};
+  return outcome::Ready{std::move(frame), std::move(fx.splices)};
 }
 
 }  // namespace rustlog

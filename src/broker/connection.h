@@ -25,6 +25,7 @@ struct Deferred {
   int64_t start_ns = 0;   // steady clock when its handling began
   uint64_t reserved = 0;  // output budget held for this answer
   std::string frame;      // kReady / kAwaitFlush: the answer
+  Splices splices;        // kReady: its values sent from segment mappings (common/splice.h)
   FlushTicket ticket;     // kAwaitFlush
   LogId poll_log = 0;     // kLongPoll: the partition it waits on
   int64_t deadline_ms = 0;
@@ -71,6 +72,9 @@ struct Connection {
   bool partial_timer = false;
   size_t counted_input = 0;       // decoder bytes counted in the broker-wide input total
   uint64_t sliced_turn = 0;       // the last turn one of its fetches read a slice
+  uint64_t write_turn = 0;        // the event loop's turn its written_in_turn counts
+  size_t written_in_turn = 0;     // bytes sent to it in that turn
+  bool in_write_again = false;    // listed to write the rest of its output next turn
   int64_t turn_deadline_ns = 0;   // steady clock: its turn ends once a request finishes past this (0: no limit)
 
   Deferred* entry(uint64_t seq) {

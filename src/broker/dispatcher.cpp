@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "protocol/codec.h"
 #include "protocol/error_codes_v0.h"
@@ -33,6 +34,10 @@ Connection& Dispatcher::open(uint64_t id, int fd) {
 }
 
 Connection* Dispatcher::find(uint64_t id) {
+  return const_cast<Connection*>(std::as_const(*this).find(id));
+}
+
+const Connection* Dispatcher::find(uint64_t id) const {
   auto it = conns_.find(id);
   return it == conns_.end() ? nullptr : it->second.get();
 }
@@ -202,7 +207,7 @@ size_t Dispatcher::serve(Connection& c, const TurnClock& clock, size_t max, bool
       grouped_.push_back({std::nullopt, type, handshaken, start, bound});
     } else if (!grouped_.empty()) {  // after staged ones: it leaves after them
       const auto* r = std::get_if<outcome::Ready>(&o);
-      grouped_bytes += r ? r->frame.size() : bound;
+      grouped_bytes += r ? r->frame.size() + spliced_bytes(r->splices) : bound;
       grouped_.push_back({std::move(o), type, handshaken, start, bound});
     } else {
       enqueue(c, std::move(o), type, handshaken, start, bound, clock);
@@ -226,7 +231,7 @@ void Dispatcher::enqueue(Connection& c, Outcome o, uint8_t type, bool handshaken
       [&](auto& v) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, outcome::Ready>) {
-          make_ready(c, d, std::move(v.frame));
+          make_ready(c, d, std::move(v.frame), std::move(v.splices));
         } else if constexpr (std::is_same_v<T, outcome::AwaitFlush>) {
           d.kind = Deferred::Kind::kAwaitFlush;
           reserve(c, d, v.frame.size());
@@ -323,7 +328,7 @@ void Dispatcher::advance_fetches() {
     Connection* c = find(r.conn);
     Deferred* d = c ? c->entry(r.seq) : nullptr;
     if (!d || d->kind != Deferred::Kind::kFetchSlices) continue;
-    if (c->sliced_turn == turn_) {
+    if (c->sliced_turn == turn_ || c->pending_out() >= kSliceAheadBytes) {
       still.push_back(r);
       continue;
     }
@@ -333,9 +338,10 @@ void Dispatcher::advance_fetches() {
       still.push_back(r);
       continue;
     }
+    Splices splices = std::move(d->fetch->splices);
     d->fetch.reset();
     --c->fetching;
-    make_ready(*c, *d, std::move(*frame));
+    make_ready(*c, *d, std::move(*frame), std::move(splices));
     if (c->fetching == 0) runnable(*c);  // its next fetch may start
   }
   fetching_.swap(still);
@@ -410,7 +416,13 @@ std::vector<uint64_t> Dispatcher::take_closed() {
 }
 
 int64_t Dispatcher::due_in_ms(const TurnClock& clock, int64_t cap) const {
-  if (!fetching_.empty() || stop_pending_ || broker_.admin_pending()) return 0;  // slices or steps left
+  if (stop_pending_ || broker_.admin_pending()) return 0;  // steps left
+  // Slices left: at once, unless each waits for its connection's socket to
+  // take what is unsent (then its EPOLLOUT wakes the loop).
+  for (const Ref& r : fetching_) {
+    const Connection* c = find(r.conn);
+    if (c && c->pending_out() < kSliceAheadBytes) return 0;
+  }
   int64_t t = broker_.flush_due_in_ms(clock.wall_us / 1000, cap);
   if (!timers_.empty()) t = std::min(t, timers_.begin()->at - clock.steady_ms);
   return std::max<int64_t>(t, 0);

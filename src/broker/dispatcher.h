@@ -66,11 +66,16 @@ class Dispatcher {
  public:
   static constexpr uint64_t kTurnAnswerBytes = 256 * 1024;  // answer bytes per connection per turn
   static constexpr uint32_t kStallAnswers = 65536;          // unsent answers a socket may refuse (unsent, above)
+  // A fetch's next slice is read only while less than this waits unsent on
+  // its connection: answers are not built faster than the socket takes them
+  // (the event loop writes at most 256 KiB to a connection per turn).
+  static constexpr uint64_t kSliceAheadBytes = 512 * 1024;
 
   explicit Dispatcher(Broker& broker);
 
   Connection& open(uint64_t id, int fd);
   Connection* find(uint64_t id);
+  const Connection* find(uint64_t id) const;
   // Forgets a connection: its queued answers are dropped, its budgets freed.
   void drop(uint64_t id);
   size_t connections() const { return conns_.size(); }
@@ -152,7 +157,7 @@ class Dispatcher {
   void park(Connection& c, Deferred& d, outcome::LongPoll& poll, const TurnClock& clock);
   // Makes entry `d` of `c` ready with `frame` (its reservation becomes the
   // frame's size) and records the request's latency.
-  void make_ready(Connection& c, Deferred& d, std::string frame);
+  void make_ready(Connection& c, Deferred& d, std::string frame, Splices splices = {});
   // Answers a parked poll (final: whatever there is); false if still waiting.
   bool answer_poll(Connection& c, Deferred& d, uint64_t seq, bool final);
   void unpark(Connection& c, Deferred& d, uint64_t seq);

@@ -12,10 +12,11 @@ void Dispatcher::reserve(Connection& c, Deferred& d, uint64_t bytes) {
   d.reserved = bytes;
 }
 
-void Dispatcher::make_ready(Connection& c, Deferred& d, std::string frame) {
-  reserve(c, d, frame.size());
+void Dispatcher::make_ready(Connection& c, Deferred& d, std::string frame, Splices splices) {
+  reserve(c, d, frame.size() + spliced_bytes(splices));
   d.kind = Deferred::Kind::kReady;
   d.frame = std::move(frame);
+  d.splices = std::move(splices);
   d.poll.reset();
   if (d.type != 0 || d.start_ns != 0) broker_.metrics().on_response(d.type, static_cast<uint64_t>(steady_ns() - d.start_ns));
   touch(c);
@@ -29,7 +30,9 @@ void Dispatcher::collect(Connection& c) {
       ++c.first_seq;
       continue;
     }
-    c.out.push(std::move(c.queue.front().frame));  // sent from its own buffer, never copied again
+    // Sent from its own buffer (and its spliced values from their
+    // mappings), never copied again.
+    c.out.push(std::move(c.queue.front().frame), std::move(c.queue.front().splices));
     c.queue.pop_front();  // its reservation now covers the unsent bytes in c.out
     ++c.first_seq;
   }

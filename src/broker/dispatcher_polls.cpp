@@ -50,7 +50,7 @@ bool Dispatcher::answer_poll(Connection& c, Deferred& d, uint64_t seq, bool fina
   Outcome o = broker_.retry_fetch(req, final, d.handshaken);
   if (std::holds_alternative<outcome::LongPoll>(o)) return false;
   if (auto* r = std::get_if<outcome::Ready>(&o)) {
-    make_ready(c, d, std::move(r->frame));
+    make_ready(c, d, std::move(r->frame), std::move(r->splices));
     return true;
   }
   // A large answer: read a slice per turn like any other fetch, its whole

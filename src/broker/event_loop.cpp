@@ -26,6 +26,10 @@ constexpr uint64_t kCleanerWakeId = ~0ull - 1;  // a compaction swap's fsync ret
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxReadPerTurn = 1024 * 1024;  // per connection; requests are bounded separately
 constexpr int kMaxSendBuffers = 128;              // answers per sendmsg (IOV_MAX is 1024)
+// Per connection and turn: a client that reads as fast as the loop can send
+// (a consumer of large fetches) would otherwise take the whole turn in one
+// connection's sendmsg calls while the others wait.
+constexpr size_t kMaxWritePerTurn = 256 * 1024;
 constexpr int64_t kAcceptBackoffMs = 100;         // after running out of descriptors
 constexpr int64_t kFdLogIntervalMs = 10000;
 
@@ -227,14 +231,26 @@ bool EventLoop::serve(Connection& c, const TurnClock& clock) {
 void EventLoop::flush_output(Connection& c) {
   if (c.dead) return;
   dispatcher_.collect(c);
+  if (c.write_turn != turn_) {
+    c.write_turn = turn_;
+    c.written_in_turn = 0;
+  }
   while (c.pending_out() > 0 && c.writable && !c.output_closed) {
+    if (c.written_in_turn >= kMaxWritePerTurn) {  // the rest next turn
+      if (!c.in_write_again) {
+        c.in_write_again = true;
+        write_again_.push_back(c.id);
+      }
+      break;
+    }
     // Several answers in one call, each from its own buffer.
     struct iovec iov[kMaxSendBuffers];
     struct msghdr msg {};
     msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<size_t>(c.out.fill(iov, kMaxSendBuffers));
+    msg.msg_iovlen = static_cast<size_t>(c.out.fill(iov, kMaxSendBuffers, kMaxWritePerTurn - c.written_in_turn));
     const ssize_t n = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL);
     if (n > 0) {
+      c.written_in_turn += static_cast<size_t>(n);
       dispatcher_.sent(c, static_cast<size_t>(n));
       continue;
     }
@@ -313,6 +329,20 @@ void EventLoop::handle_events(int timeout) {
 }
 
 void EventLoop::finish_turn(const TurnClock& clock) {
+  // Those that wrote their share in an earlier turn go on (a connection
+  // capped in this turn is listed again by its flush).
+  std::vector<uint64_t> again;
+  again.swap(write_again_);
+  for (uint64_t id : again)
+    if (Connection* c = dispatcher_.find(id)) {
+      c->in_write_again = false;
+      if (c->write_turn == turn_) {  // capped in this very turn
+        c->in_write_again = true;
+        write_again_.push_back(id);
+      } else {
+        flush_output(*c);
+      }
+    }
   dispatcher_.end_turn(clock);
   for (uint64_t id : dispatcher_.take_runnable()) make_ready(id);
   for (uint64_t id : dispatcher_.take_touched())
@@ -321,7 +351,7 @@ void EventLoop::finish_turn(const TurnClock& clock) {
 }
 
 int EventLoop::timeout_ms(const TurnClock& clock) const {
-  if (!ready_.empty() || !again_.empty()) return 0;
+  if (!ready_.empty() || !again_.empty() || !write_again_.empty()) return 0;
   int64_t t = std::min<int64_t>(1000, broker_.metrics_publish_due_in(clock.steady_ms));
   t = std::min(t, broker_.cleaner_due_in_ms(clock.wall_us));  // 0 while a clean is under way
   t = dispatcher_.due_in_ms(clock, t);
@@ -331,6 +361,7 @@ int EventLoop::timeout_ms(const TurnClock& clock) const {
 
 int EventLoop::run() {
   while (!stopping_) {
+    ++turn_;
     handle_events(timeout_ms(TurnClock::now()));
     const TurnClock clock = TurnClock::now();  // the turn's one clock
     if (accept_paused_until_ > 0 && clock.steady_ms >= accept_paused_until_) accept_all();
@@ -371,7 +402,8 @@ int EventLoop::run() {
   const int64_t deadline = clock.steady_ms + static_cast<int64_t>(broker_.config().shutdown_timeout_ms);
   finish_turn(clock);
   while (dispatcher_.output_bytes() > 0 && clock.steady_ms < deadline) {
-    const int64_t wait = dispatcher_.due_in_ms(clock, deadline - clock.steady_ms);
+    ++turn_;
+    const int64_t wait = write_again_.empty() ? dispatcher_.due_in_ms(clock, deadline - clock.steady_ms) : 0;
     handle_events(static_cast<int>(std::clamp<int64_t>(wait, 0, deadline - clock.steady_ms)));
     clock = TurnClock::now();
     finish_turn(clock);

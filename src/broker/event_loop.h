@@ -8,8 +8,10 @@
 // requests or a fetch has slices left); serve each connection with work in
 // rotation, reading and handling at most --max-requests-per-turn of its
 // requests; end the turn (group commit, deferred replies); write what is
-// ready; close what is finished. A turn costs in proportion to the
-// connections with work, not to all connections.
+// ready (at most kMaxWritePerTurn bytes to each connection: a client reading
+// as fast as it can gets the rest in the next turns, after the others);
+// close what is finished. A turn costs in proportion to the connections with
+// work, not to all connections.
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -59,6 +61,8 @@ class EventLoop {
   uint64_t next_conn_id_ = 1;
   std::deque<uint64_t> ready_;   // connections with requests or input to serve, in rotation
   std::vector<uint64_t> again_;  // served to the end of their turn with work left: next turn, after the newly ready
+  std::vector<uint64_t> write_again_;  // wrote kMaxWritePerTurn this turn with more to send: next turn
+  uint64_t turn_ = 0;
   bool stopping_ = false;
   int64_t last_checkpoint_ms_ = 0;
 };

@@ -18,16 +18,25 @@ namespace rustlog {
 // before) at or after `min_offset`. kCorruptRecord for a malformed batch.
 // `check_crc` re-verifies each batch's CRC (not needed for bytes that
 // PartitionLog::read just verified). Compressed batches are decompressed to
-// at most max_decompressed bytes each.
+// at most max_decompressed bytes each. `pin` (may be empty) keeps `batches`
+// valid after the call: values stored plain in them may then be spliced
+// into the answer instead of copied (the encoder's splice_into()).
 inline Status add_fetch_ex_records(protocol::FetchExEncoder& enc, std::string_view batches, uint64_t min_offset,
                                    bool check_crc, std::string& out,
-                                   size_t max_decompressed = kDefaultMaxDecompressedBatchBytes) {
-  out.reserve(out.size() + batches.size() + 64);
+                                   size_t max_decompressed = kDefaultMaxDecompressedBatchBytes,
+                                   const BytesPin& pin = {}) {
+  if (!pin) out.reserve(out.size() + batches.size() + 64);
   RecordWalker w(batches, check_crc, max_decompressed);
   RecordView r;
+  static const BytesPin kUnpinned;
   while (w.next(&r)) {
     if (r.offset < min_offset) continue;
-    enc.add(out, r.offset, r.timestamp_us, r.key(), r.value(), r.header_count);
+    // A decompressed value lives in the walker's buffer: only bytes inside
+    // `batches` are pinned.
+    const auto stored = r.value();
+    const bool in_batches = stored && stored->data() >= batches.data() &&
+                            stored->data() + stored->size() <= batches.data() + batches.size();
+    enc.add(out, r.offset, r.timestamp_us, r.key(), stored, r.header_count, in_batches ? pin : kUnpinned);
     const auto* p = reinterpret_cast<const uint8_t*>(r.headers_data);
     const uint8_t* end = p + r.headers_len;
     for (uint64_t k = 0; k < r.header_count; ++k) {

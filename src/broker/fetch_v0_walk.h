@@ -17,14 +17,22 @@ namespace rustlog {
 // stay. `check_crc` re-verifies each batch's CRC (not needed for bytes that
 // PartitionLog::read just verified). Compressed batches are decompressed
 // (to at most max_decompressed bytes each): a v0 answer carries plain values.
+// `pin` (may be empty) keeps `batches` valid after the call: values stored
+// plain in them may then be spliced into the answer (the encoder's
+// splice_into()).
 inline Status add_fetch_v0_records(protocol::FetchV0Encoder& enc, std::string_view batches, bool check_crc,
-                                   std::string& out, size_t max_decompressed = kDefaultMaxDecompressedBatchBytes) {
-  enc.reserve(out, batches.size());
+                                   std::string& out, size_t max_decompressed = kDefaultMaxDecompressedBatchBytes,
+                                   const BytesPin& pin = {}) {
+  if (!pin) enc.reserve(out, batches.size());
   RecordWalker w(batches, check_crc, max_decompressed);
   RecordView r;
+  static const BytesPin kUnpinned;
   while (!enc.full() && w.next(&r)) {
     if (r.offset < enc.start_offset()) continue;
-    if (!enc.add(r.offset, r.value_or_empty(), out)) break;
+    const std::string_view value = r.value_or_empty();
+    const bool in_batches =
+        value.data() >= batches.data() && value.data() + value.size() <= batches.data() + batches.size();
+    if (!enc.add(r.offset, value, out, in_batches ? pin : kUnpinned)) break;
   }
   return w.status();
 }

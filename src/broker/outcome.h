@@ -20,6 +20,7 @@
 #include <string>
 #include <variant>
 
+#include "common/splice.h"
 #include "protocol/fetch_ex.h"
 #include "protocol/fetch_v0.h"
 #include "protocol/messages.h"
@@ -68,11 +69,13 @@ struct FetchState {
   std::optional<protocol::FetchV0Encoder> v0;
   std::optional<FetchExPart> ex;
   std::string frame;
+  Splices splices;  // values of `frame` sent from segment mappings (the encoder's splice_into)
 };
 
 namespace outcome {
 struct Ready {
   std::string frame;
+  Splices splices = {};  // a fetch answer's values sent from segment mappings (common/splice.h)
 };
 struct AwaitFlush {
   std::string frame;

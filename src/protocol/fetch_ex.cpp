@@ -21,6 +21,8 @@ void FetchExEncoder::begin(std::string& out) {
   out.append(kHead - 1, '\0');  // patched by finish()
   count_ = 0;
   status_ = Status::ok();
+  if (splices_) splices_->clear();
+  spliced_ = 0;
 }
 
 void FetchExEncoder::nullable(std::string& out, std::optional<std::string_view> b, const char* field) {
@@ -38,12 +40,19 @@ void FetchExEncoder::nullable(std::string& out, std::optional<std::string_view> 
 }
 
 void FetchExEncoder::add(std::string& out, uint64_t offset, int64_t timestamp_us, std::optional<std::string_view> key,
-                         std::optional<std::string_view> value, size_t header_count) {
+                         std::optional<std::string_view> value, size_t header_count, const BytesPin& value_pin) {
   Writer w(out);
   w.u64(offset);
   w.i64(timestamp_us);
   nullable(out, key, "key");
-  nullable(out, value, "value");
+  if (splices_ && value_pin && value && value->size() >= kSpliceMinBytes &&
+      value->size() <= static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    w.i32(static_cast<int32_t>(value->size()));
+    splices_->push_back({out.size(), *value, value_pin});
+    spliced_ += value->size();
+  } else {
+    nullable(out, value, "value");
+  }
   w.count(header_count, "header_count");
   if (!w.status() && status_) status_ = w.status();
   ++count_;
@@ -60,16 +69,20 @@ void FetchExEncoder::clear(std::string& out) {
   out.resize(start_ + kFrameHeaderBytes + kHead);
   count_ = 0;
   status_ = Status::ok();
+  if (splices_) splices_->clear();
+  spliced_ = 0;
 }
 
 size_t FetchExEncoder::answer_bytes(const std::string& out) const {
-  return out.size() - start_ - kFrameHeaderBytes + 8;
+  return out.size() - start_ - kFrameHeaderBytes + spliced_ + 8;
 }
 
 Status FetchExEncoder::finish(std::string& out, uint64_t high_watermark, uint64_t log_start_offset,
                               uint64_t next_offset, uint32_t max_frame_bytes) {
   if (!status_) {
     out.resize(start_);
+    if (splices_) splices_->clear();
+    spliced_ = 0;
     return Status(ErrorCode::kInternal, "cannot encode FetchEx response: " + status_.message());
   }
   auto* p = reinterpret_cast<uint8_t*>(out.data()) + start_ + kFrameHeaderBytes + 1;
@@ -79,7 +92,9 @@ Status FetchExEncoder::finish(std::string& out, uint64_t high_watermark, uint64_
   uint8_t tail[8];
   put_u64(tail, next_offset);
   out.append(reinterpret_cast<const char*>(tail), 8);
-  return end_frame(out, start_, max_frame_bytes);
+  Status st = end_frame(out, start_, max_frame_bytes, spliced_);
+  if (!st && splices_) splices_->clear();
+  return st;
 }
 
 }  // namespace rustlog::protocol

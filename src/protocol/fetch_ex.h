@@ -11,12 +11,18 @@
 //     enc.add(frame, offset, timestamp_us, key, value, header_count);
 //     for each of its headers: enc.add_header(frame, name, value);
 //   enc.finish(frame, high_watermark, log_start_offset, next_offset, max_frame_bytes);
+//
+// With splice_into(&splices), a value of at least kSpliceMinBytes whose
+// bytes come pinned is not copied: it is spliced into the frame at its
+// position (common/splice.h), and the frame that leaves is
+// flatten(frame, splices), byte for byte the same.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "common/splice.h"
 #include "common/status.h"
 
 namespace rustlog::protocol {
@@ -25,9 +31,14 @@ class FetchExEncoder {
  public:
   // Starts the frame at the end of `out`.
   void begin(std::string& out);
+  // Pinned values go into `splices` from now on (positions in `out`),
+  // which begin(), clear() and a failed finish() empty.
+  void splice_into(Splices* splices) { splices_ = splices; }
   // Appends one record; its header_count headers follow with add_header().
+  // `value_pin`: keeps the value's bytes valid until the frame is sent (may
+  // be empty).
   void add(std::string& out, uint64_t offset, int64_t timestamp_us, std::optional<std::string_view> key,
-           std::optional<std::string_view> value, size_t header_count);
+           std::optional<std::string_view> value, size_t header_count, const BytesPin& value_pin = {});
   void add_header(std::string& out, std::string_view name, std::string_view value);
   // Drops every record added: `out` is as begin() left it.
   void clear(std::string& out);
@@ -46,6 +57,8 @@ class FetchExEncoder {
 
   size_t start_ = 0;  // frame start in `out`
   uint32_t count_ = 0;
+  Splices* splices_ = nullptr;
+  size_t spliced_ = 0;  // bytes in *splices_
   Status status_;     // the first encoding error
 };
 

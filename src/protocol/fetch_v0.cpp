@@ -1,7 +1,5 @@
 #include "protocol/fetch_v0.h"
 
-#include <cstring>
-
 #include "common/byte_order.h"
 #include "protocol/frame.h"
 #include "protocol/message_type.h"
@@ -13,20 +11,26 @@ void FetchV0Encoder::begin(std::string& out) {
   begin_frame(out);
   out.push_back(static_cast<char>(MessageType::kFetch));
   out.append(4, '\0');  // record_count, patched by finish()
+  if (splices_) splices_->clear();
+  spliced_ = 0;
 }
 
-bool FetchV0Encoder::add(uint64_t offset, std::string_view value, std::string& out) {
+bool FetchV0Encoder::add(uint64_t offset, std::string_view value, std::string& out, const BytesPin& value_pin) {
   if (full_) return false;
   if (count_ > 0 && bytes_ + value.size() + 4 > max_bytes_) {
     full_ = true;
     return false;
   }
   bytes_ += value.size() + 4;
-  const size_t at = out.size();
-  out.resize(at + 4 + value.size());
-  auto* p = reinterpret_cast<uint8_t*>(out.data()) + at;
-  put_u32(p, static_cast<uint32_t>(value.size()));
-  if (!value.empty()) std::memcpy(p + 4, value.data(), value.size());
+  uint8_t len[4];
+  put_u32(len, static_cast<uint32_t>(value.size()));
+  out.append(reinterpret_cast<const char*>(len), 4);
+  if (splices_ && value_pin && value.size() >= kSpliceMinBytes) {
+    splices_->push_back({out.size(), value, value_pin});
+    spliced_ += value.size();
+  } else {
+    out.append(value);  // copied once (no zero-fill first)
+  }
   ++count_;
   next_ = offset + 1;
   return true;
@@ -37,7 +41,9 @@ Status FetchV0Encoder::finish(std::string& out, uint32_t max_frame_bytes) {
   put_u64(tail, next_);
   out.append(reinterpret_cast<const char*>(tail), 8);
   put_u32(reinterpret_cast<uint8_t*>(out.data()) + start_ + kFrameHeaderBytes + 1, count_);
-  return end_frame(out, start_, max_frame_bytes);
+  Status st = end_frame(out, start_, max_frame_bytes, spliced_);
+  if (!st && splices_) splices_->clear();
+  return st;
 }
 
 }  // namespace rustlog::protocol

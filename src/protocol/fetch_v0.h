@@ -11,12 +11,15 @@
 //   enc.finish(frame, max_frame_bytes);
 //
 // The caller may add records over several calls (the broker reads a large
-// fetch a slice per event-loop turn) before finish().
+// fetch a slice per event-loop turn) before finish(). With splice_into(),
+// pinned values of at least kSpliceMinBytes are spliced, not copied
+// (common/splice.h; as in fetch_ex.h).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "common/splice.h"
 #include "common/status.h"
 
 namespace rustlog::protocol {
@@ -38,12 +41,17 @@ class FetchV0Encoder {
 
   // Starts the frame at the end of `out`.
   void begin(std::string& out);
+  // Pinned values go into `splices` from now on (emptied by begin() and a
+  // failed finish()).
+  void splice_into(Splices* splices) { splices_ = splices; }
   // Reserves room for the records of `stored_bytes` of whole batches (a
   // record never takes more room in the answer than in its batch).
   void reserve(std::string& out, size_t stored_bytes) const { out.reserve(out.size() + stored_bytes + 16); }
   // Appends one record (a tombstone as an empty value). False, adding
   // nothing, once max_bytes stops the answer; every later call is false too.
-  bool add(uint64_t offset, std::string_view value, std::string& out);
+  // `value_pin` keeps the value's bytes valid until the frame is sent (may
+  // be empty: copied).
+  bool add(uint64_t offset, std::string_view value, std::string& out, const BytesPin& value_pin = {});
   // Completes the frame; 413 when it exceeds `max_frame_bytes` (then `out`
   // is cut back to where begin() found it).
   Status finish(std::string& out, uint32_t max_frame_bytes);
@@ -65,6 +73,8 @@ class FetchV0Encoder {
   uint32_t count_ = 0;
   uint64_t bytes_ = 0;
   uint64_t next_;
+  Splices* splices_ = nullptr;
+  size_t spliced_ = 0;  // bytes in *splices_
   bool full_ = false;
 };
 

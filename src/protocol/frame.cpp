@@ -70,8 +70,8 @@ size_t begin_frame(std::string& out) {
   return start;
 }
 
-Status end_frame(std::string& out, size_t start, uint32_t max_frame_bytes) {
-  const size_t payload = out.size() - start - kFrameHeaderBytes;
+Status end_frame(std::string& out, size_t start, uint32_t max_frame_bytes, size_t spliced_bytes) {
+  const size_t payload = out.size() - start - kFrameHeaderBytes + spliced_bytes;
   // Compared as size_t: a payload above 4 GiB must not wrap into range.
   Status st = payload > max_frame_bytes
                   ? Status(ErrorCode::kTooLarge, "frame payload of " + std::to_string(payload) +

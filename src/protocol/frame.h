@@ -66,7 +66,8 @@ Status check_frame_length(uint32_t length, uint32_t max_frame_bytes);
 // everything from `start` on (leaving `out` as it was) and returns 413 (400 when
 // empty).
 size_t begin_frame(std::string& out);
-Status end_frame(std::string& out, size_t start, uint32_t max_frame_bytes);
+// `spliced_bytes`: payload bytes sent from elsewhere (common/splice.h), not in `out`.
+Status end_frame(std::string& out, size_t start, uint32_t max_frame_bytes, size_t spliced_bytes = 0);
 
 // Appends one whole frame carrying `payload`; same checks as end_frame().
 Status append_frame(std::string& out, std::string_view payload,

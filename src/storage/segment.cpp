@@ -136,16 +136,18 @@ Status Segment::ensure_mapped() {
     RUSTLOG_RETURN_IF_ERROR(ensure_open());
     void* m = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, log_.fd(), 0);
     if (m == MAP_FAILED) return io_error("mmap failed on", log_path(), errno);
-    map_ = static_cast<const uint8_t*>(m);
-    map_len_ = size_;
+    const size_t len = size_;
+    map_base_ = static_cast<const uint8_t*>(m);
+    map_ = BytesPin(map_base_, [len](const uint8_t* p) { ::munmap(const_cast<uint8_t*>(p), len); });
+    map_len_ = len;
   }
   if (cache_ && map_) cache_->touch_mapped(this);
   return Status::ok();
 }
 
 void Segment::unmap() {
-  if (map_) ::munmap(const_cast<uint8_t*>(map_), map_len_);
-  map_ = nullptr;
+  map_.reset();  // munmap once no answer holds it either
+  map_base_ = nullptr;
   map_len_ = 0;
 }
 
@@ -153,7 +155,7 @@ Result<const uint8_t*> Segment::bytes_at(uint64_t pos, size_t n, std::string& bu
   if (pos + n > size_) return Status(ErrorCode::kInternal, "read past end of " + log_path());
   if (sealed_) {
     RUSTLOG_RETURN_IF_ERROR(ensure_mapped());
-    if (map_ && pos + n <= map_len_) return map_ + pos;
+    if (map_ && pos + n <= map_len_) return map_base_ + pos;
   }
   if (buf.size() < n) buf.resize(n);
   RUSTLOG_RETURN_IF_ERROR(ensure_open());
@@ -304,8 +306,13 @@ Status Segment::read_batches(const BatchLocation& start, const ReadLimits& limit
     out.reserve(out.size() +
                 static_cast<size_t>(std::min<uint64_t>(limits.max_bytes, size_ - start.position)));
   size_t unused = 0;
-  return visit_batches(start, limits, [&out](std::string_view b) { out.append(b); }, next_offset, &unused);
+  return visit_batches(
+      start, limits, [&out](std::string_view b, const BytesPin&) { out.append(b); }, next_offset, &unused);
 }
+
+namespace {
+const BytesPin kUnpinned;
+}  // namespace
 
 Status Segment::visit_batches(const BatchLocation& start, const ReadLimits& limits, const BatchVisitor& visit,
                               uint64_t* next_offset, size_t* bytes) {
@@ -329,7 +336,10 @@ Status Segment::visit_batches(const BatchLocation& start, const ReadLimits& limi
     const size_t n = ev.header.total_size();
     if (ev.header.base_offset >= limits.max_offset) break;
     if (first ? n > limits.first_batch_max : taken + n > limits.max_bytes) break;
-    visit(std::string_view(reinterpret_cast<const char*>(ev.bytes), n));
+    // Pinned when it lies in the mapping (a sealed segment), not in the
+    // read buffer of the active one.
+    const bool mapped = map_ && ev.bytes >= map_base_ && ev.bytes + n <= map_base_ + map_len_;
+    visit(std::string_view(reinterpret_cast<const char*>(ev.bytes), n), mapped ? map_ : kUnpinned);
     taken += n;
     *bytes = taken;
     *next_offset = ev.header.next_offset();

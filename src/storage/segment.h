@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/splice.h"
 #include "common/status.h"
 #include "storage/batch_scanner.h"
 #include "storage/file.h"
@@ -52,8 +53,11 @@ struct ReadLimits {
   uint64_t max_offset = UINT64_MAX;
 };
 
-// Receives one whole stored batch of a read (Segment::visit_batches).
-using BatchVisitor = std::function<void(std::string_view batch)>;
+// Receives one whole stored batch of a read (Segment::visit_batches). The
+// view is valid during the call; `pin`, when not empty, keeps it valid for
+// as long as it is held (the batch is in a sealed segment's mapping), so an
+// answer may send the bytes from there later (common/splice.h).
+using BatchVisitor = std::function<void(std::string_view batch, const BytesPin& pin)>;
 
 // A segment's offset index as the batch scanner's anchors: entry (r, p)
 // claims that the batch with base offset base + r starts at byte p.
@@ -147,8 +151,9 @@ class Segment final : public CachedSegment {
   // not, the index (not the log) is at fault and is rebuilt.
   Result<BatchLocation> locate(uint64_t offset);
   // Hands whole, verified batches starting at `loc`, within `limits`, to
-  // `visit`, one batch per call; the view is valid during the call only (it
-  // points into the mapping, or into a read buffer for the active segment).
+  // `visit`, one batch per call; the view points into the mapping (and comes
+  // with its pin) or, for the active segment, into a read buffer (valid
+  // during the call only: no pin).
   // Stops before a corrupt batch (returning it as an error only when it is
   // the first). *bytes: what was handed out.
   Status visit_batches(const BatchLocation& loc, const ReadLimits& limits, const BatchVisitor& visit,
@@ -284,7 +289,10 @@ class Segment final : public CachedSegment {
   std::vector<bool> time_entry_unchecked_;
   bool index_files_stale_ = false;  // an index write failed; rewrite on seal
   bool tail_unreadable_ = false;    // the last scan ended in bytes holding no valid batch
-  const uint8_t* map_ = nullptr;
+  // The mapping, shared with the answers that send bytes from it: unmap()
+  // drops the segment's hold, the pages go when the last answer is sent.
+  BytesPin map_;
+  const uint8_t* map_base_ = nullptr;  // map_'s bytes
   size_t map_len_ = 0;
   VerifiedRanges verified_;
 };

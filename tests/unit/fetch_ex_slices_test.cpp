@@ -56,19 +56,25 @@ std::string whole_answer(PartitionLog& log, const FetchExRequest& r, uint32_t ma
   return out;
 }
 
-// The frame Broker::handle answers, reading its slices to the end.
-std::string sliced_answer(Broker& b, const FetchExRequest& r, int* slices) {
+// The frame Broker::handle answers (a FetchEx or a v0 Fetch), reading its
+// slices to the end: the bytes that leave, its own with the values sent
+// from segment mappings spliced in (*spliced counts those).
+std::string sliced_answer(Broker& b, const Request& r, int* slices, size_t* spliced = nullptr) {
   std::string req;
   EXPECT_TRUE(encode_request(r, req).is_ok());
   Outcome o = b.handle(std::string_view(req).substr(kFrameHeaderBytes), wall_now_us());
   *slices = 1;
-  if (auto* ready = std::get_if<outcome::Ready>(&o)) return ready->frame;
+  auto leave = [&](const std::string& own, const Splices& sp) {
+    if (spliced) *spliced = spliced_bytes(sp);
+    return flatten(own, sp);
+  };
+  if (auto* ready = std::get_if<outcome::Ready>(&o)) return leave(ready->frame, ready->splices);
   auto* s = std::get_if<outcome::FetchSlices>(&o);
   EXPECT_NE(s, nullptr);
   if (!s) return "";
   while (true) {
     ++*slices;
-    if (auto frame = b.continue_fetch(*s->state)) return *frame;
+    if (auto frame = b.continue_fetch(*s->state)) return leave(*frame, s->state->splices);
     EXPECT_LT(*slices, 1000);
   }
 }
@@ -211,6 +217,127 @@ TEST(FetchExSlicesTest, ALongPollWokenWithALargeAnswerIsReadInSlices) {
   ASSERT_EQ(a.size(), 1u);
   EXPECT_EQ(as<FetchExResponse>(a[0]).records.size(), 32u);
   EXPECT_EQ(h.dispatcher().output_bytes(), 0u) << "every reservation is released";
+}
+
+}  // namespace
+}  // namespace rustlog
+
+namespace rustlog {
+namespace {
+
+// Values of 8 KiB and more in sealed segments leave from the segment
+// mapping (common/splice.h) instead of being copied into the answer: every
+// FetchEx answer is still byte for byte the whole one, and every v0 answer
+// carries the stored values; both spliced many megabytes.
+TEST(FetchExSlicesTest, LargeValuesLeaveFromTheMappingAndEveryAnswerIsTheSame) {
+  Harness h("never");
+  Broker& b = h.broker();
+  h.send(99, CreateTopicExRequest{"t", 1, {{"segment.bytes", "262144"}}});
+  h.turn();
+  h.settle();
+  ASSERT_EQ(h.answers(99).size(), 1u);
+  std::mt19937_64 rng(20261203);
+  auto uniform = [&](uint64_t lo, uint64_t hi) { return std::uniform_int_distribution<uint64_t>(lo, hi)(rng); };
+  std::vector<std::string> values;  // by offset (a tombstone: empty, as v0 gives it)
+  for (int k = 0; k < 160; ++k) {
+    ProduceExRequest req{"t", 0, kBrokerTimestamp, {}};
+    const uint64_t n = uniform(1, 4);
+    for (uint64_t i = 0; i < n; ++i) {
+      ProducerRecord r;
+      r.timestamp_us = kBrokerTimestamp;
+      if (uniform(0, 3) > 0) r.key = "k" + std::to_string(uniform(0, 99));
+      if (uniform(0, 9) > 0)  // else a tombstone
+        r.value = std::string(uniform(0, 1) ? uniform(kSpliceMinBytes, 40 * 1024) : uniform(0, kSpliceMinBytes),
+                              static_cast<char>('a' + (values.size() % 26)));
+      if (uniform(0, 3) == 0) r.headers.push_back({"h", std::string(uniform(0, 40), 'h')});
+      values.push_back(r.value.value_or(""));
+      req.records.push_back(std::move(r));
+    }
+    h.send(1, req);
+    h.turn();
+    auto a = h.answers(1);
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_EQ(as<ProduceExResponse>(a[0]).base_offset, values.size() - n);
+  }
+  PartitionLog* log = b.log_for("t", 0);
+  ASSERT_NE(log, nullptr);
+  ASSERT_GE(log->segment_count(), 8u) << "the log should span many sealed segments";
+  const uint64_t next = values.size();
+  const uint32_t max_frame = h.cfg().max_frame_bytes;
+  size_t spliced_ex = 0, spliced_v0 = 0;
+  for (int k = 0; k < 200; ++k) {
+    const uint64_t offset = uniform(0, next - 1);
+    const auto max_bytes = static_cast<uint32_t>(std::exp(std::uniform_real_distribution<double>(0, std::log(3e6))(rng)));
+    SCOPED_TRACE("fetch " + std::to_string(k) + ": offset " + std::to_string(offset) + ", max_bytes " +
+                 std::to_string(max_bytes));
+    int slices = 0;
+    size_t spliced = 0;
+    const FetchExRequest ex{"t", 0, offset, max_bytes, 0, 0};
+    const std::string got = sliced_answer(b, ex, &slices, &spliced);
+    const std::string want = whole_answer(*log, ex, max_frame);
+    ASSERT_EQ(got.size(), want.size());
+    ASSERT_TRUE(got == want) << "same size, different bytes";
+    spliced_ex += spliced;
+
+    const std::string v0 = sliced_answer(b, FetchRequest{"", "t", 0, offset, max_bytes}, &slices, &spliced);
+    spliced_v0 += spliced;
+    auto f = decode_response(std::string_view(v0).substr(kFrameHeaderBytes));
+    ASSERT_TRUE(f.is_ok()) << f.status().to_string();
+    const auto& resp = as<FetchResponse>(*f);
+    ASSERT_FALSE(resp.records.empty());
+    ASSERT_LE(offset + resp.records.size(), next);
+    for (size_t i = 0; i < resp.records.size(); ++i) ASSERT_EQ(resp.records[i], values[offset + i]) << "record " << i;
+    EXPECT_EQ(resp.next_offset, offset + resp.records.size());
+  }
+  EXPECT_GT(spliced_ex, 10u << 20) << "FetchEx answers should have sent large values from the mapping";
+  EXPECT_GT(spliced_v0, 10u << 20) << "v0 answers should have sent large values from the mapping";
+}
+
+// An answer's spliced values hold the mapping they point into: after the
+// segment cache unmapped it (one mapping allowed, another segment read) and
+// after the topic was deleted (its files and segments gone), the answer
+// still sends the stored bytes.
+TEST(FetchExSlicesTest, AnAnswerSentFromTheMappingOutlivesTheUnmapAndTheDelete) {
+  BrokerConfig base;
+  base.max_mapped_segments = 1;
+  Harness h("never", base);
+  Broker& b = h.broker();
+  h.send(99, CreateTopicExRequest{"t", 1, {{"segment.bytes", "65536"}}});
+  h.turn();
+  h.settle();
+  ASSERT_EQ(h.answers(99).size(), 1u);
+  std::vector<std::string> values;
+  for (int i = 0; i < 24; ++i) {
+    values.push_back(std::string(20 * 1024, static_cast<char>('a' + i)));
+    h.send(1, ProduceRequest{"t", 0, {values.back()}});
+  }
+  h.turn();
+  ASSERT_EQ(h.answers(1).size(), values.size());
+  ASSERT_GE(b.log_for("t", 0)->segment_count(), 5u);
+  // Queued on connection 2 (not taken): offsets 0.. from the first segment.
+  h.send(2, FetchExRequest{"t", 0, 0, 45 * 1024, 0, 0});
+  h.turn();
+  h.turns(3);
+  Connection& c = h.conn(2);
+  h.dispatcher().collect(c);
+  ASSERT_GT(c.pending_out(), 40u * 1024);
+  // Read every other segment (the cache unmaps the first), then delete.
+  for (uint64_t off = 3; off < values.size(); off += 3) {
+    h.send(3, FetchExRequest{"t", 0, off, 1, 0, 0});
+    h.turn();
+    h.turns(2);
+    ASSERT_EQ(h.answers(3).size(), 1u);
+  }
+  h.send(99, DeleteTopicRequest{"t"});
+  h.turn();
+  h.settle(1);
+  ASSERT_EQ(h.answers(99).size(), 1u);
+  ASSERT_EQ(b.log_for("t", 0), nullptr);
+  auto a = h.answers(2);
+  ASSERT_EQ(a.size(), 1u);
+  const auto& f = as<FetchExResponse>(a[0]);
+  ASSERT_EQ(f.records.size(), 2u);
+  for (size_t i = 0; i < f.records.size(); ++i) EXPECT_EQ(f.records[i].value, values[i]);
 }
 
 }  // namespace

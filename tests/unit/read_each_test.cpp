@@ -34,7 +34,7 @@ void expect_same_reads(PartitionLog& log, uint64_t seed, int reads) {
     auto copied = log.read(off, lim);
     std::string handed;
     size_t calls = 0;
-    auto each = log.read_each(off, lim, [&](std::string_view b) {
+    auto each = log.read_each(off, lim, [&](std::string_view b, const BytesPin&) {
       handed.append(b);
       ++calls;
     });
@@ -99,6 +99,61 @@ TEST(OutputQueueTest, SendsFramesInOrderFromTheirOwnBuffersAcrossPartialWrites) 
   }
   EXPECT_EQ(sent, want);
   EXPECT_EQ(q.fill(nullptr, 0), 0);
+}
+
+// Frames with values spliced in from a pinned buffer (as a fetch answer's
+// large values are, from a segment mapping): what leaves, across partial
+// writes, at most max_bytes per fill, is each frame flattened, in order;
+// the pins are dropped once their frame is sent.
+TEST(OutputQueueTest, SplicedValuesLeaveInPlaceAndTheirPinsGoWithTheirFrame) {
+  auto store = std::make_shared<std::string>();
+  for (int i = 0; i < 200000; ++i) store->push_back(static_cast<char>('A' + i % 23));
+  std::weak_ptr<std::string> watch = store;
+  OutputQueue q;
+  std::string want;
+  std::mt19937 rng(84);
+  {
+    const BytesPin pin = store;
+    for (int i = 0; i < 120; ++i) {
+      std::string own(rng() % 2000, static_cast<char>('a' + i % 26));
+      Splices sp;
+      size_t at = 0;
+      const int n = static_cast<int>(rng() % 4);
+      for (int k = 0; k < n; ++k) {
+        at = std::min(own.size(), at + rng() % 700);
+        const size_t from = rng() % 150000, len = rng() % 30000;
+        sp.push_back({at, std::string_view(*store).substr(from, len), pin});
+      }
+      want += flatten(own, sp);
+      q.push(std::move(own), std::move(sp));
+    }
+  }
+  store.reset();
+  EXPECT_FALSE(watch.expired()) << "queued frames hold their pins";
+  EXPECT_EQ(q.pending(), want.size());
+  EXPECT_EQ(q.copy_pending(), want);
+  std::string sent;
+  while (q.pending() > 0) {
+    struct iovec iov[5];
+    const size_t max_bytes = 1 + rng() % 40000;
+    const int n = q.fill(iov, 5, max_bytes);
+    ASSERT_GT(n, 0);
+    size_t avail = 0;
+    for (int i = 0; i < n; ++i) avail += iov[i].iov_len;
+    ASSERT_LE(avail, max_bytes);
+    size_t take = 1 + rng() % avail;
+    const size_t took = take;
+    for (int i = 0; i < n && take > 0; ++i) {
+      const size_t k = std::min(take, iov[i].iov_len);
+      sent.append(static_cast<const char*>(iov[i].iov_base), k);
+      take -= k;
+    }
+    q.consume(took);
+    ASSERT_EQ(q.pending(), want.size() - sent.size());
+    ASSERT_EQ(sent, want.substr(0, sent.size()));
+  }
+  EXPECT_EQ(sent, want);
+  EXPECT_TRUE(watch.expired()) << "every pin is dropped once its frame is sent";
 }
 
 }  // namespace
