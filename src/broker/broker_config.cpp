@@ -155,6 +155,11 @@ std::vector<ConfigOption> make_options() {
                  "each produce costs a write to its log); not applied while its answers wait for "
                  "a flush, which they share per turn. Also the length of one step of a topic "
                  "create or delete (at least one partition's directory, log or rename)."),
+      NUM_OPTION("max_turn_write_bytes", max_turn_write_bytes, uint64_t{16} << 10, uint64_t{1} << 40,
+                 "Answer bytes the loop sends per turn over all connections (each also at most "
+                 "256 KiB per turn); past it, each connection still gets 16 KiB so short answers "
+                 "are never held back, and the rest waits for the next turn. Bounds how long "
+                 "clients draining large fetches keep the others' requests waiting."),
       NUM_OPTION("max_parked_fetches_per_connection", max_parked_fetches_per_connection, 0u, 1000000u,
                  "FetchEx long polls one connection may have waiting; more are answered at once "
                  "with what there is."),

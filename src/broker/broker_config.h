@@ -34,6 +34,7 @@ struct BrokerConfig {
   uint64_t partial_frame_timeout_ms = 30000;           // close a connection sitting on a partial frame
   uint32_t max_requests_per_turn = 128;                // per connection per loop turn
   uint32_t max_turn_us = 100;                          // request handling per connection per loop turn
+  uint64_t max_turn_write_bytes = 64 * 1024;           // answer bytes sent per loop turn, all connections
   uint32_t max_parked_fetches_per_connection = 64;     // long polls waiting, per connection
   uint32_t max_parked_fetches = 10000;                 // long polls waiting, all connections
   uint64_t shutdown_timeout_ms = 5000;                 // at SIGTERM, time given to deliver answers

@@ -322,18 +322,26 @@ void Dispatcher::advance_fetches() {
   // One slice of each connection's oldest unfinished fetch per turn: the
   // requests that arrived meanwhile on other connections are handled
   // between two slices, and a connection pipelining many large fetches
-  // costs a turn no more than one.
+  // costs a turn no more than one. Over all connections, a turn's slices
+  // read at most kTurnSliceBytes (a slice is at most kFetchSliceBytes, or
+  // one larger batch: then it is the turn's only one), and the first to
+  // read one is another connection each turn.
+  if (fetching_.size() > 1) std::rotate(fetching_.begin(), fetching_.begin() + 1, fetching_.end());
   std::vector<Ref> still;
+  uint64_t read = 0;
   for (const Ref& r : fetching_) {
     Connection* c = find(r.conn);
     Deferred* d = c ? c->entry(r.seq) : nullptr;
     if (!d || d->kind != Deferred::Kind::kFetchSlices) continue;
-    if (c->sliced_turn == turn_ || c->pending_out() >= kSliceAheadBytes) {
+    const bool turn_full = read > 0 && read + Broker::kFetchSliceBytes > kTurnSliceBytes;
+    if (c->sliced_turn == turn_ || c->pending_out() >= kSliceAheadBytes || turn_full) {
       still.push_back(r);
       continue;
     }
     c->sliced_turn = turn_;
+    const uint64_t budget_before = d->fetch->batch_budget;
     auto frame = broker_.continue_fetch(*d->fetch);
+    read += std::max<uint64_t>(1, budget_before - std::min(budget_before, d->fetch->batch_budget));
     if (!frame) {
       still.push_back(r);
       continue;

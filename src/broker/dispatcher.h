@@ -70,6 +70,10 @@ class Dispatcher {
   // its connection: answers are not built faster than the socket takes them
   // (the event loop writes at most 256 KiB to a connection per turn).
   static constexpr uint64_t kSliceAheadBytes = 512 * 1024;
+  // Batch bytes the fetches' slices may read per turn over all connections
+  // (at least one slice, which may be one larger batch): several connections each reading a slice of large
+  // batches would otherwise make one turn as long as all their slices.
+  static constexpr uint64_t kTurnSliceBytes = 256 * 1024;
 
   explicit Dispatcher(Broker& broker);
 

@@ -30,6 +30,12 @@ constexpr int kMaxSendBuffers = 128;              // answers per sendmsg (IOV_MA
 // (a consumer of large fetches) would otherwise take the whole turn in one
 // connection's sendmsg calls while the others wait.
 constexpr size_t kMaxWritePerTurn = 256 * 1024;
+// --max-turn-write-bytes bounds a turn's sends over all connections: several
+// such readers would otherwise make a turn as long as kMaxWritePerTurn times
+// their number, and a request that arrives meanwhile waits for all of it.
+// Past it, a connection still sends kSmallWritePerTurn (a short answer is
+// never held back by others' bulk), and the rest waits for the next turn.
+constexpr size_t kSmallWritePerTurn = 16 * 1024;
 constexpr int64_t kAcceptBackoffMs = 100;         // after running out of descriptors
 constexpr int64_t kFdLogIntervalMs = 10000;
 
@@ -236,7 +242,13 @@ void EventLoop::flush_output(Connection& c) {
     c.written_in_turn = 0;
   }
   while (c.pending_out() > 0 && c.writable && !c.output_closed) {
-    if (c.written_in_turn >= kMaxWritePerTurn) {  // the rest next turn
+    const uint64_t turn_max = broker_.config().max_turn_write_bytes;
+    const size_t turn_left = turn_written_ < turn_max ? static_cast<size_t>(turn_max - turn_written_) : 0;
+    const size_t small_left = c.written_in_turn < kSmallWritePerTurn ? kSmallWritePerTurn - c.written_in_turn : 0;
+    const size_t share = std::min(kMaxWritePerTurn - std::min(c.written_in_turn, kMaxWritePerTurn),
+                                  std::max(turn_left, small_left));
+    if (share == 0) {  // the rest next turn
+      if (c.written_in_turn < kMaxWritePerTurn) broker_.metrics().turn_write_budget_hits.inc();
       if (!c.in_write_again) {
         c.in_write_again = true;
         write_again_.push_back(c.id);
@@ -247,10 +259,11 @@ void EventLoop::flush_output(Connection& c) {
     struct iovec iov[kMaxSendBuffers];
     struct msghdr msg {};
     msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<size_t>(c.out.fill(iov, kMaxSendBuffers, kMaxWritePerTurn - c.written_in_turn));
+    msg.msg_iovlen = static_cast<size_t>(c.out.fill(iov, kMaxSendBuffers, share));
     const ssize_t n = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL);
     if (n > 0) {
       c.written_in_turn += static_cast<size_t>(n);
+      turn_written_ += static_cast<size_t>(n);
       dispatcher_.sent(c, static_cast<size_t>(n));
       continue;
     }
@@ -333,6 +346,9 @@ void EventLoop::finish_turn(const TurnClock& clock) {
   // capped in this turn is listed again by its flush).
   std::vector<uint64_t> again;
   again.swap(write_again_);
+  // The first of them gets the most of --max-turn-write-bytes: they take turns at it
+  // (those capped again are listed again in this order).
+  if (again.size() > 1) std::rotate(again.begin(), again.begin() + 1, again.end());
   for (uint64_t id : again)
     if (Connection* c = dispatcher_.find(id)) {
       c->in_write_again = false;
@@ -362,6 +378,7 @@ int EventLoop::timeout_ms(const TurnClock& clock) const {
 int EventLoop::run() {
   while (!stopping_) {
     ++turn_;
+    turn_written_ = 0;
     handle_events(timeout_ms(TurnClock::now()));
     const TurnClock clock = TurnClock::now();  // the turn's one clock
     if (accept_paused_until_ > 0 && clock.steady_ms >= accept_paused_until_) accept_all();
@@ -403,6 +420,7 @@ int EventLoop::run() {
   finish_turn(clock);
   while (dispatcher_.output_bytes() > 0 && clock.steady_ms < deadline) {
     ++turn_;
+    turn_written_ = 0;
     const int64_t wait = write_again_.empty() ? dispatcher_.due_in_ms(clock, deadline - clock.steady_ms) : 0;
     handle_events(static_cast<int>(std::clamp<int64_t>(wait, 0, deadline - clock.steady_ms)));
     clock = TurnClock::now();

@@ -8,8 +8,9 @@
 // requests or a fetch has slices left); serve each connection with work in
 // rotation, reading and handling at most --max-requests-per-turn of its
 // requests; end the turn (group commit, deferred replies); write what is
-// ready (at most kMaxWritePerTurn bytes to each connection: a client reading
-// as fast as it can gets the rest in the next turns, after the others);
+// ready (at most kMaxWritePerTurn bytes to each connection and --max-turn-write-bytes
+// to all of them, short answers exempt: clients reading as fast as they can
+// get the rest in the next turns, after the others);
 // close what is finished. A turn costs in proportion to the connections with
 // work, not to all connections.
 #include <cstdint>
@@ -63,6 +64,7 @@ class EventLoop {
   std::vector<uint64_t> again_;  // served to the end of their turn with work left: next turn, after the newly ready
   std::vector<uint64_t> write_again_;  // wrote kMaxWritePerTurn this turn with more to send: next turn
   uint64_t turn_ = 0;
+  size_t turn_written_ = 0;  // bytes sent to all connections in this turn
   bool stopping_ = false;
   int64_t last_checkpoint_ms_ = 0;
 };

@@ -144,6 +144,10 @@ std::string BrokerMetrics::render() const {
            "Times a connection had more requests than its loop turn allowed (--max-requests-per-turn, "
            "--max-turn-us, 256 KiB of answers); the rest wait for the next turn.");
   w.sample("rustlog_turn_budget_hits_total", {}, turn_budget_hits.value());
+  w.family("rustlog_turn_write_budget_hits_total", "counter",
+           "Times a connection's unsent answers waited for the next loop turn because the turn "
+           "had sent --max-turn-write-bytes over all connections.");
+  w.sample("rustlog_turn_write_budget_hits_total", {}, turn_write_budget_hits.value());
   w.family("rustlog_topic_segment_floor_refusals_total", "counter",
            "CreateTopic requests refused because segment.bytes or segment.ms was below "
            "--min-segment-bytes or --min-segment-ms.");

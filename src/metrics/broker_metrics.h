@@ -78,6 +78,7 @@ class BrokerMetrics {
   metrics::Counter output_global_waits;         // all answers reached --max-output-bytes
   metrics::Counter input_budget_waits;          // partial frames reached --max-input-bytes
   metrics::Counter turn_budget_hits;            // a connection used its turn (requests, time or answer bytes)
+  metrics::Counter turn_write_budget_hits;      // a connection's sends waited: the turn reached --max-turn-write-bytes
   metrics::Counter segment_floor_refusals;      // CreateTopic below --min-segment-bytes / --min-segment-ms
   metrics::Counter partition_limit_refusals;    // CreateTopic above --max-partitions
   metrics::Counter admin_steps;                 // loop-turn steps of topic creates and deletes

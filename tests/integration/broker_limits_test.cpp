@@ -8,6 +8,7 @@ namespace {
 
 TEST(BrokerLimitsTest, PipelinedFetchFloodStaysWithinTheOutputBudget) { fetch_flood(4, 60, 16); }
 TEST(BrokerLimitsTest, PipelinedFetchExFloodIsAnsweredInSlicesWhileOthersAreServed) { fetch_ex_flood(6, 60, 16); }
+TEST(BrokerLimitsTest, ParallelDrainsShareEachTurnsSendsAndOthersAreServed) { parallel_drains(3, 24, 24); }
 TEST(BrokerLimitsTest, LongPollFloodParksAtMostTheLimitAndStopsPromptly) { long_poll_flood(4, 500); }
 TEST(BrokerLimitsTest, StalledPartialFramesAreBoundedAndTimedOut) { partial_frames(12, 32); }
 TEST(BrokerLimitsTest, PipelinedProduceFloodDoesNotHoldUpOthers) { produce_flood(20000); }

@@ -226,6 +226,66 @@ inline void fetch_ex_flood(int records, int fetches, uint64_t budget_mib) {
   ::testing::Test::RecordProperty("peak_rss_growth_mib", static_cast<int>(held));
 }
 
+// Several clients draining large fetches as fast as they can read, beside a
+// client waiting for one answer at a time. Each turn sends at most
+// --max-turn-write-bytes over all of them (counted in
+// rustlog_turn_write_budget_hits_total), they take turns at it, and every
+// answer is still whole and right; the pings are answered meanwhile.
+inline void parallel_drains(int readers, int records, int fetches) {
+  BrokerProcess broker({"--max-turn-write-bytes", "65536"});
+  ASSERT_TRUE(broker.start());
+  auto c = broker.connect();
+  EXPECT_TRUE(call<protocol::CreateTopicResponse>(c, protocol::CreateTopicRequest{"big", 1}).success);
+  auto value_of = [](uint64_t offset) { return std::string(256 << 10, static_cast<char>('a' + offset % 26)); };
+  for (int i = 0; i < records; ++i)
+    call<protocol::ProduceResponse>(c, protocol::ProduceRequest{"big", 0, {value_of(static_cast<uint64_t>(i))}});
+  std::vector<client::Connection> conns;
+  for (int r = 0; r < readers; ++r) conns.push_back(broker.connect());
+  std::vector<std::atomic<int>> answered(static_cast<size_t>(readers));
+  std::atomic<int> first_done{-1};
+  std::vector<int> others_at_first(static_cast<size_t>(readers), 0);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < readers; ++r)
+    threads.emplace_back([&, r] {
+      auto& conn = conns[static_cast<size_t>(r)];
+      std::string wire;
+      for (int i = 0; i < fetches; ++i)
+        wire += frames(1, protocol::FetchExRequest{"big", 0, static_cast<uint64_t>(i % records), 2 << 20, 0, 0});
+      ASSERT_TRUE(conn.send_bytes(wire));
+      for (int i = 0; i < fetches; ++i) {
+        auto a = conn.receive();
+        ASSERT_TRUE(a) << "reader " << r << ", answer " << i << ": " << a.status().to_string();
+        ASSERT_TRUE(std::holds_alternative<protocol::FetchExResponse>(*a)) << describe(*a);
+        const auto& f = std::get<protocol::FetchExResponse>(*a);
+        const uint64_t from = static_cast<uint64_t>(i % records);
+        ASSERT_FALSE(f.records.empty()) << "reader " << r << ", answer " << i;
+        for (size_t k = 0; k < f.records.size(); ++k) {
+          ASSERT_EQ(f.records[k].offset, from + k);
+          ASSERT_TRUE(f.records[k].value == value_of(from + k)) << "reader " << r << ", answer " << i;
+        }
+        answered[static_cast<size_t>(r)] = i + 1;
+      }
+      int none = -1;
+      if (first_done.compare_exchange_strong(none, r))
+        for (int o = 0; o < readers; ++o) others_at_first[static_cast<size_t>(o)] = answered[static_cast<size_t>(o)];
+    });
+  int during = 0;
+  while (first_done < 0) {
+    ASSERT_TRUE(pings(c));
+    ++during;
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_GE(during, 3) << "another client was hardly answered while the drains ran";
+  // Taking turns: when the first reader had all its answers, each other had
+  // a good part of its own (a fixed order would have left the last far behind).
+  for (int o = 0; o < readers; ++o)
+    EXPECT_GE(others_at_first[static_cast<size_t>(o)], fetches / 2) << "reader " << o << " fell behind";
+  const std::string m = call<protocol::MetricsResponse>(c, protocol::MetricsFetchRequest{}).text;
+  EXPECT_GT(sample_value(m, "rustlog_turn_write_budget_hits_total"), 0u);
+  auto [code, ms] = timed_stop(broker);
+  EXPECT_EQ(code, 0);
+}
+
 // Long polls that can never be satisfied, on several connections: at most
 // the parked limits wait (the rest are answered at once), they cost the
 // loop nothing while they wait, and SIGTERM answers them and exits.

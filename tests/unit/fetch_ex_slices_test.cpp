@@ -8,7 +8,9 @@
 // slices too.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -193,6 +195,52 @@ TEST(FetchExSlicesTest, OthersAreServedBetweenTwoSlices) {
   // Only the first unfinished fetch of a connection moves in a turn: the
   // two answers took (at least) twice the slices of one.
   EXPECT_GT(turns, 8);
+}
+
+// Large fetches on several connections at once: a turn's slices read at
+// most Dispatcher::kTurnSliceBytes over all of them, the connections take
+// turns at being first, and every answer is whole.
+TEST(FetchExSlicesTest, ATurnsSlicesReadAtMostTheTurnBudgetOverAllConnections) {
+  Harness h("never");
+  h.create("t");
+  h.fill(1, "t", 64, 16 * 1024);  // 1 MiB: four records per 64 KiB slice
+  constexpr uint64_t kFirst = 10, kConns = 6;
+  for (uint64_t id = kFirst; id < kFirst + kConns; ++id) h.send(id, FetchExRequest{"t", 0, 0, 2 << 20, 0, 0});
+  h.turn();  // each reads its first slice as it is handled
+  // A 16 KiB record's batch is a little more than 16 KiB: three to a slice,
+  // four slices to a turn; 22 slices to an answer, 21 after the first.
+  const uint64_t per_turn = Dispatcher::kTurnSliceBytes / Broker::kFetchSliceBytes;
+  std::map<uint64_t, int> done_at;
+  for (int turn = 1; done_at.size() < kConns && turn < 1000; ++turn) {
+    const uint64_t before = h.broker().metrics().fetch_slices.value();
+    h.turn();
+    const uint64_t slices = h.broker().metrics().fetch_slices.value() - before;
+    size_t finished = 0;
+    for (uint64_t id = kFirst; id < kFirst + kConns; ++id)
+      for (const Response& r : h.answers(id)) {
+        const auto& f = as<FetchExResponse>(r);
+        ASSERT_EQ(f.records.size(), 64u);
+        for (size_t i = 0; i < f.records.size(); ++i) ASSERT_EQ(f.records[i].offset, i);
+        done_at[id] = turn;
+        ++finished;
+      }
+    // (The last slices read one batch each: the turn that ends the answers
+    // may read more of them.)
+    if (finished == 0) {
+      EXPECT_LE(slices, per_turn) << "turn " << turn;
+    }
+  }
+  ASSERT_EQ(done_at.size(), kConns);
+  int first = 1000, last = 0;
+  for (const auto& [id, t] : done_at) {
+    first = std::min(first, t);
+    last = std::max(last, t);
+  }
+  // 126 slices at four a turn take 31 turns (at one per connection, 21).
+  EXPECT_GE(first, 30);
+  // Taking turns: a fixed order would finish four connections well before
+  // the other two.
+  EXPECT_LE(last - first, 1);
 }
 
 TEST(FetchExSlicesTest, ALongPollWokenWithALargeAnswerIsReadInSlices) {

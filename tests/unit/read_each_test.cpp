@@ -52,6 +52,21 @@ void expect_same_reads(PartitionLog& log, uint64_t seed, int reads) {
   }
 }
 
+// Sends part of what q.fill() handed out, as a full socket takes a partial
+// write: appends the bytes taken to *sent and consumes them.
+void partial_write(OutputQueue& q, const struct iovec* iov, int n, std::mt19937& rng, std::string* sent) {
+  size_t avail = 0;
+  for (int i = 0; i < n; ++i) avail += iov[i].iov_len;
+  size_t take = 1 + rng() % avail;
+  const size_t took = take;
+  for (int i = 0; i < n && take > 0; ++i) {
+    const size_t k = std::min(take, iov[i].iov_len);
+    sent->append(static_cast<const char*>(iov[i].iov_base), k);
+    take -= k;
+  }
+  q.consume(took);
+}
+
 TEST(ReadEachTest, HandsOutExactlyTheBytesReadCopiesAcrossSegmentsAndCompactionGaps) {
   TempDir tmp;
   auto log = test::open_log(tmp.path(), test::compact_config(2048, 256), 0);
@@ -85,16 +100,7 @@ TEST(OutputQueueTest, SendsFramesInOrderFromTheirOwnBuffersAcrossPartialWrites) 
     struct iovec iov[7];
     const int n = q.fill(iov, 7);
     ASSERT_GT(n, 0);
-    size_t avail = 0;
-    for (int i = 0; i < n; ++i) avail += iov[i].iov_len;
-    size_t take = 1 + rng() % avail;  // a partial write, as a full socket gives
-    const size_t took = take;
-    for (int i = 0; i < n && take > 0; ++i) {
-      const size_t k = std::min(take, iov[i].iov_len);
-      sent.append(static_cast<const char*>(iov[i].iov_base), k);
-      take -= k;
-    }
-    q.consume(took);
+    partial_write(q, iov, n, rng, &sent);
     ASSERT_EQ(q.pending(), want.size() - sent.size());
   }
   EXPECT_EQ(sent, want);
@@ -141,14 +147,7 @@ TEST(OutputQueueTest, SplicedValuesLeaveInPlaceAndTheirPinsGoWithTheirFrame) {
     size_t avail = 0;
     for (int i = 0; i < n; ++i) avail += iov[i].iov_len;
     ASSERT_LE(avail, max_bytes);
-    size_t take = 1 + rng() % avail;
-    const size_t took = take;
-    for (int i = 0; i < n && take > 0; ++i) {
-      const size_t k = std::min(take, iov[i].iov_len);
-      sent.append(static_cast<const char*>(iov[i].iov_base), k);
-      take -= k;
-    }
-    q.consume(took);
+    partial_write(q, iov, n, rng, &sent);
     ASSERT_EQ(q.pending(), want.size() - sent.size());
     ASSERT_EQ(sent, want.substr(0, sent.size()));
   }
